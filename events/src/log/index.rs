@@ -1,0 +1,69 @@
+//! The in-memory index of the log, rebuilt on open: where each global
+//! position lives on disk, which positions make up each stream, and where
+//! each event id was written.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::segment::Location;
+
+/// Positions → locations, streams → positions, ids → positions. Only the
+/// writer mutates it, and only with records that are already durable.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    locations: Vec<u64>,
+    streams: HashMap<Box<str>, Vec<u64>>,
+    ids: HashMap<Uuid, u64>,
+}
+
+impl Index {
+    /// Number of committed events, which is also the next global position.
+    pub(crate) fn head(&self) -> u64 {
+        self.locations.len() as u64
+    }
+
+    pub(crate) fn location(&self, position: u64) -> Option<Location> {
+        self.locations
+            .get(usize::try_from(position).ok()?)
+            .map(|raw| Location::from_raw(*raw))
+    }
+
+    /// The global positions of a stream's events, indexed by revision.
+    pub(crate) fn stream_positions(&self, stream: &str) -> Option<&[u64]> {
+        self.streams.get(stream).map(Vec::as_slice)
+    }
+
+    /// The revision of the stream's last event.
+    pub(crate) fn stream_last(&self, stream: &str) -> Option<u64> {
+        self.streams
+            .get(stream)
+            .and_then(|p| (p.len() as u64).checked_sub(1))
+    }
+
+    pub(crate) fn id_position(&self, id: &Uuid) -> Option<u64> {
+        self.ids.get(id).copied()
+    }
+
+    pub(crate) fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Records the next event. The caller guarantees `position == head()`,
+    /// `version` is the stream's next revision and `id` is new.
+    pub(crate) fn push(&mut self, position: u64, location: Location, stream: &str, version: u64, id: Uuid) {
+        debug_assert_eq!(position, self.head());
+        self.locations.push(location.raw());
+        match self.streams.get_mut(stream) {
+            Some(positions) => {
+                debug_assert_eq!(positions.len() as u64, version);
+                positions.push(position);
+            }
+            None => {
+                debug_assert_eq!(version, 0);
+                self.streams.insert(stream.into(), vec![position]);
+            }
+        }
+        self.ids.insert(id, position);
+    }
+}
