@@ -174,8 +174,12 @@ impl NewEvent {
         self
     }
 
-    /// Checks the event's own fields (not its place in a stream).
-    pub(crate) fn validate(&self, max_payload_bytes: usize) -> Result<(), StoreError> {
+    /// Checks the event's own fields (not its place in a stream): a type of
+    /// 1 to [`MAX_EVENT_TYPE_BYTES`] bytes without control characters, a schema
+    /// version from 1, an actor id of at most [`MAX_ACTOR_ID_BYTES`] bytes and
+    /// a payload of at most `max_payload_bytes`. Every backend calls it before
+    /// writing anything.
+    pub fn validate(&self, max_payload_bytes: usize) -> Result<(), StoreError> {
         let bad = |reason: String| Err(StoreError::InvalidEvent { id: self.id, reason });
         if self.event_type.is_empty() || self.event_type.len() > MAX_EVENT_TYPE_BYTES {
             return bad(format!(
@@ -261,7 +265,7 @@ pub struct RecordedEvent {
 
 /// What a successful append wrote (or, for an idempotent repeat, what the
 /// original append wrote).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AppendResult {
     /// Revision of the batch's first event.
     pub first_version: u64,
