@@ -120,7 +120,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn arb_body() -> impl Strategy<Value = (u64, u64, [u8; 16], i64, u32, String, String, Option<[u8; 16]>, Option<String>, Vec<u8>)> {
+    type BodyParts = (u64, u64, [u8; 16], i64, u32, String, String, Option<[u8; 16]>, Option<String>, Vec<u8>);
+
+    fn arb_body() -> impl Strategy<Value = BodyParts> {
         (
             any::<u64>(),
             any::<u64>(),

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use agora_events::{
-    EventStore, ExpectedVersion, LogConfig, LogStore, NewEvent, ReadDirection, RecordedEvent, StoreError, StreamName,
+    EventStore, ExpectedVersion, LogConfig, LogStore, NewEvent, ReadDirection, RecordedEvent,
+    StoreError, StreamName,
 };
 use rand::Rng;
 
@@ -30,7 +31,10 @@ fn stream(name: &str) -> StreamName {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 async fn everything(store: &LogStore) -> Vec<RecordedEvent> {
@@ -48,10 +52,22 @@ fn write_log(dir: &Path, appends: usize, last_batch: usize) -> u64 {
         for i in 0..appends {
             if i + 1 == appends {
                 before_last = file_len(&segment_file(dir));
-                let batch = (0..last_batch).map(|k| NewEvent::new("Last", vec![k as u8; 40])).collect();
-                store.append(&s, ExpectedVersion::Any, batch).await.expect("append");
+                let batch = (0..last_batch)
+                    .map(|k| NewEvent::new("Last", vec![k as u8; 40]))
+                    .collect();
+                store
+                    .append(&s, ExpectedVersion::Any, batch)
+                    .await
+                    .expect("append");
             } else {
-                store.append(&s, ExpectedVersion::Any, vec![NewEvent::new("E", vec![i as u8; 30])]).await.expect("append");
+                store
+                    .append(
+                        &s,
+                        ExpectedVersion::Any,
+                        vec![NewEvent::new("E", vec![i as u8; 30])],
+                    )
+                    .await
+                    .expect("append");
             }
         }
     });
@@ -87,7 +103,13 @@ fn a_torn_tail_at_every_byte_of_the_last_record_is_cut_off() {
         assert_eq!(file_len(&segment_file(dir.path())), before_last);
         rt.block_on(async {
             // The log goes on from the cut, and its chain still verifies.
-            let r = store.append(&stream("s"), ExpectedVersion::Exact(3), vec![NewEvent::new("After", vec![1])]).await;
+            let r = store
+                .append(
+                    &stream("s"),
+                    ExpectedVersion::Exact(3),
+                    vec![NewEvent::new("After", vec![1])],
+                )
+                .await;
             assert_eq!(r.expect("append after recovery").position, 4);
             let chain = store.verify_chain(0, None).await.expect("verify");
             assert_eq!(chain.first_break, None);
@@ -106,12 +128,19 @@ fn a_partly_written_append_is_dropped_whole() {
     for cut in [full - 1, full - 70, before_last + (full - before_last) / 2] {
         let dir = tempfile::tempdir().expect("tmp");
         copy_dir(original.path(), dir.path());
-        OpenOptions::new().write(true).open(segment_file(dir.path())).and_then(|f| f.set_len(cut)).expect("truncate");
+        OpenOptions::new()
+            .write(true)
+            .open(segment_file(dir.path()))
+            .and_then(|f| f.set_len(cut))
+            .expect("truncate");
         let store = open(dir.path()).expect("open");
         assert_eq!(store.recovery_report().events, 2, "cut at {cut}");
         assert!(store.recovery_report().dropped_records >= 1);
         rt.block_on(async {
-            let s = store.read_stream(&stream("s"), 0, 100, ReadDirection::Forward).await.expect("read");
+            let s = store
+                .read_stream(&stream("s"), 0, 100, ReadDirection::Forward)
+                .await
+                .expect("read");
             assert!(s.iter().all(|e| e.event_type == "E"));
         });
     }
@@ -123,14 +152,22 @@ fn zeros_after_the_last_record_are_cut_off() {
     write_log(dir.path(), 4, 1);
     let path = segment_file(dir.path());
     let full = file_len(&path);
-    OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(full + 4096)).expect("extend");
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(full + 4096))
+        .expect("extend");
     let store = open(dir.path()).expect("open");
     assert_eq!(store.recovery_report().events, 4);
     assert_eq!(store.recovery_report().truncated_bytes, 4096);
 }
 
 fn flip_bit(path: &Path, offset: u64, bit: u8) {
-    let file = OpenOptions::new().read(true).write(true).open(path).expect("open segment");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("open segment");
     let mut byte = [0u8];
     file.read_exact_at(&mut byte, offset).expect("read byte");
     byte[0] ^= 1 << bit;
@@ -161,14 +198,22 @@ fn a_flipped_bit_in_a_middle_record_is_a_hard_error_naming_its_position() {
     // Bits in the length, the CRC, the body and the hashes of record 5.
     let record = offsets[5];
     let record_len = offsets[6] - record;
-    let mut targets = vec![record, record + 1, record + 4, record + 9, record + record_len - 1];
+    let mut targets = vec![
+        record,
+        record + 1,
+        record + 4,
+        record + 9,
+        record + record_len - 1,
+    ];
     targets.extend((0..10).map(|_| record + rng.random_range(0..record_len)));
     for target in targets {
         let dir = tempfile::tempdir().expect("tmp");
         copy_dir(original.path(), dir.path());
         flip_bit(&segment_file(dir.path()), target, rng.random_range(0..8));
         match open(dir.path()) {
-            Err(StoreError::Corrupt { position, offset, .. }) => {
+            Err(StoreError::Corrupt {
+                position, offset, ..
+            }) => {
                 assert_eq!(position, 5, "flip at byte {target}");
                 assert_eq!(offset, record, "flip at byte {target}");
             }
@@ -192,10 +237,16 @@ fn a_rewritten_record_with_a_fresh_crc_breaks_the_hash_chain() {
     record[payload_end] ^= 0xff;
     let crc = crc32c::crc32c(&record[8..]);
     record[4..8].copy_from_slice(&crc.to_le_bytes());
-    OpenOptions::new().write(true).open(&path).and_then(|f| f.write_all_at(&record, start as u64)).expect("forge");
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.write_all_at(&record, start as u64))
+        .expect("forge");
 
     let store = open(dir.path()).expect("the framing is valid, so the store opens");
-    let report = runtime().block_on(store.verify_chain(0, None)).expect("verify");
+    let report = runtime()
+        .block_on(store.verify_chain(0, None))
+        .expect("verify");
     let broken = report.first_break.expect("the chain must break");
     assert_eq!(broken.position, 2);
     assert_eq!(report.checked, 2);
@@ -213,14 +264,25 @@ fn verification_from_a_checkpoint_uses_the_auditors_hash() {
         let dir2 = tempfile::tempdir().expect("tmp");
         copy_dir(dir.path(), dir2.path());
         let offsets = record_offsets(&segment_file(dir2.path()));
-        OpenOptions::new().write(true).open(segment_file(dir2.path())).and_then(|f| f.set_len(offsets[4])).expect("cut");
+        OpenOptions::new()
+            .write(true)
+            .open(segment_file(dir2.path()))
+            .and_then(|f| f.set_len(offsets[4]))
+            .expect("cut");
         let s = open(dir2.path()).expect("open");
         rt.block_on(s.verify_chain(0, None)).expect("verify")
     };
     let checkpoint = upto3.last_hash.expect("hash");
-    let rest = rt.block_on(store.verify_chain(4, Some(checkpoint))).expect("verify");
-    assert_eq!((rest.checked, rest.first_break.clone(), rest.last_hash), (4, None, first.last_hash));
-    let wrong = rt.block_on(store.verify_chain(4, Some([9; 32]))).expect("verify");
+    let rest = rt
+        .block_on(store.verify_chain(4, Some(checkpoint)))
+        .expect("verify");
+    assert_eq!(
+        (rest.checked, rest.first_break.clone(), rest.last_hash),
+        (4, None, first.last_hash)
+    );
+    let wrong = rt
+        .block_on(store.verify_chain(4, Some([9; 32])))
+        .expect("verify");
     assert_eq!(wrong.first_break.map(|b| b.position), Some(4));
 }
 
@@ -249,19 +311,29 @@ fn records_roll_across_segments_and_reopen_intact() {
         rt.block_on(async {
             for i in 0..200u32 {
                 let s = stream(&format!("s{}", i % 7));
-                let batch = (0..(i % 3 + 1)).map(|k| NewEvent::new("E", vec![k as u8; 50])).collect();
-                store.append(&s, ExpectedVersion::Any, batch).await.expect("append");
+                let batch = (0..(i % 3 + 1))
+                    .map(|k| NewEvent::new("E", vec![k as u8; 50]))
+                    .collect();
+                store
+                    .append(&s, ExpectedVersion::Any, batch)
+                    .await
+                    .expect("append");
             }
             everything(&store).await
         })
     };
-    let segments = fs::read_dir(dir.path().join("segments")).expect("ls").count();
+    let segments = fs::read_dir(dir.path().join("segments"))
+        .expect("ls")
+        .count();
     assert!(segments > 10, "{segments} segments");
     let store = LogStore::open(dir.path(), config).expect("reopen");
     let again = rt.block_on(everything(&store));
     assert_eq!(again, written);
     let chain = rt.block_on(store.verify_chain(0, None)).expect("verify");
-    assert_eq!((chain.checked, chain.first_break), (written.len() as u64, None));
+    assert_eq!(
+        (chain.checked, chain.first_break),
+        (written.len() as u64, None)
+    );
 }
 
 // ---- SIGKILL during an append flood -------------------------------------
@@ -273,15 +345,25 @@ const FLOOD_DIR: &str = "AGORA_TEST_FLOOD_DIR";
 #[test]
 #[ignore = "run by kill_minus_nine_during_an_append_flood_loses_no_acknowledged_event"]
 fn child_append_flood() {
-    let Ok(dir) = std::env::var(FLOOD_DIR) else { return };
+    let Ok(dir) = std::env::var(FLOOD_DIR) else {
+        return;
+    };
     let dir = PathBuf::from(dir);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("rt");
     rt.block_on(async move {
         let store = LogStore::open(dir.join("store"), LogConfig::default()).expect("child open");
         let (acks, mut ack_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let ack_path = dir.join("acks.log");
         let logger = tokio::task::spawn_blocking(move || {
-            let mut file = OpenOptions::new().create(true).append(true).open(ack_path).expect("ack log");
+            let mut file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(ack_path)
+                .expect("ack log");
             while let Some(first) = ack_rx.blocking_recv() {
                 let mut lines = first;
                 while let Ok(more) = ack_rx.try_recv() {
@@ -299,11 +381,20 @@ fn child_append_flood() {
                     let s = stream(&format!("flood-{w}"));
                     for i in 0u64.. {
                         let n = 1 + (i % 3) as usize;
-                        let batch: Vec<NewEvent> = (0..n).map(|_| NewEvent::new("Flooded", vec![w as u8; 100])).collect();
+                        let batch: Vec<NewEvent> = (0..n)
+                            .map(|_| NewEvent::new("Flooded", vec![w as u8; 100]))
+                            .collect();
                         let ids: Vec<String> = batch.iter().map(|e| e.id.to_string()).collect();
-                        let r = store.append(&s, ExpectedVersion::Any, batch).await.expect("append");
+                        let r = store
+                            .append(&s, ExpectedVersion::Any, batch)
+                            .await
+                            .expect("append");
                         let first = r.position + 1 - n as u64;
-                        let line: String = ids.iter().enumerate().map(|(k, id)| format!("{} {id}\n", first + k as u64)).collect();
+                        let line: String = ids
+                            .iter()
+                            .enumerate()
+                            .map(|(k, id)| format!("{} {id}\n", first + k as u64))
+                            .collect();
                         acks.send(line).expect("ack channel");
                     }
                 })
@@ -325,7 +416,13 @@ fn kill_minus_nine_during_an_append_flood_loses_no_acknowledged_event() {
     let rt = runtime();
     for round in 0..6 {
         let mut child = std::process::Command::new(&exe)
-            .args(["--exact", "child_append_flood", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_append_flood",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(FLOOD_DIR, dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -339,21 +436,34 @@ fn kill_minus_nine_during_an_append_flood_loses_no_acknowledged_event() {
         let store = open(&dir.path().join("store")).expect("reopen after SIGKILL");
         let all = rt.block_on(everything(&store));
         for (position, id) in &acked {
-            let event = all.get(*position as usize).unwrap_or_else(|| panic!("round {round}: acknowledged position {position} lost"));
-            assert_eq!(&event.id.to_string(), id, "round {round}: position {position}");
+            let event = all
+                .get(*position as usize)
+                .unwrap_or_else(|| panic!("round {round}: acknowledged position {position} lost"));
+            assert_eq!(
+                &event.id.to_string(),
+                id,
+                "round {round}: position {position}"
+            );
         }
         assert!(all.iter().enumerate().all(|(k, e)| e.position == k as u64));
         let chain = rt.block_on(store.verify_chain(0, None)).expect("verify");
         assert_eq!(chain.first_break, None, "round {round}");
         assert_eq!(chain.checked, all.len() as u64);
-        eprintln!("round {round}: {} acknowledged, {} in the log, {:?}", acked.len(), all.len(), store.recovery_report());
+        eprintln!(
+            "round {round}: {} acknowledged, {} in the log, {:?}",
+            acked.len(),
+            all.len(),
+            store.recovery_report()
+        );
         assert!(!acked.is_empty() || round > 0, "the child made progress");
     }
 }
 
 /// Complete lines of the ack log (a torn last line is ignored).
 fn read_acks(path: &Path) -> Vec<(u64, String)> {
-    let Ok(file) = fs::File::open(path) else { return Vec::new() };
+    let Ok(file) = fs::File::open(path) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut reader = std::io::BufReader::new(file);
     let mut line = String::new();

@@ -97,7 +97,9 @@ pub(crate) fn decode_frame(buf: &[u8], max_len: usize) -> Result<Frame<'_>, Fram
     }
     let total = FRAME_HEADER_LEN + len as usize;
     let Some(content) = buf.get(FRAME_HEADER_LEN..total) else {
-        return Err(FrameError::Incomplete { needed: Some(total) });
+        return Err(FrameError::Incomplete {
+            needed: Some(total),
+        });
     };
     if crc32c::crc32c(content) != crc {
         return Err(FrameError::BadCrc);

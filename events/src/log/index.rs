@@ -51,7 +51,14 @@ impl Index {
 
     /// Records the next event. The caller guarantees `position == head()`,
     /// `version` is the stream's next revision and `id` is new.
-    pub(crate) fn push(&mut self, position: u64, location: Location, stream: &str, version: u64, id: Uuid) {
+    pub(crate) fn push(
+        &mut self,
+        position: u64,
+        location: Location,
+        stream: &str,
+        version: u64,
+        id: Uuid,
+    ) {
         debug_assert_eq!(position, self.head());
         self.locations.push(location.raw());
         match self.streams.get_mut(stream) {

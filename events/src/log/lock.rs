@@ -26,7 +26,9 @@ impl DirLock {
         match file.try_lock() {
             Ok(()) => Ok(Self { _file: file }),
             Err(TryLockError::WouldBlock) => Err(StoreError::Locked(dir.to_path_buf())),
-            Err(TryLockError::Error(e)) => Err(StoreError::io(format!("locking {}", path.display()), e)),
+            Err(TryLockError::Error(e)) => {
+                Err(StoreError::io(format!("locking {}", path.display()), e))
+            }
         }
     }
 }

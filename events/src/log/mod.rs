@@ -34,7 +34,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AppendResult, ExpectedVersion, NewEvent, ReadDirection, RecordedEvent, StreamName};
+use crate::model::{
+    AppendResult, ExpectedVersion, NewEvent, ReadDirection, RecordedEvent, StreamName,
+};
 use crate::store::{ChainReport, EventStore, EventSubscription};
 
 pub use recovery::RecoveryReport;
@@ -188,7 +190,8 @@ impl LogStore {
     /// Blocking: call it before starting async work, or in `spawn_blocking`.
     pub fn open(dir: impl AsRef<Path>, config: LogConfig) -> StoreResult<Self> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
         let dir_lock = lock::DirLock::acquire(dir)?;
         let segments_dir = dir.join("segments");
         std::fs::create_dir_all(&segments_dir)
@@ -196,16 +199,16 @@ impl LogStore {
 
         let recovered = recovery::recover(&segments_dir, &config)?;
         let (live, _) = broadcast::channel(config.live_buffer_batches.max(1));
+        let (requests, receiver) = flume::bounded(config.queue_capacity.max(1));
         let shared = Arc::new(Shared {
             segments_dir,
-            config: config.clone(),
+            config,
             segments: RwLock::new(recovered.segments),
             index: RwLock::new(recovered.index),
             live: RwLock::new(Some(live)),
             poisoned: AtomicBool::new(false),
             counters: Counters::default(),
         });
-        let (requests, receiver) = flume::bounded(config.queue_capacity.max(1));
         let writer = writer::Writer::new(Arc::clone(&shared), receiver, recovered.tail);
         let thread = std::thread::Builder::new()
             .name("agora-log-writer".into())
@@ -263,7 +266,10 @@ impl EventStore for LogStore {
             events,
             reply,
         };
-        sender.send_async(request).await.map_err(|_| StoreError::Closed)?;
+        sender
+            .send_async(request)
+            .await
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 

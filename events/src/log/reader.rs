@@ -16,7 +16,9 @@ pub(super) const SCAN_CHUNK: usize = 1 << 20;
 /// Bytes read first when fetching one record.
 const SINGLE_CHUNK: usize = 4096;
 
-/// What a [`FrameCursor`] found next.
+/// What a [`FrameCursor`] found next. Lives only on the stack between two
+/// calls, so the size of the `Frame` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Step<'a> {
     /// A valid record at this file offset.
     Frame(u64, Frame<'a>),
@@ -42,7 +44,13 @@ pub(super) struct FrameCursor<'s> {
 }
 
 impl<'s> FrameCursor<'s> {
-    pub(super) fn new(segment: &'s Segment, start: u64, end: u64, max_len: usize, chunk: usize) -> Self {
+    pub(super) fn new(
+        segment: &'s Segment,
+        start: u64,
+        end: u64,
+        max_len: usize,
+        chunk: usize,
+    ) -> Self {
         Self {
             segment,
             end,
@@ -78,7 +86,9 @@ impl<'s> FrameCursor<'s> {
         let left = self.end.saturating_sub(self.filled_until());
         let take = room.min(left) as usize;
         let at = self.filled_until();
-        let got = self.segment.read_at(&mut self.buf[self.filled..self.filled + take], at)?;
+        let got = self
+            .segment
+            .read_at(&mut self.buf[self.filled..self.filled + take], at)?;
         self.filled += got;
         if got < take {
             self.eof = true;
@@ -93,7 +103,8 @@ impl<'s> FrameCursor<'s> {
             if avail == 0 && self.filled_until() >= self.end {
                 return Ok(Step::End);
             }
-            let need = frame::declared_len(&self.buf[self.consumed..self.filled]).unwrap_or(FRAME_HEADER_LEN);
+            let need = frame::declared_len(&self.buf[self.consumed..self.filled])
+                .unwrap_or(FRAME_HEADER_LEN);
             if avail >= need || need > self.max_len + FRAME_HEADER_LEN {
                 break;
             }
@@ -150,15 +161,27 @@ pub(super) fn read_all(shared: &Shared, from: u64, max: usize) -> StoreResult<Ve
         let (location, head, segment) = {
             let index = shared.index.read();
             let head = index.head();
-            let Some(location) = index.location(next) else { break };
-            let Some(segment) = shared.segment(location.segment()) else { break };
+            let Some(location) = index.location(next) else {
+                break;
+            };
+            let Some(segment) = shared.segment(location.segment()) else {
+                break;
+            };
             (location, head, segment)
         };
         // Everything below `head` is committed; the segment's committed
         // length was read after it, so it covers at least those records.
         let end = segment.committed_len();
-        let chunk = SCAN_CHUNK.min((end - location.offset()) as usize).max(FRAME_HEADER_LEN);
-        let mut cursor = FrameCursor::new(&segment, location.offset(), end, shared.config.max_record_len(), chunk);
+        let chunk = SCAN_CHUNK
+            .min((end - location.offset()) as usize)
+            .max(FRAME_HEADER_LEN);
+        let mut cursor = FrameCursor::new(
+            &segment,
+            location.offset(),
+            end,
+            shared.config.max_record_len(),
+            chunk,
+        );
         while out.len() < max && next < head {
             match cursor.next_frame()? {
                 Step::Frame(offset, frame) => {
@@ -170,7 +193,9 @@ pub(super) fn read_all(shared: &Shared, from: u64, max: usize) -> StoreResult<Ve
                     next += 1;
                 }
                 Step::End => break,
-                Step::Bad { offset, error } => return Err(corrupt(&segment, next, offset, error.to_string())),
+                Step::Bad { offset, error } => {
+                    return Err(corrupt(&segment, next, offset, error.to_string()));
+                }
             }
         }
         if next >= head {
@@ -181,12 +206,25 @@ pub(super) fn read_all(shared: &Shared, from: u64, max: usize) -> StoreResult<Ve
 }
 
 /// Reads the one committed event at `position`.
-pub(super) fn read_at_position(shared: &Shared, position: u64) -> StoreResult<Option<RecordedEvent>> {
+pub(super) fn read_at_position(
+    shared: &Shared,
+    position: u64,
+) -> StoreResult<Option<RecordedEvent>> {
     let location = shared.index.read().location(position);
-    let Some(location) = location else { return Ok(None) };
-    let Some(segment) = shared.segment(location.segment()) else { return Ok(None) };
+    let Some(location) = location else {
+        return Ok(None);
+    };
+    let Some(segment) = shared.segment(location.segment()) else {
+        return Ok(None);
+    };
     let end = segment.committed_len();
-    let mut cursor = FrameCursor::new(&segment, location.offset(), end, shared.config.max_record_len(), SINGLE_CHUNK);
+    let mut cursor = FrameCursor::new(
+        &segment,
+        location.offset(),
+        end,
+        shared.config.max_record_len(),
+        SINGLE_CHUNK,
+    );
     match cursor.next_frame()? {
         Step::Frame(offset, frame) if frame.body.position == position => {
             let _ = offset;
@@ -198,7 +236,12 @@ pub(super) fn read_at_position(shared: &Shared, position: u64) -> StoreResult<Op
             offset,
             format!("record holds position {}", frame.body.position),
         )),
-        Step::End => Err(corrupt(&segment, position, location.offset(), "index points past the end".into())),
+        Step::End => Err(corrupt(
+            &segment,
+            position,
+            location.offset(),
+            "index points past the end".into(),
+        )),
         Step::Bad { offset, error } => Err(corrupt(&segment, position, offset, error.to_string())),
     }
 }

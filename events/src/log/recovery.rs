@@ -62,8 +62,6 @@ struct Pending {
     version: u64,
     id: Uuid,
     remaining: u32,
-    hash: Hash,
-    recorded_at: i64,
 }
 
 struct Scan {
@@ -72,11 +70,24 @@ struct Scan {
     last_hash: Hash,
     last_timestamp: i64,
     pending: Vec<Pending>,
+    /// Hash of the last pending record.
+    pending_hash: Hash,
 }
 
 impl Scan {
     fn chain_hash(&self) -> Hash {
-        self.pending.last().map_or(self.last_hash, |p| p.hash)
+        if self.pending.is_empty() {
+            self.last_hash
+        } else {
+            self.pending_hash
+        }
+    }
+
+    /// An append ended with the record of this hash and time.
+    fn commit_tail(&mut self, hash: Hash, recorded_at: i64) {
+        self.last_hash = hash;
+        self.last_timestamp = self.last_timestamp.max(recorded_at);
+        self.next_position = self.index.head();
     }
 
     /// Checks one record against everything before it; `Err(reason)` if it
@@ -90,10 +101,10 @@ impl Scan {
         if frame.prev_hash != self.chain_hash() {
             return Err("hash chain broken: previous-hash does not match the record before".into());
         }
-        if let Some(last) = self.pending.last() {
-            if b.stream != last.stream || b.batch_remaining + 1 != last.remaining {
-                return Err("an append's records are interleaved with another's".into());
-            }
+        if let Some(last) = self.pending.last()
+            && (b.stream != last.stream || b.batch_remaining + 1 != last.remaining)
+        {
+            return Err("an append's records are interleaved with another's".into());
         }
         let base = self.index.stream_last(b.stream).map_or(0, |v| v + 1);
         let expected_version = base + self.pending.len() as u64;
@@ -107,6 +118,18 @@ impl Scan {
         if self.index.id_position(&id).is_some() || self.pending.iter().any(|p| p.id == id) {
             return Err(format!("event id {id} written twice"));
         }
+        if b.batch_remaining == 0 && self.pending.is_empty() {
+            // A one-event append: straight into the index, no copy.
+            self.index.push(
+                b.position,
+                Location::new(ordinal, offset),
+                b.stream,
+                b.version,
+                id,
+            );
+            self.commit_tail(frame.hash, b.recorded_at);
+            return Ok(());
+        }
         self.pending.push(Pending {
             position: b.position,
             location: Location::new(ordinal, offset),
@@ -114,16 +137,15 @@ impl Scan {
             version: b.version,
             id,
             remaining: b.batch_remaining,
-            hash: frame.hash,
-            recorded_at: b.recorded_at,
         });
         if b.batch_remaining == 0 {
             for p in self.pending.drain(..) {
-                self.index.push(p.position, p.location, &p.stream, p.version, p.id);
-                self.last_hash = p.hash;
-                self.last_timestamp = self.last_timestamp.max(p.recorded_at);
+                self.index
+                    .push(p.position, p.location, &p.stream, p.version, p.id);
             }
-            self.next_position = self.index.head();
+            self.commit_tail(frame.hash, b.recorded_at);
+        } else {
+            self.pending_hash = frame.hash;
         }
         Ok(())
     }
@@ -150,6 +172,7 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
         last_hash: GENESIS_HASH,
         last_timestamp: i64::MIN,
         pending: Vec::new(),
+        pending_hash: GENESIS_HASH,
     };
     let mut segments = Vec::with_capacity(files.len() + 1);
     let mut write_offset = SEGMENT_HEADER_LEN;
@@ -162,7 +185,10 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
                 &path,
                 scan.next_position,
                 0,
-                format!("segment starts at position {first_position}, expected {}", scan.next_position),
+                format!(
+                    "segment starts at position {first_position}, expected {}",
+                    scan.next_position
+                ),
             ));
         }
         let segment = match Segment::open(path.clone(), ordinal, first_position) {
@@ -170,7 +196,8 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
             Err(e) if is_last && file_len(&path) <= SEGMENT_HEADER_LEN => {
                 // A crash while creating the segment: it never held a record.
                 tracing::warn!(file = %path.display(), error = %e, "replacing a segment torn while it was created");
-                std::fs::remove_file(&path).map_err(|e| StoreError::io(format!("removing {}", path.display()), e))?;
+                std::fs::remove_file(&path)
+                    .map_err(|e| StoreError::io(format!("removing {}", path.display()), e))?;
                 segment::sync_dir(dir)?;
                 Segment::create(dir, ordinal, first_position)?
             }
@@ -231,7 +258,13 @@ fn file_len(path: &Path) -> u64 {
 
 /// Scans one segment into `scan`. Returns the offset after the last
 /// complete append; in the last segment, anything after it is a torn tail.
-fn scan_segment(segment: &Segment, end: u64, is_last: bool, config: &LogConfig, scan: &mut Scan) -> StoreResult<u64> {
+fn scan_segment(
+    segment: &Segment,
+    end: u64,
+    is_last: bool,
+    config: &LogConfig,
+    scan: &mut Scan,
+) -> StoreResult<u64> {
     let max_len = config.max_record_len();
     let mut cursor = FrameCursor::new(segment, SEGMENT_HEADER_LEN, end, max_len, RECOVERY_CHUNK);
     let mut good_end = SEGMENT_HEADER_LEN;
@@ -262,7 +295,12 @@ fn scan_segment(segment: &Segment, end: u64, is_last: bool, config: &LogConfig, 
     }
     if !is_last && (good_end != end || !scan.pending.is_empty()) {
         let position = scan.next_position;
-        return Err(corrupt(&segment.path, position, good_end, "a closed segment ends inside an append".into()));
+        return Err(corrupt(
+            &segment.path,
+            position,
+            good_end,
+            "a closed segment ends inside an append".into(),
+        ));
     }
     Ok(good_end)
 }
@@ -272,14 +310,22 @@ fn scan_segment(segment: &Segment, end: u64, is_last: bool, config: &LogConfig, 
 /// commit. Its presence proves the bad record had been made durable (commits
 /// are written one after another, each after the previous one's `fdatasync`),
 /// so the damage is corruption, not a torn write.
-fn later_commit_follows(segment: &Segment, bad_offset: u64, end: u64, max_len: usize, expected: u64) -> StoreResult<bool> {
+fn later_commit_follows(
+    segment: &Segment,
+    bad_offset: u64,
+    end: u64,
+    max_len: usize,
+    expected: u64,
+) -> StoreResult<bool> {
     let len = (end - bad_offset) as usize;
     let mut rest = vec![0; len];
     let got = segment.read_at(&mut rest, bad_offset)?;
     rest.truncate(got);
     let mut start = 1;
     while start < rest.len() {
-        let Some(declared) = frame::declared_len(&rest[start..]) else { break };
+        let Some(declared) = frame::declared_len(&rest[start..]) else {
+            break;
+        };
         if declared <= rest.len() - start
             && declared <= max_len + frame::FRAME_HEADER_LEN
             && let Ok(frame) = frame::decode_frame(&rest[start..], max_len)

@@ -70,7 +70,8 @@ impl Segment {
         let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
         header[..8].copy_from_slice(SEGMENT_MAGIC);
         header[8..12].copy_from_slice(&SEGMENT_FORMAT.to_le_bytes());
-        file.write_all(&header).map_err(|e| StoreError::io(ctx(), e))?;
+        file.write_all(&header)
+            .map_err(|e| StoreError::io(ctx(), e))?;
         file.sync_all().map_err(|e| StoreError::io(ctx(), e))?;
         sync_dir(dir)?;
         Ok(Self {
@@ -99,7 +100,9 @@ impl Segment {
                 position: first_position,
                 file: path,
                 offset: 0,
-                reason: "bad segment header (not an Agora log segment, or an unknown format version)".into(),
+                reason:
+                    "bad segment header (not an Agora log segment, or an unknown format version)"
+                        .into(),
             });
         }
         Ok(Self {
@@ -128,7 +131,11 @@ impl Segment {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     return Err(StoreError::io(
-                        format!("reading {} at {}", self.path.display(), offset + done as u64),
+                        format!(
+                            "reading {} at {}",
+                            self.path.display(),
+                            offset + done as u64
+                        ),
                         e,
                     ));
                 }
@@ -149,7 +156,9 @@ impl Segment {
     /// Cuts the file to `len` bytes and makes that durable.
     pub(crate) fn truncate(&self, len: u64) -> StoreResult<()> {
         let ctx = || format!("truncating {} to {len} bytes", self.path.display());
-        self.file.set_len(len).map_err(|e| StoreError::io(ctx(), e))?;
+        self.file
+            .set_len(len)
+            .map_err(|e| StoreError::io(ctx(), e))?;
         self.file.sync_all().map_err(|e| StoreError::io(ctx(), e))
     }
 
@@ -184,7 +193,9 @@ pub(crate) fn list_segments(dir: &Path) -> StoreResult<Vec<(u64, PathBuf)>> {
             .and_then(|s| s.parse::<u64>().ok());
         match first {
             Some(first) => found.push((first, path)),
-            None => tracing::warn!(file = %path.display(), "ignoring a .seg file whose name is not a position"),
+            None => {
+                tracing::warn!(file = %path.display(), "ignoring a .seg file whose name is not a position")
+            }
         }
     }
     found.sort();

@@ -10,7 +10,11 @@ use crate::store::{ChainBreak, ChainReport};
 /// Checks the chain from `from` to the head as it is when called. Without a
 /// trusted previous hash, a walk from 0 starts at the genesis hash and a walk
 /// from elsewhere trusts the first record's link.
-pub(super) fn verify_chain(shared: &Shared, from: u64, trusted_prev: Option<Hash>) -> StoreResult<ChainReport> {
+pub(super) fn verify_chain(
+    shared: &Shared,
+    from: u64,
+    trusted_prev: Option<Hash>,
+) -> StoreResult<ChainReport> {
     let head = shared.index.read().head();
     let mut report = ChainReport {
         from_position: from,
@@ -23,23 +27,38 @@ pub(super) fn verify_chain(shared: &Shared, from: u64, trusted_prev: Option<Hash
     let broke = |position, reason: String| Some(ChainBreak { position, reason });
     'segments: while next < head {
         let location = shared.index.read().location(next);
-        let Some(segment) = location.and_then(|l| shared.segment(l.segment())) else { break };
+        let Some(segment) = location.and_then(|l| shared.segment(l.segment())) else {
+            break;
+        };
         let start = location.map_or(0, |l| l.offset());
         let end = segment.committed_len();
-        let mut cursor = FrameCursor::new(&segment, start, end, shared.config.max_record_len(), SCAN_CHUNK);
+        let mut cursor = FrameCursor::new(
+            &segment,
+            start,
+            end,
+            shared.config.max_record_len(),
+            SCAN_CHUNK,
+        );
         while next < head {
             match cursor.next_frame()? {
                 Step::Frame(_, record) => {
                     if record.body.position != next {
-                        report.first_break = broke(next, format!("record holds position {}", record.body.position));
+                        report.first_break = broke(
+                            next,
+                            format!("record holds position {}", record.body.position),
+                        );
                         break 'segments;
                     }
                     if expected_prev.is_some_and(|prev| prev != record.prev_hash) {
-                        report.first_break = broke(next, "previous-hash does not match the record before".into());
+                        report.first_break = broke(
+                            next,
+                            "previous-hash does not match the record before".into(),
+                        );
                         break 'segments;
                     }
                     if frame::chain_hash(&record.prev_hash, record.body_bytes) != record.hash {
-                        report.first_break = broke(next, "hash does not match the record's contents".into());
+                        report.first_break =
+                            broke(next, "hash does not match the record's contents".into());
                         break 'segments;
                     }
                     expected_prev = Some(record.hash);
@@ -49,7 +68,13 @@ pub(super) fn verify_chain(shared: &Shared, from: u64, trusted_prev: Option<Hash
                 }
                 Step::End => break,
                 Step::Bad { offset, error } => {
-                    report.first_break = broke(next, format!("unreadable record at byte {offset} of {}: {error}", segment.path.display()));
+                    report.first_break = broke(
+                        next,
+                        format!(
+                            "unreadable record at byte {offset} of {}: {error}",
+                            segment.path.display()
+                        ),
+                    );
                     break 'segments;
                 }
             }

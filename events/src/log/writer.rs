@@ -21,7 +21,9 @@ use super::reader;
 use super::segment::{Location, SEGMENT_HEADER_LEN, Segment};
 use crate::codec::{MetadataBody, RecordBody};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AppendResult, EventMetadata, ExpectedVersion, NewEvent, RecordedEvent, StreamName, Timestamp};
+use crate::model::{
+    AppendResult, EventMetadata, ExpectedVersion, NewEvent, RecordedEvent, StreamName, Timestamp,
+};
 
 /// One append waiting for the writer.
 pub(super) struct AppendRequest {
@@ -97,7 +99,11 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn new(shared: Arc<Shared>, requests: flume::Receiver<AppendRequest>, tail: Tail) -> Self {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        requests: flume::Receiver<AppendRequest>,
+        tail: Tail,
+    ) -> Self {
         let active = shared
             .segments
             .read()
@@ -204,7 +210,9 @@ impl Writer {
         let config = &self.shared.config;
         let events = &request.events;
         if events.is_empty() {
-            return Err(StoreError::InvalidBatch("an append needs at least one event".into()));
+            return Err(StoreError::InvalidBatch(
+                "an append needs at least one event".into(),
+            ));
         }
         if events.len() > config.max_events_per_append {
             return Err(StoreError::InvalidBatch(format!(
@@ -217,7 +225,10 @@ impl Writer {
         for event in events {
             event.validate(config.max_payload_bytes)?;
             if !seen.insert(event.id) {
-                return Err(StoreError::InvalidBatch(format!("event id {} appears twice", event.id)));
+                return Err(StoreError::InvalidBatch(format!(
+                    "event id {} appears twice",
+                    event.id
+                )));
             }
         }
         if let Some(outcome) = self.repeat_of_earlier_append(request, batch, staged)? {
@@ -303,7 +314,12 @@ impl Writer {
     }
 
     /// Where an event id was already written: staged in this batch or durable.
-    fn find_written(&self, id: &Uuid, batch: &[AppendRequest], staged: &Staged) -> StoreResult<Option<Written>> {
+    fn find_written(
+        &self,
+        id: &Uuid,
+        batch: &[AppendRequest],
+        staged: &Staged,
+    ) -> StoreResult<Option<Written>> {
         if let Some(&k) = staged.ids.get(id) {
             let r = &staged.records[k];
             return Ok(Some(Written {
@@ -314,7 +330,9 @@ impl Writer {
             }));
         }
         let position = self.shared.index.read().id_position(id);
-        let Some(position) = position else { return Ok(None) };
+        let Some(position) = position else {
+            return Ok(None);
+        };
         let old = reader::read_at_position(&self.shared, position)?;
         Ok(old.map(|old| Written {
             stream: old.stream.as_str().to_owned(),
@@ -376,7 +394,9 @@ impl Writer {
     fn roll(&mut self, staged: &mut Staged, first_position: u64) -> StoreResult<()> {
         let ctx = |e| StoreError::io("writing the log before a segment roll", e);
         if !staged.bytes.is_empty() {
-            self.active.write_at(&staged.bytes, self.tail.write_offset).map_err(ctx)?;
+            self.active
+                .write_at(&staged.bytes, self.tail.write_offset)
+                .map_err(ctx)?;
             self.tail.write_offset += staged.bytes.len() as u64;
             self.shared
                 .counters
@@ -390,7 +410,11 @@ impl Writer {
         // at the index head, which moves only when the batch is published).
         self.active.set_committed_len(self.tail.write_offset);
         let ordinal = self.active.ordinal + 1;
-        let segment = Arc::new(Segment::create(&self.shared.segments_dir, ordinal, first_position)?);
+        let segment = Arc::new(Segment::create(
+            &self.shared.segments_dir,
+            ordinal,
+            first_position,
+        )?);
         self.shared.segments.write().push(Arc::clone(&segment));
         self.active = segment;
         self.tail.write_offset = SEGMENT_HEADER_LEN;
@@ -416,7 +440,13 @@ impl Writer {
             let mut index = self.shared.index.write();
             for r in &staged.records {
                 let request = &batch[r.request];
-                index.push(r.position, r.location, request.stream.as_str(), r.version, request.events[r.event].id);
+                index.push(
+                    r.position,
+                    r.location,
+                    request.stream.as_str(),
+                    r.version,
+                    request.events[r.event].id,
+                );
             }
             self.active.set_committed_len(self.tail.write_offset);
         }
@@ -424,9 +454,13 @@ impl Writer {
         self.tail.last_hash = self.tail_hash(staged);
         self.tail.last_timestamp = now;
         let counters = &self.shared.counters;
-        counters.events_appended.fetch_add(staged.records.len() as u64, Ordering::Relaxed);
+        counters
+            .events_appended
+            .fetch_add(staged.records.len() as u64, Ordering::Relaxed);
         counters.commits.fetch_add(1, Ordering::Relaxed);
-        counters.appends.fetch_add(staged.appends, Ordering::Relaxed);
+        counters
+            .appends
+            .fetch_add(staged.appends, Ordering::Relaxed);
         let live = self.shared.live.read();
         if let Some(live) = live.as_ref().filter(|l| l.receiver_count() > 0) {
             let events: Vec<RecordedEvent> = staged
