@@ -48,10 +48,11 @@ pub fn encode_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
 /// Decodes a domain event payload written by [`encode_payload`]. Trailing
 /// bytes are an error: a payload is exactly one value.
 pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let (value, used) = bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|e| DecodeError {
-        what: "payload",
-        reason: e.to_string(),
-    })?;
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|e| DecodeError {
+            what: "payload",
+            reason: e.to_string(),
+        })?;
     if used != bytes.len() {
         return Err(DecodeError {
             what: "payload",
@@ -101,8 +102,8 @@ pub(crate) fn encode_record_body(body: &RecordBody<'_>, out: &mut Vec<u8>) {
 
 /// Decodes a record body that must fill `bytes` exactly.
 pub(crate) fn decode_record_body(bytes: &[u8]) -> Result<RecordBody<'_>, DecodeError> {
-    let (body, used): (RecordBody<'_>, usize) =
-        bincode::borrow_decode_from_slice(bytes, CONFIG).map_err(|e| DecodeError {
+    let (body, used): (RecordBody<'_>, usize) = bincode::borrow_decode_from_slice(bytes, CONFIG)
+        .map_err(|e| DecodeError {
             what: "record body",
             reason: e.to_string(),
         })?;
@@ -120,7 +121,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    type BodyParts = (u64, u64, [u8; 16], i64, u32, String, String, Option<[u8; 16]>, Option<String>, Vec<u8>);
+    type BodyParts = (
+        u64,
+        u64,
+        [u8; 16],
+        i64,
+        u32,
+        String,
+        String,
+        Option<[u8; 16]>,
+        Option<String>,
+        Vec<u8>,
+    );
 
     fn arb_body() -> impl Strategy<Value = BodyParts> {
         (

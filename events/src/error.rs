@@ -25,7 +25,9 @@ pub enum StoreError {
     /// Some event ids of the batch were already written elsewhere (another
     /// stream, another order, or mixed with new ids); nothing was written.
     /// A caller bug or a replay of a different command: do not retry (HTTP 409).
-    #[error("event id {id} was already written at position {position}; the batch is not an exact repeat of an earlier append")]
+    #[error(
+        "event id {id} was already written at position {position}; the batch is not an exact repeat of an earlier append"
+    )]
     DuplicateEventId {
         /// The first offending id.
         id: Uuid,

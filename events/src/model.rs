@@ -180,7 +180,12 @@ impl NewEvent {
     /// a payload of at most `max_payload_bytes`. Every backend calls it before
     /// writing anything.
     pub fn validate(&self, max_payload_bytes: usize) -> Result<(), StoreError> {
-        let bad = |reason: String| Err(StoreError::InvalidEvent { id: self.id, reason });
+        let bad = |reason: String| {
+            Err(StoreError::InvalidEvent {
+                id: self.id,
+                reason,
+            })
+        };
         if self.event_type.is_empty() || self.event_type.len() > MAX_EVENT_TYPE_BYTES {
             return bad(format!(
                 "event type must be 1 to {MAX_EVENT_TYPE_BYTES} bytes long"

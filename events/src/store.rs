@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use futures::Stream;
 
 use crate::error::StoreResult;
-use crate::model::{AppendResult, ExpectedVersion, NewEvent, ReadDirection, RecordedEvent, StreamName};
+use crate::model::{
+    AppendResult, ExpectedVersion, NewEvent, ReadDirection, RecordedEvent, StreamName,
+};
 
 /// A stream of committed events from [`EventStore::subscribe_all`].
 pub type EventSubscription = Pin<Box<dyn Stream<Item = StoreResult<RecordedEvent>> + Send>>;
