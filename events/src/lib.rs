@@ -27,9 +27,11 @@
 //! ```
 
 pub mod codec;
+pub mod domain;
 mod error;
 pub mod log;
 mod model;
+pub mod personal;
 mod store;
 
 #[cfg(feature = "esdb")]

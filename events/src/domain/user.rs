@@ -1,0 +1,130 @@
+//! Events of the User aggregate. Personal fields (e-mail, real name, phone)
+//! only ever appear sealed (see [`crate::personal`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::{DomainDecodeError, DomainEvent, decode_v1};
+use crate::codec;
+use crate::model::Timestamp;
+use crate::personal::Sealed;
+
+/// What a user may do on the platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Buys, rates and follows content.
+    Learner,
+    /// Publishes content.
+    Creator,
+    /// Bids on outsourcing requirements.
+    Vendor,
+    /// Posts outsourcing requirements.
+    Client,
+    /// A partner platform importing catalogs.
+    Partner,
+    /// Reads and replays the event history.
+    Auditor,
+    /// Runs the platform.
+    Admin,
+}
+
+/// The personal fields of a user, as they are sealed into events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDetails {
+    /// Contact e-mail address.
+    pub email: String,
+    /// Legal name, if given.
+    pub real_name: Option<String>,
+    /// Phone number, if given.
+    pub phone: Option<String>,
+}
+
+/// A user joined the platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRegistered {
+    /// The user's id (also the key of their personal data).
+    pub user_id: String,
+    /// Public name.
+    pub display_name: String,
+    /// Granted roles, sorted, without repeats.
+    pub roles: Vec<Role>,
+    /// [`PersonalDetails`], sealed for `user_id`.
+    pub personal: Sealed,
+    /// When the registration was accepted.
+    pub registered_at: Timestamp,
+}
+
+/// A user changed their profile; absent fields are unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfileChanged {
+    /// The new public name.
+    pub display_name: Option<String>,
+    /// The new [`PersonalDetails`] (all of them), sealed for the user.
+    pub personal: Option<Sealed>,
+    /// When the change was accepted.
+    pub changed_at: Timestamp,
+}
+
+/// Every event of the User aggregate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserEvent {
+    /// See [`UserRegistered`].
+    Registered(UserRegistered),
+    /// See [`UserProfileChanged`].
+    ProfileChanged(UserProfileChanged),
+}
+
+impl DomainEvent for UserEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::Registered(_) => "UserRegistered",
+            Self::ProfileChanged(_) => "UserProfileChanged",
+        }
+    }
+
+    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
+        match self {
+            Self::Registered(e) => codec::encode_payload(e),
+            Self::ProfileChanged(e) => codec::encode_payload(e),
+        }
+    }
+
+    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
+        match event_type {
+            "UserRegistered" => Ok(Self::Registered(decode_v1(event_type, version, payload)?)),
+            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(event_type, version, payload)?)),
+            other => Err(DomainDecodeError::UnknownType(other.to_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_events_round_trip() {
+        let sealed = Sealed { nonce: [1; 24], ciphertext: vec![1, 2, 3] };
+        let events = [
+            UserEvent::Registered(UserRegistered {
+                user_id: "u1".into(),
+                display_name: "Ada".into(),
+                roles: vec![Role::Learner, Role::Creator],
+                personal: sealed.clone(),
+                registered_at: Timestamp(5),
+            }),
+            UserEvent::ProfileChanged(UserProfileChanged {
+                display_name: Some("Ada L.".into()),
+                personal: None,
+                changed_at: Timestamp(6),
+            }),
+        ];
+        for event in events {
+            let bytes = event.encode_payload().unwrap_or_default();
+            let back = UserEvent::decode(event.event_type(), event.schema_version(), &bytes);
+            assert_eq!(back.ok(), Some(event));
+        }
+        assert!(UserEvent::decode("UserRegistered", 2, &[]).is_err());
+        assert!(UserEvent::decode("Nope", 1, &[]).is_err());
+    }
+}
