@@ -1,1 +1,23 @@
-//! placeholder
+//! # agora-actors
+//!
+//! The actix actors of Agora and the pure domain logic they wrap.
+//!
+//! Where work happens:
+//! - **Aggregate actors** ([`aggregate`]): one actix actor per live aggregate
+//!   instance (a user, a content item, …), started on demand by a
+//!   [`aggregate::Registry`] on one of its arbiters (one thread each; the
+//!   instance id picks the arbiter) and stopped after an idle time. An actor
+//!   handles one command at a time: catch up on its stream, decide with the
+//!   pure aggregate, append with the expected version, apply, answer.
+//! - **Projection runners** ([`projection`]): one actor per read model,
+//!   consuming `$all` from its checkpoint on its own arbiter; queries read
+//!   the model through a shared lock and can wait for a position
+//!   (read-your-writes). State and checkpoint are snapshotted together.
+//!
+//! Domain types live in [`user`] (pure aggregate: `handle` decides, `apply`
+//! changes state, no I/O) and are tested as stories with
+//! [`aggregate::testing`].
+
+pub mod aggregate;
+pub mod projection;
+pub mod user;

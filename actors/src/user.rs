@@ -1,0 +1,246 @@
+//! The User aggregate: registration and profile. Personal details arrive
+//! already sealed (the actor's caller seals them), so deciding stays pure.
+
+use agora_events::domain::user::{Role, UserEvent, UserProfileChanged, UserRegistered};
+use agora_events::personal::Sealed;
+
+use crate::aggregate::{Aggregate, CommandContext};
+
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
+
+/// Commands a user accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserCommand {
+    /// Join the platform.
+    Register {
+        /// Public name.
+        display_name: String,
+        /// Requested roles.
+        roles: Vec<Role>,
+        /// Personal details, sealed for this user.
+        personal: Sealed,
+    },
+    /// Change the public name and/or the personal details.
+    UpdateProfile {
+        /// The new public name.
+        display_name: Option<String>,
+        /// All personal details, sealed anew.
+        personal: Option<Sealed>,
+    },
+}
+
+/// Why a user refuses a command. Each is a client error (HTTP 409 for state
+/// conflicts, 422 for invalid values).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    /// The user exists already (409).
+    #[error("the user is already registered")]
+    AlreadyRegistered,
+    /// The user does not exist (404).
+    #[error("the user is not registered")]
+    NotRegistered,
+    /// The display name breaks a rule (422).
+    #[error("display name {0}")]
+    InvalidDisplayName(&'static str),
+    /// A user needs at least one role (422).
+    #[error("at least one role is required")]
+    NoRoles,
+}
+
+/// A user's decision state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct User {
+    registered: bool,
+    display_name: String,
+    roles: Vec<Role>,
+    personal: Option<Sealed>,
+}
+
+impl User {
+    /// Whether the user has registered.
+    pub fn is_registered(&self) -> bool {
+        self.registered
+    }
+
+    /// The current public name.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The granted roles.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+}
+
+/// Trims and checks a display name.
+pub fn valid_display_name(name: &str) -> Result<String, UserError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(UserError::InvalidDisplayName("is empty"));
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(UserError::InvalidDisplayName("is longer than 80 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(UserError::InvalidDisplayName("contains a control character"));
+    }
+    Ok(name.to_owned())
+}
+
+impl Aggregate for User {
+    type Command = UserCommand;
+    type Event = UserEvent;
+    type Error = UserError;
+    const CATEGORY: &'static str = "user";
+
+    fn handle(&self, command: &UserCommand, ctx: &CommandContext) -> Result<Vec<UserEvent>, UserError> {
+        match command {
+            UserCommand::Register { display_name, roles, personal } => {
+                if self.registered {
+                    return Err(UserError::AlreadyRegistered);
+                }
+                let display_name = valid_display_name(display_name)?;
+                let mut roles = roles.clone();
+                roles.sort();
+                roles.dedup();
+                if roles.is_empty() {
+                    return Err(UserError::NoRoles);
+                }
+                Ok(vec![UserEvent::Registered(UserRegistered {
+                    user_id: ctx.aggregate_id.clone(),
+                    display_name,
+                    roles,
+                    personal: personal.clone(),
+                    registered_at: ctx.now,
+                })])
+            }
+            UserCommand::UpdateProfile { display_name, personal } => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                let display_name = display_name.as_deref().map(valid_display_name).transpose()?;
+                let display_name = display_name.filter(|n| *n != self.display_name);
+                let personal = personal.clone().filter(|p| Some(p) != self.personal.as_ref());
+                if display_name.is_none() && personal.is_none() {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![UserEvent::ProfileChanged(UserProfileChanged {
+                    display_name,
+                    personal,
+                    changed_at: ctx.now,
+                })])
+            }
+        }
+    }
+
+    fn apply(&mut self, event: &UserEvent) {
+        match event {
+            UserEvent::Registered(e) => {
+                self.registered = true;
+                self.display_name.clone_from(&e.display_name);
+                self.roles.clone_from(&e.roles);
+                self.personal = Some(e.personal.clone());
+            }
+            UserEvent::ProfileChanged(e) => {
+                if let Some(name) = &e.display_name {
+                    self.display_name.clone_from(name);
+                }
+                if let Some(personal) = &e.personal {
+                    self.personal = Some(personal.clone());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::testing::Story;
+    use agora_events::Timestamp;
+
+    fn sealed(n: u8) -> Sealed {
+        Sealed { nonce: [n; 24], ciphertext: vec![n; 20] }
+    }
+
+    fn registered() -> UserEvent {
+        UserEvent::Registered(UserRegistered {
+            user_id: "u1".into(),
+            display_name: "Ada".into(),
+            roles: vec![Role::Learner],
+            personal: sealed(1),
+            registered_at: Timestamp(1),
+        })
+    }
+
+    #[test]
+    fn a_new_user_registers_with_sorted_unique_roles() {
+        Story::<User>::new("u1")
+            .at(Timestamp(1))
+            .given([])
+            .when(&UserCommand::Register {
+                display_name: "  Ada ".into(),
+                roles: vec![Role::Learner, Role::Creator, Role::Learner],
+                personal: sealed(1),
+            })
+            .then_events(&[UserEvent::Registered(UserRegistered {
+                user_id: "u1".into(),
+                display_name: "Ada".into(),
+                roles: vec![Role::Learner, Role::Creator],
+                personal: sealed(1),
+                registered_at: Timestamp(1),
+            })]);
+    }
+
+    #[test]
+    fn registering_twice_is_refused() {
+        Story::<User>::new("u1")
+            .given([registered()])
+            .when(&UserCommand::Register { display_name: "Ada".into(), roles: vec![Role::Learner], personal: sealed(1) })
+            .then_error(&UserError::AlreadyRegistered);
+    }
+
+    #[test]
+    fn registration_needs_a_name_and_a_role() {
+        Story::<User>::new("u1")
+            .when(&UserCommand::Register { display_name: " ".into(), roles: vec![Role::Learner], personal: sealed(1) })
+            .then_error(&UserError::InvalidDisplayName("is empty"));
+        Story::<User>::new("u1")
+            .when(&UserCommand::Register { display_name: "x".repeat(81), roles: vec![Role::Learner], personal: sealed(1) })
+            .then_error(&UserError::InvalidDisplayName("is longer than 80 characters"));
+        Story::<User>::new("u1")
+            .when(&UserCommand::Register { display_name: "Ada".into(), roles: vec![], personal: sealed(1) })
+            .then_error(&UserError::NoRoles);
+    }
+
+    #[test]
+    fn a_profile_change_records_only_what_changed() {
+        let state = Story::<User>::new("u1")
+            .at(Timestamp(2))
+            .given([registered()])
+            .when(&UserCommand::UpdateProfile { display_name: Some("Ada".into()), personal: Some(sealed(2)) })
+            .then_events(&[UserEvent::ProfileChanged(UserProfileChanged {
+                display_name: None,
+                personal: Some(sealed(2)),
+                changed_at: Timestamp(2),
+            })]);
+        assert_eq!(state.display_name(), "Ada");
+    }
+
+    #[test]
+    fn an_unchanged_profile_records_nothing() {
+        Story::<User>::new("u1")
+            .given([registered()])
+            .when(&UserCommand::UpdateProfile { display_name: Some("Ada".into()), personal: Some(sealed(1)) })
+            .then_events(&[]);
+    }
+
+    #[test]
+    fn only_registered_users_change_their_profile() {
+        Story::<User>::new("u1")
+            .when(&UserCommand::UpdateProfile { display_name: Some("Bo".into()), personal: None })
+            .then_error(&UserError::NotRegistered);
+    }
+}
