@@ -70,7 +70,17 @@ struct KeyRecord {
 }
 
 struct Inner {
-    keys: HashMap<String, Zeroizing<[u8; 32]>>,
+    /// Each key with the sequence number of its record in the file.
+    keys: HashMap<String, (Zeroizing<[u8; 32]>, u64)>,
+    file: File,
+    /// Records appended since open.
+    written: u64,
+}
+
+/// Group commit of new keys: one `fdatasync` covers every record appended
+/// before it started.
+struct Durability {
+    synced: u64,
     file: File,
 }
 
@@ -79,6 +89,7 @@ pub struct KeyStore {
     dir: PathBuf,
     master: MasterKey,
     inner: Mutex<Inner>,
+    durability: Mutex<Durability>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -118,28 +129,50 @@ impl KeyStore {
         let mut keys = HashMap::with_capacity(records.len());
         for record in records {
             let key = unwrap_key(&master, &record)?;
-            keys.insert(record.subject, key);
+            keys.insert(record.subject, (key, 0));
         }
-        Ok(Self { dir, master, inner: Mutex::new(Inner { keys, file }) })
+        let sync_handle = file.try_clone().map_err(io("cloning the key file handle"))?;
+        Ok(Self {
+            dir,
+            master,
+            inner: Mutex::new(Inner { keys, file, written: 0 }),
+            durability: Mutex::new(Durability { synced: 0, file: sync_handle }),
+        })
     }
 
     /// Makes sure `subject` has a data key, creating and persisting one if
     /// needed. Durable on return.
     pub fn ensure_key(&self, subject: &str) -> Result<(), PersonalDataError> {
-        let mut inner = self.inner.lock();
-        if inner.keys.contains_key(subject) {
+        let seq = {
+            let mut inner = self.inner.lock();
+            match inner.keys.get(subject) {
+                Some((_, seq)) => *seq,
+                None => {
+                    let key: Zeroizing<[u8; 32]> = Zeroizing::new(rand::random());
+                    let record = KeyRecord { subject: subject.to_owned(), nonce: rand::random(), wrapped: Vec::new() };
+                    let record = KeyRecord { wrapped: wrap(&self.master, &record.nonce, subject, &key)?, ..record };
+                    inner.file.write_all(&frame(&record)?).map_err(io("appending to the key file"))?;
+                    inner.written += 1;
+                    let seq = inner.written;
+                    inner.keys.insert(subject.to_owned(), (key, seq));
+                    seq
+                }
+            }
+        };
+        self.wait_durable(seq)
+    }
+
+    /// Returns once the record with sequence number `seq` is on disk,
+    /// syncing on behalf of every writer that queued behind the last sync.
+    fn wait_durable(&self, seq: u64) -> Result<(), PersonalDataError> {
+        // Lock order is inner → durability everywhere: read the target first.
+        let target = self.inner.lock().written;
+        let mut durability = self.durability.lock();
+        if durability.synced >= seq {
             return Ok(());
         }
-        let key: Zeroizing<[u8; 32]> = Zeroizing::new(rand::random());
-        let nonce: [u8; 24] = rand::random();
-        let wrapped = wrap_cipher(&self.master)
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.as_slice(), aad: &wrap_aad(subject) })
-            .map_err(|_| PersonalDataError::Codec("wrapping a data key failed".into()))?;
-        let record = KeyRecord { subject: subject.to_owned(), nonce, wrapped };
-        let framed = frame(&record)?;
-        inner.file.write_all(&framed).map_err(io("appending to the key file"))?;
-        inner.file.sync_data().map_err(io("syncing the key file"))?;
-        inner.keys.insert(subject.to_owned(), key);
+        durability.file.sync_data().map_err(io("syncing the key file"))?;
+        durability.synced = target;
         Ok(())
     }
 
@@ -170,14 +203,13 @@ impl KeyStore {
         if inner.keys.remove(subject).is_none() {
             return Ok(());
         }
+        let mut durability = self.durability.lock();
         let path = self.dir.join(KEY_FILE);
         let tmp = self.dir.join(format!("{KEY_FILE}.tmp"));
         let mut bytes = Vec::new();
-        for (other, key) in &inner.keys {
+        for (other, (key, _)) in &inner.keys {
             let nonce: [u8; 24] = rand::random();
-            let wrapped = wrap_cipher(&self.master)
-                .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.as_slice(), aad: &wrap_aad(other) })
-                .map_err(|_| PersonalDataError::Codec("wrapping a data key failed".into()))?;
+            let wrapped = wrap(&self.master, &nonce, other, key)?;
             bytes.extend(frame(&KeyRecord { subject: other.clone(), nonce, wrapped })?);
         }
         let mut out = File::create(&tmp).map_err(io("creating the new key file"))?;
@@ -186,16 +218,25 @@ impl KeyStore {
         std::fs::rename(&tmp, &path).map_err(io("replacing the key file"))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io("syncing the key directory"))?;
         inner.file = OpenOptions::new().read(true).append(true).open(&path).map_err(io("reopening the key file"))?;
+        durability.file = inner.file.try_clone().map_err(io("cloning the key file handle"))?;
+        // Everything written so far is in the synced new file.
+        durability.synced = inner.written;
         Ok(())
     }
 
     fn key(&self, subject: &str) -> Result<Option<Zeroizing<[u8; 32]>>, PersonalDataError> {
-        Ok(self.inner.lock().keys.get(subject).cloned())
+        Ok(self.inner.lock().keys.get(subject).map(|(key, _)| key.clone()))
     }
 }
 
 fn wrap_cipher(master: &MasterKey) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new((&*master.0).into())
+}
+
+fn wrap(master: &MasterKey, nonce: &[u8; 24], subject: &str, key: &[u8; 32]) -> Result<Vec<u8>, PersonalDataError> {
+    wrap_cipher(master)
+        .encrypt(XNonce::from_slice(nonce), Payload { msg: key.as_slice(), aad: &wrap_aad(subject) })
+        .map_err(|_| PersonalDataError::Codec("wrapping a data key failed".into()))
 }
 
 fn wrap_aad(subject: &str) -> Vec<u8> {
