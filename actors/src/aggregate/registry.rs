@@ -145,9 +145,16 @@ impl<A: Aggregate> Registry<A> {
 }
 
 impl<A: Aggregate> Drop for Registry<A> {
+    /// Stops every actor and waits for the arbiter threads, so the store
+    /// handles they hold are released when the registry is gone.
     fn drop(&mut self) {
         for arbiter in &self.arbiters {
             arbiter.stop();
+        }
+        for arbiter in self.arbiters.drain(..) {
+            if arbiter.join().is_err() {
+                tracing::error!(aggregate = A::CATEGORY, "an aggregate arbiter panicked");
+            }
         }
     }
 }

@@ -1,1 +1,77 @@
-//! Projections.
+//! Projections: read models kept by consuming `$all`.
+//!
+//! A [`Projection`] is a deterministic fold over events. [`start`] runs it in
+//! its own actor on its own arbiter: it restores the last snapshot (state and
+//! checkpoint saved together in one file, so a crash can never apply an event
+//! twice or skip one), subscribes to `$all` after the checkpoint, applies
+//! events in order and snapshots every few thousand events or seconds.
+//! Queries go through a [`ProjectionHandle`]: they read the state under a
+//! shared lock and may first wait until a given position is applied
+//! (read-your-writes).
+
+mod runner;
+mod snapshot;
+pub mod users;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agora_events::RecordedEvent;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use runner::{ProjectionHandle, start};
+
+/// A read model folded from events.
+///
+/// Guarantees expected of implementors: `apply` is deterministic, depends
+/// only on the state and the event, and ignores events it does not use; the
+/// state serializes deterministically (ordered maps), so a rebuild from zero
+/// gives a byte-identical snapshot.
+pub trait Projection: Default + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Stable name: the snapshot's file name and the metrics label.
+    const NAME: &'static str;
+    /// Bump when the state's shape or meaning changes: an older snapshot is
+    /// then discarded and the model rebuilt from the log.
+    const VERSION: u32;
+
+    /// Folds one event in. An error stops the projection at this event
+    /// (queries keep the state before it) until a fixed build runs.
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String>;
+}
+
+/// Settings of a projection runner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectionConfig {
+    /// Where snapshots live (`{dir}/{NAME}.snapshot`).
+    pub snapshot_dir: PathBuf,
+    /// Snapshot after this many applied events (default 10000).
+    pub snapshot_every_events: u64,
+    /// Snapshot at least this often while events arrive (default 5 s).
+    pub snapshot_interval: Duration,
+}
+
+impl ProjectionConfig {
+    /// Defaults with snapshots in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            snapshot_dir: dir.into(),
+            snapshot_every_events: 10_000,
+            snapshot_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a projection could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The snapshot directory could not be used.
+    #[error("projection snapshot I/O {context}: {source}")]
+    Io {
+        /// What the runner was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}

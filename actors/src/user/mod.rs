@@ -1,5 +1,11 @@
 //! The User aggregate: registration and profile. Personal details arrive
-//! already sealed (the actor's caller seals them), so deciding stays pure.
+//! already sealed (the [`UserService`] seals them), so deciding stays pure.
+
+mod service;
+
+pub use service::{
+    PersonalDetailsError, ProfileUpdate, Registration, UserService, UserServiceError, idempotency_id, valid_id,
+};
 
 use agora_events::domain::user::{Role, UserEvent, UserProfileChanged, UserRegistered};
 use agora_events::personal::Sealed;

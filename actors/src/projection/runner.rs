@@ -1,0 +1,191 @@
+//! The actor that keeps one projection up to date.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use agora_events::{EventStore, RecordedEvent, StoreResult};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::watch;
+
+use super::{Projection, ProjectionConfig, ProjectionError, snapshot};
+
+struct Shared<P> {
+    state: RwLock<P>,
+    checkpoint: watch::Sender<Option<u64>>,
+    failure: Mutex<Option<String>>,
+    applied: AtomicU64,
+}
+
+/// Read access to a running projection. Cheap to clone.
+pub struct ProjectionHandle<P> {
+    shared: Arc<Shared<P>>,
+    _arbiter: Arc<ArbiterGuard>,
+}
+
+impl<P> Clone for ProjectionHandle<P> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            _arbiter: Arc::clone(&self._arbiter),
+        }
+    }
+}
+
+/// Stops the projection's arbiter (and so its actor, which snapshots on the
+/// way out) when the last handle goes, and waits for it.
+struct ArbiterGuard(Option<Arbiter>);
+
+impl Drop for ArbiterGuard {
+    fn drop(&mut self) {
+        if let Some(arbiter) = self.0.take() {
+            arbiter.stop();
+            if arbiter.join().is_err() {
+                tracing::error!("a projection arbiter panicked");
+            }
+        }
+    }
+}
+
+impl<P: Projection> ProjectionHandle<P> {
+    /// Runs `f` on the current state.
+    pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
+        f(&self.shared.state.read())
+    }
+
+    /// Position of the last applied event (`None`: none yet).
+    pub fn checkpoint(&self) -> Option<u64> {
+        *self.shared.checkpoint.borrow()
+    }
+
+    /// Events applied since start.
+    pub fn applied(&self) -> u64 {
+        self.shared.applied.load(Ordering::Relaxed)
+    }
+
+    /// Why the projection stopped, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.shared.failure.lock().clone()
+    }
+
+    /// Waits until the event at `position` is applied, at most `timeout`.
+    /// Returns whether it was.
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut rx = self.shared.checkpoint.subscribe();
+        let reached = rx.wait_for(|c| c.is_some_and(|c| c >= position));
+        matches!(tokio::time::timeout(timeout, reached).await, Ok(Ok(_)))
+    }
+}
+
+struct Runner<P: Projection> {
+    shared: Arc<Shared<P>>,
+    store: Arc<dyn EventStore>,
+    config: ProjectionConfig,
+    since_snapshot: u64,
+    last_snapshot: Instant,
+}
+
+impl<P: Projection> Runner<P> {
+    fn snapshot(&mut self) {
+        let checkpoint = *self.shared.checkpoint.borrow();
+        let bytes = {
+            let state = self.shared.state.read();
+            snapshot::encode(checkpoint, &*state)
+        };
+        let written = bytes.map_err(|e| e.to_string()).and_then(|bytes| {
+            snapshot::write(&self.config.snapshot_dir, P::NAME, &bytes).map_err(|e| e.to_string())
+        });
+        match written {
+            Ok(()) => {
+                self.since_snapshot = 0;
+                self.last_snapshot = Instant::now();
+            }
+            Err(e) => tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry"),
+        }
+    }
+}
+
+impl<P: Projection> Actor for Runner<P> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let from = self.shared.checkpoint.borrow().map_or(0, |c| c + 1);
+        ctx.add_stream(self.store.subscribe_all(from));
+        ctx.run_interval(self.config.snapshot_interval, |runner, _| {
+            if runner.since_snapshot > 0 {
+                runner.snapshot();
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if self.since_snapshot > 0 {
+            self.snapshot();
+        }
+    }
+}
+
+impl<P: Projection> StreamHandler<StoreResult<RecordedEvent>> for Runner<P> {
+    fn handle(&mut self, item: StoreResult<RecordedEvent>, ctx: &mut Self::Context) {
+        let event = match item {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::error!(projection = P::NAME, error = %e, "reading $all failed; projection stopped");
+                *self.shared.failure.lock() = Some(e.to_string());
+                ctx.stop();
+                return;
+            }
+        };
+        let applied = self.shared.state.write().apply(&event);
+        if let Err(e) = applied {
+            let reason = format!("event at position {} ({}): {e}", event.position, event.event_type);
+            tracing::error!(projection = P::NAME, %reason, "projection stopped");
+            *self.shared.failure.lock() = Some(reason);
+            ctx.stop();
+            return;
+        }
+        self.shared.checkpoint.send_replace(Some(event.position));
+        self.shared.applied.fetch_add(1, Ordering::Relaxed);
+        self.since_snapshot += 1;
+        if self.since_snapshot >= self.config.snapshot_every_events {
+            self.snapshot();
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        // The store closed: nothing more will come.
+        ctx.stop();
+    }
+}
+
+/// Starts projection `P` over `store` on its own arbiter, resuming from its
+/// snapshot in `config.snapshot_dir` (or from the start of the log). Must be
+/// called inside a running actix `System`.
+pub fn start<P: Projection>(store: Arc<dyn EventStore>, config: ProjectionConfig) -> Result<ProjectionHandle<P>, ProjectionError> {
+    std::fs::create_dir_all(&config.snapshot_dir).map_err(|source| ProjectionError::Io {
+        context: format!("creating {}", config.snapshot_dir.display()),
+        source,
+    })?;
+    let (checkpoint, state) = snapshot::load::<P>(&config.snapshot_dir).unwrap_or_default();
+    let (sender, _) = watch::channel(checkpoint);
+    let shared = Arc::new(Shared {
+        state: RwLock::new(state),
+        checkpoint: sender,
+        failure: Mutex::new(None),
+        applied: AtomicU64::new(0),
+    });
+    let arbiter = Arbiter::new();
+    let runner = Runner {
+        shared: Arc::clone(&shared),
+        store,
+        config,
+        since_snapshot: 0,
+        last_snapshot: Instant::now(),
+    };
+    Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
+    Ok(ProjectionHandle {
+        shared,
+        _arbiter: Arc::new(ArbiterGuard(Some(arbiter))),
+    })
+}

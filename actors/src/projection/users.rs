@@ -1,0 +1,95 @@
+//! The users read model: every registered user's public profile and sealed
+//! personal details, by id.
+
+use std::collections::BTreeMap;
+
+use agora_events::domain::DomainEvent;
+use agora_events::domain::user::{Role, UserEvent};
+use agora_events::personal::Sealed;
+use agora_events::{RecordedEvent, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::Projection;
+use crate::aggregate::Aggregate;
+use crate::user::User;
+
+/// One user as the read side sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The user's id.
+    pub id: String,
+    /// Public name.
+    pub display_name: String,
+    /// Granted roles.
+    pub roles: Vec<Role>,
+    /// Personal details, sealed; opened only when a query needs them.
+    pub personal: Sealed,
+    /// The aggregate version this record reflects (the HTTP `ETag`).
+    pub version: u64,
+    /// When the user registered.
+    pub registered_at: Timestamp,
+    /// When the profile last changed.
+    pub updated_at: Timestamp,
+}
+
+/// All users by id.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct UsersView {
+    users: BTreeMap<String, UserRecord>,
+}
+
+impl UsersView {
+    /// The user with this id.
+    pub fn get(&self, id: &str) -> Option<&UserRecord> {
+        self.users.get(id)
+    }
+
+    /// Number of users.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether there are no users.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+impl Projection for UsersView {
+    const NAME: &'static str = "users";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let Some(id) = event.stream.as_str().strip_prefix(User::CATEGORY).and_then(|s| s.strip_prefix('-')) else {
+            return Ok(());
+        };
+        match UserEvent::from_recorded(event).map_err(|e| e.to_string())? {
+            UserEvent::Registered(e) => {
+                self.users.insert(
+                    id.to_owned(),
+                    UserRecord {
+                        id: id.to_owned(),
+                        display_name: e.display_name,
+                        roles: e.roles,
+                        personal: e.personal,
+                        version: event.version,
+                        registered_at: e.registered_at,
+                        updated_at: e.registered_at,
+                    },
+                );
+            }
+            UserEvent::ProfileChanged(e) => {
+                let record = self.users.get_mut(id).ok_or("profile change of an unknown user")?;
+                if let Some(name) = e.display_name {
+                    record.display_name = name;
+                }
+                if let Some(personal) = e.personal {
+                    record.personal = personal;
+                }
+                record.version = event.version;
+                record.updated_at = e.changed_at;
+            }
+        }
+        Ok(())
+    }
+}
