@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use agora_events::domain::{DomainDecodeError, DomainEvent};
-use agora_events::{EventMetadata, EventStore, ExpectedVersion, ReadDirection, StoreError, StreamName, Timestamp};
+use agora_events::{
+    EventMetadata, EventStore, ExpectedVersion, ReadDirection, StoreError, StreamName, Timestamp,
+};
 use uuid::Uuid;
 
 use super::registry::Slot;
@@ -144,7 +146,13 @@ pub(super) struct AggregateActor<A: Aggregate> {
 }
 
 impl<A: Aggregate> AggregateActor<A> {
-    pub(super) fn new(id: String, stream: StreamName, store: Arc<dyn EventStore>, idle_after: Duration, slot: Slot<A>) -> Self {
+    pub(super) fn new(
+        id: String,
+        stream: StreamName,
+        store: Arc<dyn EventStore>,
+        idle_after: Duration,
+        slot: Slot<A>,
+    ) -> Self {
         Self {
             id,
             stream,
@@ -188,19 +196,62 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
             let outcome = execute(&*store, &stream, &id, &mut loaded, msg).await;
             (loaded, outcome)
         };
-        AtomicResponse::new(Box::pin(work.into_actor(self).map(|(loaded, outcome), actor, _| {
-            actor.loaded = Some(loaded);
-            actor.last_used = Instant::now();
-            outcome
-        })))
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(
+            |(loaded, outcome), actor, _| {
+                actor.loaded = Some(loaded);
+                actor.last_used = Instant::now();
+                outcome
+            },
+        )))
+    }
+}
+
+/// Asks an instance for its current state (after catching up on its stream).
+pub(super) struct Inspect<A>(pub(super) std::marker::PhantomData<A>);
+
+/// An instance's state and version, as answered to [`Inspect`].
+pub(super) type Snapshot<A> = (A, Option<u64>);
+
+impl<A: Aggregate> Message for Inspect<A> {
+    type Result = Result<Snapshot<A>, CommandError<<A as Aggregate>::Error>>;
+}
+
+impl<A: Aggregate> Handler<Inspect<A>> for AggregateActor<A> {
+    type Result = AtomicResponse<Self, Result<Snapshot<A>, CommandError<A::Error>>>;
+
+    fn handle(&mut self, _: Inspect<A>, _ctx: &mut Self::Context) -> Self::Result {
+        self.last_used = Instant::now();
+        let loaded = self.loaded.take().unwrap_or_default();
+        let store = Arc::clone(&self.store);
+        let stream = self.stream.clone();
+        let work = async move {
+            let mut loaded = loaded;
+            let outcome = catch_up(&*store, &stream, &mut loaded)
+                .await
+                .map(|()| (loaded.state.clone(), loaded.version));
+            (loaded, outcome)
+        };
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(
+            |(loaded, outcome), actor, _| {
+                actor.loaded = Some(loaded);
+                actor.last_used = Instant::now();
+                outcome
+            },
+        )))
     }
 }
 
 /// Reads the events appended after what `loaded` has seen and applies them.
-async fn catch_up<A: Aggregate>(store: &dyn EventStore, stream: &StreamName, loaded: &mut Loaded<A>) -> Result<(), CommandError<A::Error>> {
+async fn catch_up<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &StreamName,
+    loaded: &mut Loaded<A>,
+) -> Result<(), CommandError<A::Error>> {
     loop {
         let from = loaded.version.map_or(0, |v| v + 1);
-        let page = store.read_stream(stream, from, CATCH_UP_PAGE, ReadDirection::Forward).await?;
+        let page = store
+            .read_stream(stream, from, CATCH_UP_PAGE, ReadDirection::Forward)
+            .await?;
         let done = page.len() < CATCH_UP_PAGE;
         for recorded in &page {
             let event = A::Event::from_recorded(recorded)?;
@@ -251,7 +302,10 @@ async fn execute<A: Aggregate>(
                 actual: loaded.version,
             });
         }
-        let events = loaded.state.handle(&msg.command, &ctx).map_err(CommandError::Domain)?;
+        let events = loaded
+            .state
+            .handle(&msg.command, &ctx)
+            .map_err(CommandError::Domain)?;
         if events.is_empty() {
             return Ok(Executed {
                 events,
@@ -271,7 +325,9 @@ async fn execute<A: Aggregate>(
                 .map_err(|e| CommandError::History(e.to_string()))?;
             batch.push(new);
         }
-        let expected = loaded.version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        let expected = loaded
+            .version
+            .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
         match store.append(stream, expected, batch).await {
             Ok(written) => {
                 for event in &events {
@@ -285,7 +341,13 @@ async fn execute<A: Aggregate>(
                     replayed: false,
                 };
                 if let Some(key) = msg.idempotency_key {
-                    loaded.keyed.insert(key, Executed { replayed: true, ..executed.clone() });
+                    loaded.keyed.insert(
+                        key,
+                        Executed {
+                            replayed: true,
+                            ..executed.clone()
+                        },
+                    );
                 }
                 return Ok(executed);
             }

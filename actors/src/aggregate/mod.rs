@@ -29,7 +29,7 @@ pub struct CommandContext {
 /// Guarantees expected of implementors: `handle` and `apply` are pure and
 /// deterministic; `apply` never fails (events are facts); replaying the
 /// stream rebuilds exactly the state the live instance had.
-pub trait Aggregate: Default + Send + Unpin + 'static {
+pub trait Aggregate: Clone + Default + Send + Unpin + 'static {
     /// Imperatives this aggregate accepts.
     type Command: Clone + Send + 'static;
     /// Facts it records.
@@ -42,13 +42,19 @@ pub trait Aggregate: Default + Send + Unpin + 'static {
 
     /// Decides what happens: the events to record, or why not. An empty list
     /// means the command changes nothing.
-    fn handle(&self, command: &Self::Command, ctx: &CommandContext) -> Result<Vec<Self::Event>, Self::Error>;
+    fn handle(
+        &self,
+        command: &Self::Command,
+        ctx: &CommandContext,
+    ) -> Result<Vec<Self::Event>, Self::Error>;
 
     /// Evolves the state by one recorded event.
     fn apply(&mut self, event: &Self::Event);
 }
 
 /// The stream name of aggregate `A`'s instance `id`.
-pub fn stream_name<A: Aggregate>(id: &str) -> Result<agora_events::StreamName, agora_events::StoreError> {
+pub fn stream_name<A: Aggregate>(
+    id: &str,
+) -> Result<agora_events::StreamName, agora_events::StoreError> {
     agora_events::StreamName::new(format!("{}-{id}", A::CATEGORY))
 }

@@ -8,7 +8,7 @@ use actix::prelude::*;
 use agora_events::EventStore;
 use dashmap::DashMap;
 
-use super::actor::{AggregateActor, CommandError, Execute, Executed};
+use super::actor::{AggregateActor, CommandError, Execute, Executed, Inspect};
 use super::{Aggregate, stream_name};
 
 /// Settings of a [`Registry`].
@@ -49,7 +49,8 @@ pub(super) struct Slot<A: Aggregate> {
 
 impl<A: Aggregate> Slot<A> {
     pub(super) fn release(&self) {
-        self.actors.remove_if(&self.id, |_, entry| entry.generation == self.generation);
+        self.actors
+            .remove_if(&self.id, |_, entry| entry.generation == self.generation);
         self.live.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -73,7 +74,9 @@ impl<A: Aggregate> Registry<A> {
     /// A registry over `store`. Must be created inside a running actix
     /// `System` (it starts arbiter threads).
     pub fn new(store: Arc<dyn EventStore>, config: RegistryConfig) -> Self {
-        let arbiters = (0..config.arbiters.max(1)).map(|_| Arbiter::new()).collect();
+        let arbiters = (0..config.arbiters.max(1))
+            .map(|_| Arbiter::new())
+            .collect();
         Self {
             actors: Arc::new(DashMap::new()),
             store,
@@ -96,22 +99,56 @@ impl<A: Aggregate> Registry<A> {
     }
 
     /// Sends `command` to instance `id`, starting its actor if needed.
-    pub async fn execute(&self, id: &str, command: Execute<A>) -> Result<Executed<A>, CommandError<A::Error>> {
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: Execute<A>,
+    ) -> Result<Executed<A>, CommandError<A::Error>> {
+        self.ask(id, || command.clone()).await?
+    }
+
+    /// The current state and version of instance `id` (a fresh instance
+    /// answers the default state and `None`).
+    pub async fn state(&self, id: &str) -> Result<(A, Option<u64>), CommandError<A::Error>> {
+        self.ask(id, || Inspect(std::marker::PhantomData)).await?
+    }
+
+    /// Sends a message made by `message` to instance `id`'s actor, replacing
+    /// an actor that stopped between lookup and send.
+    async fn ask<M>(
+        &self,
+        id: &str,
+        message: impl Fn() -> M,
+    ) -> Result<M::Result, CommandError<A::Error>>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        AggregateActor<A>: Handler<M>,
+        <AggregateActor<A> as Actor>::Context: actix::dev::ToEnvelope<AggregateActor<A>, M>,
+    {
         let stream = stream_name::<A>(id)?;
         for _ in 0..3 {
             let addr = self.activate(id, &stream);
-            match addr.send(command.clone()).timeout(self.config.command_timeout).await {
-                Ok(outcome) => return outcome,
+            match addr
+                .send(message())
+                .timeout(self.config.command_timeout)
+                .await
+            {
+                Ok(answer) => return Ok(answer),
                 // The actor stopped between lookup and send: start a fresh one.
                 Err(MailboxError::Closed) => {
                     self.actors.remove_if(id, |_, entry| entry.addr == addr);
                 }
                 Err(MailboxError::Timeout) => {
-                    return Err(CommandError::Unavailable("the command timed out".into()));
+                    return Err(CommandError::Unavailable(
+                        "the aggregate did not answer in time".into(),
+                    ));
                 }
             }
         }
-        Err(CommandError::Unavailable("the aggregate actor kept stopping".into()))
+        Err(CommandError::Unavailable(
+            "the aggregate actor kept stopping".into(),
+        ))
     }
 
     fn activate(&self, id: &str, stream: &agora_events::StreamName) -> Addr<AggregateActor<A>> {
@@ -120,7 +157,10 @@ impl<A: Aggregate> Registry<A> {
         {
             return entry.addr.clone();
         }
-        let mut entry = self.actors.entry(id.to_owned()).or_insert_with(|| self.start(id, stream));
+        let mut entry = self
+            .actors
+            .entry(id.to_owned())
+            .or_insert_with(|| self.start(id, stream));
         if !entry.addr.connected() {
             *entry = self.start(id, stream);
         }
@@ -138,7 +178,13 @@ impl<A: Aggregate> Registry<A> {
         let live = self.live.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak.fetch_max(live, Ordering::Relaxed);
         let arbiter = &self.arbiters[arbiter_for(id, self.arbiters.len())];
-        let actor = AggregateActor::new(id.to_owned(), stream.clone(), Arc::clone(&self.store), self.config.idle_after, slot);
+        let actor = AggregateActor::new(
+            id.to_owned(),
+            stream.clone(),
+            Arc::clone(&self.store),
+            self.config.idle_after,
+            slot,
+        );
         let addr = AggregateActor::start_in_arbiter(&arbiter.handle(), move |_| actor);
         Entry { generation, addr }
     }

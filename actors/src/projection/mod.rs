@@ -9,6 +9,7 @@
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
 
+mod replay;
 mod runner;
 mod snapshot;
 pub mod users;
@@ -20,6 +21,7 @@ use agora_events::RecordedEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use replay::{ReplayError, ReplayReport, replay};
 pub use runner::{ProjectionHandle, start};
 
 /// A read model folded from events.

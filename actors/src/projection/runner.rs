@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 use agora_events::{EventStore, RecordedEvent, StoreResult};
@@ -83,7 +83,6 @@ struct Runner<P: Projection> {
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
     since_snapshot: u64,
-    last_snapshot: Instant,
 }
 
 impl<P: Projection> Runner<P> {
@@ -93,15 +92,18 @@ impl<P: Projection> Runner<P> {
             let state = self.shared.state.read();
             snapshot::encode(checkpoint, &*state)
         };
-        let written = bytes.map_err(|e| e.to_string()).and_then(|bytes| {
-            snapshot::write(&self.config.snapshot_dir, P::NAME, &bytes).map_err(|e| e.to_string())
-        });
+        let written = match bytes {
+            Ok(bytes) => snapshot::write(&self.config.snapshot_dir, P::NAME, &bytes)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
         match written {
             Ok(()) => {
                 self.since_snapshot = 0;
-                self.last_snapshot = Instant::now();
             }
-            Err(e) => tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry"),
+            Err(e) => {
+                tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry")
+            }
         }
     }
 }
@@ -139,7 +141,10 @@ impl<P: Projection> StreamHandler<StoreResult<RecordedEvent>> for Runner<P> {
         };
         let applied = self.shared.state.write().apply(&event);
         if let Err(e) = applied {
-            let reason = format!("event at position {} ({}): {e}", event.position, event.event_type);
+            let reason = format!(
+                "event at position {} ({}): {e}",
+                event.position, event.event_type
+            );
             tracing::error!(projection = P::NAME, %reason, "projection stopped");
             *self.shared.failure.lock() = Some(reason);
             ctx.stop();
@@ -162,7 +167,10 @@ impl<P: Projection> StreamHandler<StoreResult<RecordedEvent>> for Runner<P> {
 /// Starts projection `P` over `store` on its own arbiter, resuming from its
 /// snapshot in `config.snapshot_dir` (or from the start of the log). Must be
 /// called inside a running actix `System`.
-pub fn start<P: Projection>(store: Arc<dyn EventStore>, config: ProjectionConfig) -> Result<ProjectionHandle<P>, ProjectionError> {
+pub fn start<P: Projection>(
+    store: Arc<dyn EventStore>,
+    config: ProjectionConfig,
+) -> Result<ProjectionHandle<P>, ProjectionError> {
     std::fs::create_dir_all(&config.snapshot_dir).map_err(|source| ProjectionError::Io {
         context: format!("creating {}", config.snapshot_dir.display()),
         source,
@@ -181,7 +189,6 @@ pub fn start<P: Projection>(store: Arc<dyn EventStore>, config: ProjectionConfig
         store,
         config,
         since_snapshot: 0,
-        last_snapshot: Instant::now(),
     };
     Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
     Ok(ProjectionHandle {

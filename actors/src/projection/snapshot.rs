@@ -43,7 +43,8 @@ pub(super) fn decode<P: Projection>(bytes: &[u8]) -> Option<(Option<u64>, P)> {
     if bytes.len() < HEADER || &bytes[..4] != MAGIC {
         return None;
     }
-    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     if word(4) != FORMAT || word(8) != P::VERSION || word(12) != crc32c::crc32c(&bytes[HEADER..]) {
         return None;
     }
@@ -78,5 +79,7 @@ pub(super) fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Projecti
     file.write_all(bytes).map_err(io("writing a snapshot"))?;
     file.sync_all().map_err(io("syncing a snapshot"))?;
     std::fs::rename(&tmp, &path).map_err(io("replacing a snapshot"))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing the snapshot directory"))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("syncing the snapshot directory"))
 }

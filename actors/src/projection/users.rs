@@ -60,7 +60,12 @@ impl Projection for UsersView {
     const VERSION: u32 = 1;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some(id) = event.stream.as_str().strip_prefix(User::CATEGORY).and_then(|s| s.strip_prefix('-')) else {
+        let Some(id) = event
+            .stream
+            .as_str()
+            .strip_prefix(User::CATEGORY)
+            .and_then(|s| s.strip_prefix('-'))
+        else {
             return Ok(());
         };
         match UserEvent::from_recorded(event).map_err(|e| e.to_string())? {
@@ -79,7 +84,10 @@ impl Projection for UsersView {
                 );
             }
             UserEvent::ProfileChanged(e) => {
-                let record = self.users.get_mut(id).ok_or("profile change of an unknown user")?;
+                let record = self
+                    .users
+                    .get_mut(id)
+                    .ok_or("profile change of an unknown user")?;
                 if let Some(name) = e.display_name {
                     record.display_name = name;
                 }

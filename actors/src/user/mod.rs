@@ -4,7 +4,8 @@
 mod service;
 
 pub use service::{
-    PersonalDetailsError, ProfileUpdate, Registration, UserService, UserServiceError, idempotency_id, valid_id,
+    PersonalDetailsError, ProfileUpdate, Registration, UserService, UserServiceError,
+    idempotency_id, valid_id,
 };
 
 use agora_events::domain::user::{Role, UserEvent, UserProfileChanged, UserRegistered};
@@ -78,6 +79,11 @@ impl User {
     pub fn roles(&self) -> &[Role] {
         &self.roles
     }
+
+    /// The sealed personal details.
+    pub fn personal(&self) -> Option<&Sealed> {
+        self.personal.as_ref()
+    }
 }
 
 /// Trims and checks a display name.
@@ -87,10 +93,14 @@ pub fn valid_display_name(name: &str) -> Result<String, UserError> {
         return Err(UserError::InvalidDisplayName("is empty"));
     }
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(UserError::InvalidDisplayName("is longer than 80 characters"));
+        return Err(UserError::InvalidDisplayName(
+            "is longer than 80 characters",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(UserError::InvalidDisplayName("contains a control character"));
+        return Err(UserError::InvalidDisplayName(
+            "contains a control character",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -101,9 +111,17 @@ impl Aggregate for User {
     type Error = UserError;
     const CATEGORY: &'static str = "user";
 
-    fn handle(&self, command: &UserCommand, ctx: &CommandContext) -> Result<Vec<UserEvent>, UserError> {
+    fn handle(
+        &self,
+        command: &UserCommand,
+        ctx: &CommandContext,
+    ) -> Result<Vec<UserEvent>, UserError> {
         match command {
-            UserCommand::Register { display_name, roles, personal } => {
+            UserCommand::Register {
+                display_name,
+                roles,
+                personal,
+            } => {
                 if self.registered {
                     return Err(UserError::AlreadyRegistered);
                 }
@@ -122,13 +140,21 @@ impl Aggregate for User {
                     registered_at: ctx.now,
                 })])
             }
-            UserCommand::UpdateProfile { display_name, personal } => {
+            UserCommand::UpdateProfile {
+                display_name,
+                personal,
+            } => {
                 if !self.registered {
                     return Err(UserError::NotRegistered);
                 }
-                let display_name = display_name.as_deref().map(valid_display_name).transpose()?;
+                let display_name = display_name
+                    .as_deref()
+                    .map(valid_display_name)
+                    .transpose()?;
                 let display_name = display_name.filter(|n| *n != self.display_name);
-                let personal = personal.clone().filter(|p| Some(p) != self.personal.as_ref());
+                let personal = personal
+                    .clone()
+                    .filter(|p| Some(p) != self.personal.as_ref());
                 if display_name.is_none() && personal.is_none() {
                     return Ok(Vec::new());
                 }
@@ -168,7 +194,10 @@ mod tests {
     use agora_events::Timestamp;
 
     fn sealed(n: u8) -> Sealed {
-        Sealed { nonce: [n; 24], ciphertext: vec![n; 20] }
+        Sealed {
+            nonce: [n; 24],
+            ciphertext: vec![n; 20],
+        }
     }
 
     fn registered() -> UserEvent {
@@ -204,20 +233,38 @@ mod tests {
     fn registering_twice_is_refused() {
         Story::<User>::new("u1")
             .given([registered()])
-            .when(&UserCommand::Register { display_name: "Ada".into(), roles: vec![Role::Learner], personal: sealed(1) })
+            .when(&UserCommand::Register {
+                display_name: "Ada".into(),
+                roles: vec![Role::Learner],
+                personal: sealed(1),
+            })
             .then_error(&UserError::AlreadyRegistered);
     }
 
     #[test]
     fn registration_needs_a_name_and_a_role() {
         Story::<User>::new("u1")
-            .when(&UserCommand::Register { display_name: " ".into(), roles: vec![Role::Learner], personal: sealed(1) })
+            .when(&UserCommand::Register {
+                display_name: " ".into(),
+                roles: vec![Role::Learner],
+                personal: sealed(1),
+            })
             .then_error(&UserError::InvalidDisplayName("is empty"));
         Story::<User>::new("u1")
-            .when(&UserCommand::Register { display_name: "x".repeat(81), roles: vec![Role::Learner], personal: sealed(1) })
-            .then_error(&UserError::InvalidDisplayName("is longer than 80 characters"));
+            .when(&UserCommand::Register {
+                display_name: "x".repeat(81),
+                roles: vec![Role::Learner],
+                personal: sealed(1),
+            })
+            .then_error(&UserError::InvalidDisplayName(
+                "is longer than 80 characters",
+            ));
         Story::<User>::new("u1")
-            .when(&UserCommand::Register { display_name: "Ada".into(), roles: vec![], personal: sealed(1) })
+            .when(&UserCommand::Register {
+                display_name: "Ada".into(),
+                roles: vec![],
+                personal: sealed(1),
+            })
             .then_error(&UserError::NoRoles);
     }
 
@@ -226,7 +273,10 @@ mod tests {
         let state = Story::<User>::new("u1")
             .at(Timestamp(2))
             .given([registered()])
-            .when(&UserCommand::UpdateProfile { display_name: Some("Ada".into()), personal: Some(sealed(2)) })
+            .when(&UserCommand::UpdateProfile {
+                display_name: Some("Ada".into()),
+                personal: Some(sealed(2)),
+            })
             .then_events(&[UserEvent::ProfileChanged(UserProfileChanged {
                 display_name: None,
                 personal: Some(sealed(2)),
@@ -239,14 +289,20 @@ mod tests {
     fn an_unchanged_profile_records_nothing() {
         Story::<User>::new("u1")
             .given([registered()])
-            .when(&UserCommand::UpdateProfile { display_name: Some("Ada".into()), personal: Some(sealed(1)) })
+            .when(&UserCommand::UpdateProfile {
+                display_name: Some("Ada".into()),
+                personal: Some(sealed(1)),
+            })
             .then_events(&[]);
     }
 
     #[test]
     fn only_registered_users_change_their_profile() {
         Story::<User>::new("u1")
-            .when(&UserCommand::UpdateProfile { display_name: Some("Bo".into()), personal: None })
+            .when(&UserCommand::UpdateProfile {
+                display_name: Some("Bo".into()),
+                personal: None,
+            })
             .then_error(&UserError::NotRegistered);
     }
 }

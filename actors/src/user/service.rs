@@ -21,7 +21,9 @@ pub(crate) const MAX_ID_CHARS: usize = 64;
 /// Checks a client-chosen id: 1–64 characters of `A-Za-z0-9_-.:`.
 pub fn valid_id(id: &str) -> bool {
     (1..=MAX_ID_CHARS).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
 /// Why personal details were refused (HTTP 422).
@@ -53,7 +55,10 @@ fn check_personal(details: &PersonalDetails) -> Result<PersonalDetails, Personal
     }
     let phone = details.phone.as_deref().map(str::trim);
     if let Some(phone) = phone
-        && (!(5..=32).contains(&phone.len()) || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
+        && (!(5..=32).contains(&phone.len())
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()".contains(c)))
     {
         return Err(PersonalDetailsError::Phone);
     }
@@ -122,8 +127,16 @@ pub struct UserService {
 
 impl UserService {
     /// A service over these parts.
-    pub fn new(registry: Registry<User>, keys: Arc<KeyStore>, view: ProjectionHandle<UsersView>) -> Self {
-        Self { registry, keys, view }
+    pub fn new(
+        registry: Registry<User>,
+        keys: Arc<KeyStore>,
+        view: ProjectionHandle<UsersView>,
+    ) -> Self {
+        Self {
+            registry,
+            keys,
+            view,
+        }
     }
 
     /// The users read model.
@@ -168,7 +181,9 @@ impl UserService {
             roles: registration.roles,
             personal: sealed,
         };
-        let executed = self.execute(&id, command, None, idempotency_key, metadata).await?;
+        let executed = self
+            .execute(&id, command, None, idempotency_key, metadata)
+            .await?;
         Ok((id, executed))
     }
 
@@ -184,13 +199,27 @@ impl UserService {
         if !valid_id(id) {
             return Err(UserServiceError::InvalidId);
         }
-        let personal_changed = update.email.is_some() || update.real_name.is_some() || update.phone.is_some();
+        let personal_changed =
+            update.email.is_some() || update.real_name.is_some() || update.phone.is_some();
+        let mut expected = if_match.map(Some);
         let personal = if personal_changed {
-            let record = self.view.read(|v| v.get(id).cloned());
-            let current = match &record {
-                Some(record) => self.personal_details(record)?.unwrap_or_default(),
-                None => return Err(CommandError::Domain(UserError::NotRegistered).into()),
+            // Merge with the aggregate's own state (not the read model, which
+            // may lag), and make the write conditional on that version.
+            let (user, version) = self.registry.state(id).await?;
+            let Some(sealed) = user.personal() else {
+                return Err(CommandError::Domain(UserError::NotRegistered).into());
             };
+            if let Some(wanted) = if_match
+                && Some(wanted) != version
+            {
+                return Err(CommandError::VersionMismatch {
+                    expected: Some(wanted),
+                    actual: version,
+                }
+                .into());
+            }
+            expected = Some(version);
+            let current: PersonalDetails = self.keys.open_sealed(id, sealed)?.unwrap_or_default();
             let merged = PersonalDetails {
                 email: update.email.unwrap_or(current.email),
                 real_name: update.real_name.or(current.real_name),
@@ -205,12 +234,16 @@ impl UserService {
             display_name: update.display_name,
             personal,
         };
-        let expected = if_match.map(Some);
-        self.execute(id, command, expected, idempotency_key, metadata).await.map_err(Into::into)
+        self.execute(id, command, expected, idempotency_key, metadata)
+            .await
+            .map_err(Into::into)
     }
 
     /// Opens a user's sealed personal details; `None` once their key is shredded.
-    pub fn personal_details(&self, record: &UserRecord) -> Result<Option<PersonalDetails>, UserServiceError> {
+    pub fn personal_details(
+        &self,
+        record: &UserRecord,
+    ) -> Result<Option<PersonalDetails>, UserServiceError> {
         Ok(self.keys.open_sealed(&record.id, &record.personal)?)
     }
 
@@ -261,19 +294,51 @@ mod tests {
 
     #[test]
     fn personal_details_are_checked() {
-        let ok = PersonalDetails { email: " ada@example.org ".into(), real_name: Some("Ada".into()), phone: Some("+44 20 7946".into()) };
-        assert_eq!(check_personal(&ok).map(|p| p.email), Ok("ada@example.org".into()));
-        for bad in ["", "ada", "@x.org", "ada@", "ada@org", "a da@x.org", "ada@.org"] {
-            let p = PersonalDetails { email: bad.into(), ..Default::default() };
-            assert_eq!(check_personal(&p), Err(PersonalDetailsError::Email), "{bad}");
+        let ok = PersonalDetails {
+            email: " ada@example.org ".into(),
+            real_name: Some("Ada".into()),
+            phone: Some("+44 20 7946".into()),
+        };
+        assert_eq!(
+            check_personal(&ok).map(|p| p.email),
+            Ok("ada@example.org".into())
+        );
+        for bad in [
+            "",
+            "ada",
+            "@x.org",
+            "ada@",
+            "ada@org",
+            "a da@x.org",
+            "ada@.org",
+        ] {
+            let p = PersonalDetails {
+                email: bad.into(),
+                ..Default::default()
+            };
+            assert_eq!(
+                check_personal(&p),
+                Err(PersonalDetailsError::Email),
+                "{bad}"
+            );
         }
-        let p = PersonalDetails { email: "a@b.co".into(), phone: Some("12ab5".into()), real_name: None };
+        let p = PersonalDetails {
+            email: "a@b.co".into(),
+            phone: Some("12ab5".into()),
+            real_name: None,
+        };
         assert_eq!(check_personal(&p), Err(PersonalDetailsError::Phone));
     }
 
     #[test]
     fn idempotency_ids_are_scoped() {
-        assert_eq!(idempotency_id("POST /v1/users", "k"), idempotency_id("POST /v1/users", "k"));
-        assert_ne!(idempotency_id("POST /v1/users", "k"), idempotency_id("PATCH /v1/users/x", "k"));
+        assert_eq!(
+            idempotency_id("POST /v1/users", "k"),
+            idempotency_id("POST /v1/users", "k")
+        );
+        assert_ne!(
+            idempotency_id("POST /v1/users", "k"),
+            idempotency_id("PATCH /v1/users/x", "k")
+        );
     }
 }

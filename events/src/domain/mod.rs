@@ -45,7 +45,11 @@ pub trait DomainEvent: Sized + Send + Sync + 'static {
     fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError>;
 
     /// Rebuilds the event from a type name, schema version and payload.
-    fn decode(event_type: &str, schema_version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError>;
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: &[u8],
+    ) -> Result<Self, DomainDecodeError>;
 
     /// A store event for this domain event with a fresh id.
     fn to_new_event(&self, metadata: EventMetadata) -> Result<NewEvent, codec::EncodeError> {

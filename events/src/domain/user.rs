@@ -92,7 +92,9 @@ impl DomainEvent for UserEvent {
     fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
         match event_type {
             "UserRegistered" => Ok(Self::Registered(decode_v1(event_type, version, payload)?)),
-            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(event_type, version, payload)?)),
+            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(
+                event_type, version, payload,
+            )?)),
             other => Err(DomainDecodeError::UnknownType(other.to_owned())),
         }
     }
@@ -104,13 +106,16 @@ mod tests {
 
     #[test]
     fn user_events_round_trip() {
-        let sealed = Sealed { nonce: [1; 24], ciphertext: vec![1, 2, 3] };
+        let sealed = Sealed {
+            nonce: [1; 24],
+            ciphertext: vec![1, 2, 3],
+        };
         let events = [
             UserEvent::Registered(UserRegistered {
                 user_id: "u1".into(),
                 display_name: "Ada".into(),
                 roles: vec![Role::Learner, Role::Creator],
-                personal: sealed.clone(),
+                personal: sealed,
                 registered_at: Timestamp(5),
             }),
             UserEvent::ProfileChanged(UserProfileChanged {

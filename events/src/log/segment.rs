@@ -194,7 +194,7 @@ pub(crate) fn list_segments(dir: &Path) -> StoreResult<Vec<(u64, PathBuf)>> {
         match first {
             Some(first) => found.push((first, path)),
             None => {
-                tracing::warn!(file = %path.display(), "ignoring a .seg file whose name is not a position")
+                tracing::warn!(file = %path.display(), "ignoring a .seg file whose name is not a position");
             }
         }
     }

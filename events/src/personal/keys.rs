@@ -46,7 +46,8 @@ impl MasterKey {
         }
         let mut key = Zeroizing::new([0u8; 32]);
         for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| PersonalDataError::BadMasterKey)?;
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| PersonalDataError::BadMasterKey)?;
         }
         Ok(Self(key))
     }
@@ -94,7 +95,9 @@ pub struct KeyStore {
 
 impl std::fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyStore").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("KeyStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,11 +122,13 @@ impl KeyStore {
             .open(&path)
             .map_err(io(format!("opening {}", path.display())))?;
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io(format!("reading {}", path.display())))?;
+        file.read_to_end(&mut bytes)
+            .map_err(io(format!("reading {}", path.display())))?;
         let (records, good_len) = parse_records(&bytes, &path)?;
         if good_len < bytes.len() {
             tracing::warn!(file = %path.display(), bytes = bytes.len() - good_len, "cutting a torn record off the key file");
-            file.set_len(good_len as u64).map_err(io("truncating the key file"))?;
+            file.set_len(good_len as u64)
+                .map_err(io("truncating the key file"))?;
             file.sync_all().map_err(io("syncing the key file"))?;
         }
         let mut keys = HashMap::with_capacity(records.len());
@@ -131,12 +136,21 @@ impl KeyStore {
             let key = unwrap_key(&master, &record)?;
             keys.insert(record.subject, (key, 0));
         }
-        let sync_handle = file.try_clone().map_err(io("cloning the key file handle"))?;
+        let sync_handle = file
+            .try_clone()
+            .map_err(io("cloning the key file handle"))?;
         Ok(Self {
             dir,
             master,
-            inner: Mutex::new(Inner { keys, file, written: 0 }),
-            durability: Mutex::new(Durability { synced: 0, file: sync_handle }),
+            inner: Mutex::new(Inner {
+                keys,
+                file,
+                written: 0,
+            }),
+            durability: Mutex::new(Durability {
+                synced: 0,
+                file: sync_handle,
+            }),
         })
     }
 
@@ -149,9 +163,19 @@ impl KeyStore {
                 Some((_, seq)) => *seq,
                 None => {
                     let key: Zeroizing<[u8; 32]> = Zeroizing::new(rand::random());
-                    let record = KeyRecord { subject: subject.to_owned(), nonce: rand::random(), wrapped: Vec::new() };
-                    let record = KeyRecord { wrapped: wrap(&self.master, &record.nonce, subject, &key)?, ..record };
-                    inner.file.write_all(&frame(&record)?).map_err(io("appending to the key file"))?;
+                    let record = KeyRecord {
+                        subject: subject.to_owned(),
+                        nonce: rand::random(),
+                        wrapped: Vec::new(),
+                    };
+                    let record = KeyRecord {
+                        wrapped: wrap(&self.master, &record.nonce, subject, &key)?,
+                        ..record
+                    };
+                    inner
+                        .file
+                        .write_all(&frame(&record)?)
+                        .map_err(io("appending to the key file"))?;
                     inner.written += 1;
                     let seq = inner.written;
                     inner.keys.insert(subject.to_owned(), (key, seq));
@@ -171,7 +195,10 @@ impl KeyStore {
         if durability.synced >= seq {
             return Ok(());
         }
-        durability.file.sync_data().map_err(io("syncing the key file"))?;
+        durability
+            .file
+            .sync_data()
+            .map_err(io("syncing the key file"))?;
         durability.synced = target;
         Ok(())
     }
@@ -182,14 +209,24 @@ impl KeyStore {
     }
 
     /// Encrypts `value` for `subject`, whose key must exist.
-    pub fn seal<T: Serialize>(&self, subject: &str, value: &T) -> Result<Sealed, PersonalDataError> {
-        let key = self.key(subject)?.ok_or_else(|| PersonalDataError::NoKey(subject.to_owned()))?;
+    pub fn seal<T: Serialize>(
+        &self,
+        subject: &str,
+        value: &T,
+    ) -> Result<Sealed, PersonalDataError> {
+        let key = self
+            .key(subject)?
+            .ok_or_else(|| PersonalDataError::NoKey(subject.to_owned()))?;
         Sealed::seal(&key, subject, value)
     }
 
     /// Decrypts `sealed` for `subject`; `Ok(None)` when the subject's key was
     /// shredded (or never existed): the data is gone for good.
-    pub fn open_sealed<T: DeserializeOwned>(&self, subject: &str, sealed: &Sealed) -> Result<Option<T>, PersonalDataError> {
+    pub fn open_sealed<T: DeserializeOwned>(
+        &self,
+        subject: &str,
+        sealed: &Sealed,
+    ) -> Result<Option<T>, PersonalDataError> {
         match self.key(subject)? {
             Some(key) => sealed.open(&key, subject).map(Some),
             None => Ok(None),
@@ -210,22 +247,41 @@ impl KeyStore {
         for (other, (key, _)) in &inner.keys {
             let nonce: [u8; 24] = rand::random();
             let wrapped = wrap(&self.master, &nonce, other, key)?;
-            bytes.extend(frame(&KeyRecord { subject: other.clone(), nonce, wrapped })?);
+            bytes.extend(frame(&KeyRecord {
+                subject: other.clone(),
+                nonce,
+                wrapped,
+            })?);
         }
         let mut out = File::create(&tmp).map_err(io("creating the new key file"))?;
-        out.write_all(&bytes).map_err(io("writing the new key file"))?;
+        out.write_all(&bytes)
+            .map_err(io("writing the new key file"))?;
         out.sync_all().map_err(io("syncing the new key file"))?;
         std::fs::rename(&tmp, &path).map_err(io("replacing the key file"))?;
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io("syncing the key directory"))?;
-        inner.file = OpenOptions::new().read(true).append(true).open(&path).map_err(io("reopening the key file"))?;
-        durability.file = inner.file.try_clone().map_err(io("cloning the key file handle"))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io("syncing the key directory"))?;
+        inner.file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io("reopening the key file"))?;
+        durability.file = inner
+            .file
+            .try_clone()
+            .map_err(io("cloning the key file handle"))?;
         // Everything written so far is in the synced new file.
         durability.synced = inner.written;
         Ok(())
     }
 
     fn key(&self, subject: &str) -> Result<Option<Zeroizing<[u8; 32]>>, PersonalDataError> {
-        Ok(self.inner.lock().keys.get(subject).map(|(key, _)| key.clone()))
+        Ok(self
+            .inner
+            .lock()
+            .keys
+            .get(subject)
+            .map(|(key, _)| key.clone()))
     }
 }
 
@@ -233,9 +289,20 @@ fn wrap_cipher(master: &MasterKey) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new((&*master.0).into())
 }
 
-fn wrap(master: &MasterKey, nonce: &[u8; 24], subject: &str, key: &[u8; 32]) -> Result<Vec<u8>, PersonalDataError> {
+fn wrap(
+    master: &MasterKey,
+    nonce: &[u8; 24],
+    subject: &str,
+    key: &[u8; 32],
+) -> Result<Vec<u8>, PersonalDataError> {
     wrap_cipher(master)
-        .encrypt(XNonce::from_slice(nonce), Payload { msg: key.as_slice(), aad: &wrap_aad(subject) })
+        .encrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: key.as_slice(),
+                aad: &wrap_aad(subject),
+            },
+        )
         .map_err(|_| PersonalDataError::Codec("wrapping a data key failed".into()))
 }
 
@@ -243,10 +310,19 @@ fn wrap_aad(subject: &str) -> Vec<u8> {
     [WRAP_CONTEXT, subject.as_bytes()].concat()
 }
 
-fn unwrap_key(master: &MasterKey, record: &KeyRecord) -> Result<Zeroizing<[u8; 32]>, PersonalDataError> {
+fn unwrap_key(
+    master: &MasterKey,
+    record: &KeyRecord,
+) -> Result<Zeroizing<[u8; 32]>, PersonalDataError> {
     let plain = Zeroizing::new(
         wrap_cipher(master)
-            .decrypt(XNonce::from_slice(&record.nonce), Payload { msg: &record.wrapped, aad: &wrap_aad(&record.subject) })
+            .decrypt(
+                XNonce::from_slice(&record.nonce),
+                Payload {
+                    msg: &record.wrapped,
+                    aad: &wrap_aad(&record.subject),
+                },
+            )
             .map_err(|_| PersonalDataError::WrongMasterKey(record.subject.clone()))?,
     );
     let mut key = Zeroizing::new([0u8; 32]);
@@ -258,7 +334,8 @@ fn unwrap_key(master: &MasterKey, record: &KeyRecord) -> Result<Zeroizing<[u8; 3
 }
 
 fn frame(record: &KeyRecord) -> Result<Vec<u8>, PersonalDataError> {
-    let body = codec::encode_payload(record).map_err(|e| PersonalDataError::Codec(e.to_string()))?;
+    let body =
+        codec::encode_payload(record).map_err(|e| PersonalDataError::Codec(e.to_string()))?;
     let mut out = Vec::with_capacity(body.len() + 8);
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
@@ -287,7 +364,10 @@ fn parse_records(bytes: &[u8], path: &Path) -> Result<(Vec<KeyRecord>, usize), P
                 at += len;
             }
             None if at + 8 + 4096 < bytes.len() => {
-                return Err(PersonalDataError::CorruptKeyFile(path.to_path_buf(), at as u64));
+                return Err(PersonalDataError::CorruptKeyFile(
+                    path.to_path_buf(),
+                    at as u64,
+                ));
             }
             None => break,
         }
@@ -305,7 +385,9 @@ mod tests {
     }
 
     fn contact() -> Contact {
-        Contact { email: "ada@example.org".into() }
+        Contact {
+            email: "ada@example.org".into(),
+        }
     }
 
     #[test]
@@ -316,8 +398,11 @@ mod tests {
         keys.ensure_key("u2")?;
         let sealed = keys.seal("u1", &contact())?;
         assert_eq!(keys.open_sealed::<Contact>("u1", &sealed)?, Some(contact()));
-        assert!(matches!(keys.open_sealed::<Contact>("u2", &sealed), Err(PersonalDataError::Tampered(_))));
-        let mut altered = sealed.clone();
+        assert!(matches!(
+            keys.open_sealed::<Contact>("u2", &sealed),
+            Err(PersonalDataError::Tampered(_))
+        ));
+        let mut altered = sealed;
         altered.ciphertext[0] ^= 1;
         assert!(keys.open_sealed::<Contact>("u1", &altered).is_err());
         Ok(())
@@ -335,12 +420,16 @@ mod tests {
         let keys = KeyStore::open(dir.path(), MasterKey::from_hex(&master.to_hex())?)?;
         assert_eq!(keys.open_sealed::<Contact>("u1", &sealed)?, Some(contact()));
         drop(keys);
-        assert!(matches!(KeyStore::open(dir.path(), MasterKey::generate()), Err(PersonalDataError::WrongMasterKey(_))));
+        assert!(matches!(
+            KeyStore::open(dir.path(), MasterKey::generate()),
+            Err(PersonalDataError::WrongMasterKey(_))
+        ));
         Ok(())
     }
 
     #[test]
-    fn shredding_makes_data_unreadable_and_removes_the_key_from_disk() -> Result<(), PersonalDataError> {
+    fn shredding_makes_data_unreadable_and_removes_the_key_from_disk()
+    -> Result<(), PersonalDataError> {
         let dir = tempfile::tempdir().map_err(io("tmp"))?;
         let master = MasterKey::generate();
         let keys = KeyStore::open(dir.path(), master.clone())?;
@@ -356,7 +445,10 @@ mod tests {
         assert!(!keys.has_key("u1"));
         assert_eq!(keys.open_sealed::<Contact>("u2", &s2)?, Some(contact()));
         let raw = std::fs::read(dir.path().join(KEY_FILE)).map_err(io("read"))?;
-        assert!(!raw.windows(2).any(|w| w == b"u1"), "the shredded subject is gone from the file");
+        assert!(
+            !raw.windows(2).any(|w| w == b"u1"),
+            "the shredded subject is gone from the file"
+        );
         Ok(())
     }
 
@@ -371,7 +463,11 @@ mod tests {
         }
         let path = dir.path().join(KEY_FILE);
         let len = std::fs::metadata(&path).map_err(io("stat"))?.len();
-        OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(len - 5)).map_err(io("cut"))?;
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(len - 5))
+            .map_err(io("cut"))?;
         let keys = KeyStore::open(dir.path(), master)?;
         assert!(keys.has_key("u1"));
         assert!(!keys.has_key("u2"));
@@ -381,7 +477,10 @@ mod tests {
     #[test]
     fn master_keys_parse_from_hex() {
         let k = MasterKey::generate();
-        assert_eq!(MasterKey::from_hex(&k.to_hex()).map(|k| k.to_hex()).ok(), Some(k.to_hex()));
+        assert_eq!(
+            MasterKey::from_hex(&k.to_hex()).map(|k| k.to_hex()).ok(),
+            Some(k.to_hex())
+        );
         assert!(MasterKey::from_hex("abc").is_err());
         assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
     }
