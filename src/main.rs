@@ -1,1 +1,58 @@
-fn main(){}
+//! # agora
+//!
+//! The Agora server and its operator tools, in one binary.
+//!
+//! - `agora serve`: the HTTP API on the embedded event store;
+//! - `agora verify`: walk the store's hash chain, as an auditor would;
+//! - `agora info`: what opening the store found, as JSON;
+//! - `agora bench write|read|open`: measure the event store;
+//! - `agora config`: the effective configuration.
+//!
+//! Every subcommand that opens a store takes `--data-dir DIR`. Settings come
+//! from defaults ← a TOML file ← `AGORA_*` environment variables ← flags
+//! (see [`config`]).
+//!
+//! Modules, following the data: [`cli`] parses the command line, [`config`]
+//! merges the settings, [`store`] opens the event store, [`commands`] runs
+//! one subcommand each, [`http`] is the web API and [`bench`] the store
+//! benchmarks.
+
+mod bench;
+mod cli;
+mod commands;
+mod config;
+mod hex;
+mod http;
+mod logging;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::Settings;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the settings, starts logging and runs the chosen subcommand.
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref(), &cli.command.overrides())?;
+    logging::init(&settings.log_level)?;
+    match &cli.command {
+        Command::Serve(_) => commands::serve::run(&settings),
+        Command::Verify(args) => commands::verify::run(&settings, args),
+        Command::Info(_) => commands::info::run(&settings),
+        Command::Config(_) => commands::config::run(&settings),
+        Command::Bench(bench) => bench::run(&settings, bench),
+    }
+}

@@ -1,0 +1,209 @@
+//! Configuration, merged from four layers, each overriding the one before:
+//!
+//! 1. defaults ([`Settings::default`]);
+//! 2. a TOML file: `--config FILE` (or `AGORA_CONFIG`), else `agora.toml` in
+//!    the working directory if it exists;
+//! 3. environment variables `AGORA_*`, nested with `__`
+//!    (`AGORA_DATA_DIR`, `AGORA_LISTEN`, `AGORA_LOG__SEGMENT_BYTES`);
+//! 4. command-line flags (`--data-dir`, `--listen`).
+//!
+//! Unknown keys are errors, so a typo never goes unnoticed.
+
+use std::path::{Path, PathBuf};
+
+use agora_events::LogConfig;
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The configuration file read when `--config` is not given, if it exists.
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "agora.toml";
+
+/// Prefix of the environment variables that override settings.
+const ENV_PREFIX: &str = "AGORA_";
+
+/// Environment variables with the prefix that are not settings.
+const ENV_NOT_SETTINGS: &[&str] = &["config"];
+
+/// Every setting of the `agora` binary. See the README's configuration table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Settings {
+    /// Data directory of the embedded event store.
+    pub(crate) data_dir: PathBuf,
+    /// Address the HTTP server listens on, `HOST:PORT`; port 0 picks a free one.
+    pub(crate) listen: String,
+    /// Log filter (`tracing` env-filter syntax) used when `RUST_LOG` is unset.
+    pub(crate) log_level: String,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub(crate) http_workers: usize,
+    /// Seconds a graceful shutdown waits for requests in flight.
+    pub(crate) shutdown_timeout_secs: u64,
+    /// The embedded event log.
+    pub(crate) log: LogConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:8080".into(),
+            log_level: "info".into(),
+            http_workers: 0,
+            shutdown_timeout_secs: 30,
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Settings given on the command line; `None` keeps the lower layers' value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) listen: Option<String>,
+}
+
+impl Settings {
+    /// Merges the four layers. `config_file` is the `--config` flag: a file
+    /// named there must exist; without it `./agora.toml` is read if present.
+    pub(crate) fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let figment = Self::figment(config_file, overrides)?;
+        figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("invalid configuration")
+    }
+
+    /// The layered sources, before extraction.
+    fn figment(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Figment> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match config_file {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => {
+                let path = Path::new(DEFAULT_CONFIG_FILE);
+                if path.is_file() {
+                    figment = figment.merge(Toml::file_exact(path));
+                }
+            }
+        }
+        Ok(figment
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .split("__")
+                    .ignore(ENV_NOT_SETTINGS),
+            )
+            .merge(Serialized::defaults(overrides)))
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment's `Jail` fixes the closures' error type"
+)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    fn load(jail: &Jail, file: Option<&str>, overrides: &Overrides) -> Settings {
+        let file = file.map(|f| jail.directory().join(f));
+        Settings::load(file.as_deref(), overrides).expect("settings load")
+    }
+
+    #[test]
+    fn defaults_apply_without_file_env_or_flags() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            assert_eq!(load(jail, None, &Overrides::default()), Settings::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "agora.toml",
+                "data_dir = \"/srv/agora\"\n[log]\nsegment_bytes = 1048576\n",
+            )?;
+            let settings = load(jail, None, &Overrides::default());
+            assert_eq!(settings.data_dir, PathBuf::from("/srv/agora"));
+            assert_eq!(settings.log.segment_bytes, 1 << 20);
+            assert_eq!(
+                settings.log.max_batch_bytes,
+                LogConfig::default().max_batch_bytes
+            );
+            assert_eq!(settings.listen, Settings::default().listen);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "other.toml",
+                "listen = \"10.0.0.1:80\"\nlog_level = \"warn\"\n[log]\nsegment_bytes = 1048576\n",
+            )?;
+            jail.set_env("AGORA_LISTEN", "127.0.0.1:9000");
+            jail.set_env("AGORA_LOG__SEGMENT_BYTES", "2097152");
+            jail.set_env("AGORA_LOG_LEVEL", "debug");
+            jail.set_env("AGORA_CONFIG", "ignored-by-the-settings.toml");
+            let settings = load(jail, Some("other.toml"), &Overrides::default());
+            assert_eq!(settings.listen, "127.0.0.1:9000");
+            assert_eq!(settings.log.segment_bytes, 2 << 20);
+            assert_eq!(settings.log_level, "debug");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn flags_override_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("AGORA_DATA_DIR", "/from/env");
+            jail.set_env("AGORA_LISTEN", "127.0.0.1:9000");
+            let overrides = Overrides {
+                data_dir: Some(PathBuf::from("/from/flag")),
+                listen: None,
+            };
+            let settings = load(jail, None, &overrides);
+            assert_eq!(settings.data_dir, PathBuf::from("/from/flag"));
+            assert_eq!(settings.listen, "127.0.0.1:9000");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let missing = Settings::load(Some(Path::new("missing.toml")), &Overrides::default());
+            assert!(missing.is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("agora.toml", "[log]\nsegment_byte = 1\n")?;
+            assert!(Settings::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

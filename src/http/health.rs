@@ -1,0 +1,57 @@
+//! Liveness and readiness probes.
+//!
+//! - `GET /healthz`: the process answers (200 `ok`), whatever the store's state;
+//! - `GET /readyz`: the store is open and accepting appends (200 with its
+//!   head and stream count), else 503 as a problem document.
+
+use actix_web::{HttpResponse, web};
+use agora_events::EventStore;
+use serde::Serialize;
+
+use super::AppState;
+use super::problem::{ApiError, ProblemKind};
+
+/// `GET /healthz`.
+pub(crate) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// The body of a ready answer.
+#[derive(Debug, Serialize)]
+struct Readiness {
+    status: &'static str,
+    store: StoreReadiness,
+}
+
+#[derive(Debug, Serialize)]
+struct StoreReadiness {
+    backend: &'static str,
+    /// Position of the last event in `$all`, `null` when empty.
+    head_position: Option<u64>,
+    events: u64,
+    streams: u64,
+}
+
+/// `GET /readyz`.
+pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = &state.store;
+    if store.is_poisoned() {
+        return Err(ApiError::new(
+            ProblemKind::StoreUnavailable,
+            "the event store stopped accepting appends after an I/O failure; restart to recover",
+        ));
+    }
+    let head_position = store.head_position().await?;
+    let stats = store.stats();
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        store: StoreReadiness {
+            backend: "embedded-log",
+            head_position,
+            events: stats.head,
+            streams: stats.streams,
+        },
+    }))
+}

@@ -1,0 +1,126 @@
+//! `GET /metrics`: the store's counters in the Prometheus text exposition
+//! format (version 0.0.4).
+
+use std::fmt::Write as _;
+
+use actix_web::{HttpResponse, web};
+use agora_events::{LogStats, RecoveryReport};
+
+use super::AppState;
+
+/// Content type of the text exposition format.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /metrics`.
+pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = render(&state.store.stats(), state.store.recovery_report());
+    HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
+}
+
+/// One metric family: its help line, type and value.
+struct Family<'a> {
+    name: &'a str,
+    kind: &'a str,
+    help: &'a str,
+    value: String,
+}
+
+/// Renders every metric family.
+fn render(stats: &LogStats, recovery: &RecoveryReport) -> String {
+    let families = [
+        Family {
+            name: "agora_events_appended_total",
+            kind: "counter",
+            help: "Events committed to the event store since it was opened.",
+            value: stats.events_appended.to_string(),
+        },
+        Family {
+            name: "agora_log_appends_total",
+            kind: "counter",
+            help: "Append calls that wrote events since the store was opened.",
+            value: stats.appends.to_string(),
+        },
+        Family {
+            name: "agora_log_commits_total",
+            kind: "counter",
+            help: "Group commits (one fdatasync each) since the store was opened.",
+            value: stats.commits.to_string(),
+        },
+        Family {
+            name: "agora_log_bytes_written_total",
+            kind: "counter",
+            help: "Bytes written to log segments since the store was opened.",
+            value: stats.bytes_written.to_string(),
+        },
+        Family {
+            name: "agora_log_head_position",
+            kind: "gauge",
+            help: "Next global position of the log, which is the number of events in it.",
+            value: stats.head.to_string(),
+        },
+        Family {
+            name: "agora_log_streams",
+            kind: "gauge",
+            help: "Streams in the log.",
+            value: stats.streams.to_string(),
+        },
+        Family {
+            name: "agora_store_open_seconds",
+            kind: "gauge",
+            help: "Time the store took to open (recovery scan and index rebuild).",
+            value: recovery.duration.as_secs_f64().to_string(),
+        },
+        Family {
+            name: "agora_store_recovery_truncated_bytes",
+            kind: "gauge",
+            help: "Bytes of a torn tail cut off when the store was opened.",
+            value: recovery.truncated_bytes.to_string(),
+        },
+    ];
+    let mut out = String::new();
+    for f in &families {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n",
+            name = f.name,
+            help = f.help,
+            kind = f.kind,
+            value = f.value
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn every_family_has_help_type_and_one_sample() {
+        let stats = LogStats {
+            events_appended: 7,
+            appends: 3,
+            commits: 2,
+            bytes_written: 900,
+            head: 10,
+            streams: 4,
+        };
+        let recovery = RecoveryReport {
+            duration: Duration::from_millis(1500),
+            ..RecoveryReport::default()
+        };
+        let text = render(&stats, &recovery);
+        assert!(text.contains("\nagora_events_appended_total 7\n"));
+        assert!(text.contains("\nagora_log_commits_total 2\n"));
+        assert!(text.contains("\nagora_log_head_position 10\n"));
+        assert!(text.contains("\nagora_log_streams 4\n"));
+        assert!(text.contains("\nagora_store_open_seconds 1.5\n"));
+        let samples = text.lines().filter(|l| !l.starts_with('#')).count();
+        let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
+        let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
+        assert_eq!((samples, helps), (types, types));
+    }
+}

@@ -1,0 +1,206 @@
+//! The HTTP API, on actix-web 4.
+//!
+//! Threads: actix runs `http_workers` worker threads (one per core by
+//! default), each with its own single-threaded async runtime and its own
+//! copy of the [`App`]; they share one [`AppState`]. The event store's writer
+//! thread is separate (see `agora_events::log`), so a handler awaiting an
+//! append never blocks other requests on its worker.
+//!
+//! Handlers are thin: parse, call one function, map the result. Every error
+//! is a problem document from [`problem`], including unknown routes (404)
+//! and wrong methods (405). [`app`] builds the whole application without a
+//! socket, so handlers can be tested in-process.
+
+mod health;
+mod metrics;
+pub(crate) mod problem;
+mod shutdown;
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, FromRequest, Handler, HttpRequest, HttpServer, Resource, Responder, web};
+use agora_events::LogStore;
+use anyhow::Context;
+
+use crate::config::Settings;
+use problem::{ApiError, ProblemKind};
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    /// The event store.
+    pub(crate) store: LogStore,
+}
+
+/// The application: every route, and the problem-document fallbacks.
+pub(crate) fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .service(get("/healthz", health::healthz))
+        .service(get("/readyz", health::readyz))
+        .service(get("/metrics", metrics::metrics))
+        .default_service(web::to(not_found))
+}
+
+/// A resource answering GET (and HEAD) with `handler`, and 405 otherwise.
+fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(method_not_allowed))
+}
+
+/// The answer for a path no route has.
+async fn not_found(request: HttpRequest) -> Result<&'static str, ApiError> {
+    Err(ApiError::new(
+        ProblemKind::NotFound,
+        format!("no route for {} {}", request.method(), request.path()),
+    ))
+}
+
+/// The answer for a route that exists, with a method it does not take.
+async fn method_not_allowed(request: HttpRequest) -> Result<&'static str, ApiError> {
+    Err(ApiError::new(
+        ProblemKind::MethodNotAllowed,
+        format!("{} does not accept {}", request.path(), request.method()),
+    ))
+}
+
+/// Binds `settings.listen`, prints `listening on http://ADDR` for each bound
+/// address on stdout, and serves until SIGINT or SIGTERM, then shuts down
+/// gracefully (requests in flight get `shutdown_timeout_secs`).
+pub(crate) async fn serve(state: web::Data<AppState>, settings: &Settings) -> anyhow::Result<()> {
+    let mut server = HttpServer::new(move || app(state.clone()))
+        .shutdown_signal(shutdown::on_signal()?)
+        .shutdown_timeout(settings.shutdown_timeout_secs);
+    if settings.http_workers > 0 {
+        server = server.workers(settings.http_workers);
+    }
+    let server = server
+        .bind(&settings.listen)
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    announce(&server.addrs());
+    server.run().await.context("running the HTTP server")?;
+    tracing::info!("HTTP server stopped");
+    Ok(())
+}
+
+/// Tells whoever started us where we listen: one line per address on
+/// stdout, flushed. Best effort: a closed stdout must not stop the server.
+fn announce(addrs: &[SocketAddr]) {
+    let mut out = std::io::stdout().lock();
+    for addr in addrs {
+        tracing::info!(%addr, "listening");
+        if let Err(error) = writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()) {
+            tracing::warn!(%error, "could not print the address on stdout");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::test;
+    use agora_events::{EventStore, ExpectedVersion, LogConfig, NewEvent, StreamName};
+
+    use super::*;
+
+    fn open_store() -> (tempfile::TempDir, LogStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = LogStore::open(dir.path(), LogConfig::default()).expect("open store");
+        (dir, store)
+    }
+
+    async fn body_text(response: ServiceResponse<impl MessageBody>) -> String {
+        let bytes = test::read_body(response).await;
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[actix_web::test]
+    async fn readyz_reports_the_store_head() {
+        let (_dir, store) = open_store();
+        let stream = StreamName::new("user-1").expect("stream name");
+        let events = vec![
+            NewEvent::new("UserRegistered", b"a".to_vec()),
+            NewEvent::new("UserRenamed", b"b".to_vec()),
+        ];
+        store
+            .append(&stream, ExpectedVersion::NoStream, events)
+            .await
+            .expect("append");
+        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let response = test::call_service(
+            &service,
+            test::TestRequest::get().uri("/readyz").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let json: serde_json::Value =
+            serde_json::from_str(&body_text(response).await).expect("JSON body");
+        assert_eq!(json["store"]["head_position"], 1);
+        assert_eq!(json["store"]["events"], 2);
+        assert_eq!(json["store"]["streams"], 1);
+    }
+
+    #[actix_web::test]
+    async fn metrics_count_appends() {
+        let (_dir, store) = open_store();
+        let stream = StreamName::new("s").expect("stream name");
+        store
+            .append(
+                &stream,
+                ExpectedVersion::Any,
+                vec![NewEvent::new("Happened", b"x".to_vec())],
+            )
+            .await
+            .expect("append");
+        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let response = test::call_service(
+            &service,
+            test::TestRequest::get().uri("/metrics").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = body_text(response).await;
+        assert!(text.contains("\nagora_events_appended_total 1\n"), "{text}");
+    }
+
+    #[actix_web::test]
+    async fn wrong_methods_and_paths_are_problems() {
+        let (_dir, store) = open_store();
+        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let response = test::call_service(
+            &service,
+            test::TestRequest::post().uri("/healthz").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let response =
+            test::call_service(&service, test::TestRequest::get().uri("/nope").to_request()).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some(problem::PROBLEM_JSON)
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! The one table of errors the HTTP API answers with, and their one shape
+//! on the wire: `application/problem+json` (RFC 9457, formerly RFC 7807).
+//!
+//! Each [`ProblemKind`] has a stable `type` URI, an HTTP status and a
+//! title. Clients match on `type`; `detail` is for people and may change.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use agora_events::StoreError;
+use serde::Serialize;
+
+/// Media type of every error body.
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECS: u32 = 1;
+
+/// Every kind of error the API returns. Each variant's doc says what a
+/// client should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProblemKind {
+    /// No route has this path: fix the URL (404).
+    NotFound,
+    /// The route exists but not for this method: fix the method (405).
+    MethodNotAllowed,
+    /// The request is malformed (stream name, event, batch): fix the input (400).
+    InvalidRequest,
+    /// The stream is not at the expected version: reload and retry the command (409).
+    WrongExpectedVersion,
+    /// An event id was already written elsewhere: a client bug, do not retry (409).
+    DuplicateEventId,
+    /// The store cannot serve now (closed, stopped after an I/O failure,
+    /// remote backend down): retry after `Retry-After` seconds (503).
+    StoreUnavailable,
+    /// The log holds corrupt data: an operator must restore it (500).
+    StoreCorrupt,
+    /// The store backend cannot do this: use another backend (501).
+    NotSupported,
+}
+
+impl ProblemKind {
+    /// The stable `type` URI, the status and the title.
+    const fn describe(self) -> (&'static str, StatusCode, &'static str) {
+        match self {
+            Self::NotFound => (
+                "urn:agora:problem:not-found",
+                StatusCode::NOT_FOUND,
+                "Not found",
+            ),
+            Self::MethodNotAllowed => (
+                "urn:agora:problem:method-not-allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            ),
+            Self::InvalidRequest => (
+                "urn:agora:problem:invalid-request",
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+            ),
+            Self::WrongExpectedVersion => (
+                "urn:agora:problem:wrong-expected-version",
+                StatusCode::CONFLICT,
+                "Wrong expected version",
+            ),
+            Self::DuplicateEventId => (
+                "urn:agora:problem:duplicate-event-id",
+                StatusCode::CONFLICT,
+                "Duplicate event id",
+            ),
+            Self::StoreUnavailable => (
+                "urn:agora:problem:store-unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Event store unavailable",
+            ),
+            Self::StoreCorrupt => (
+                "urn:agora:problem:store-corrupt",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Event store corrupt",
+            ),
+            Self::NotSupported => (
+                "urn:agora:problem:not-supported",
+                StatusCode::NOT_IMPLEMENTED,
+                "Not supported by this backend",
+            ),
+        }
+    }
+
+    /// The HTTP status.
+    pub(crate) const fn status(self) -> StatusCode {
+        self.describe().1
+    }
+}
+
+/// An error answered as a problem document.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    kind: ProblemKind,
+    detail: String,
+}
+
+impl ApiError {
+    /// A problem of `kind` with a human-readable `detail`.
+    pub(crate) fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.describe().2, self.detail)
+    }
+}
+
+/// The wire shape.
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (type_uri, status, title) = self.kind.describe();
+        let body = ProblemBody {
+            type_uri,
+            title,
+            status: status.as_u16(),
+            detail: &self.detail,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        match serde_json::to_string(&body) {
+            Ok(json) => response.body(json),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        use ProblemKind as K;
+        let kind = match &error {
+            StoreError::WrongExpectedVersion { .. } => K::WrongExpectedVersion,
+            StoreError::DuplicateEventId { .. } => K::DuplicateEventId,
+            StoreError::InvalidStreamName { .. }
+            | StoreError::InvalidEvent { .. }
+            | StoreError::InvalidBatch(_) => K::InvalidRequest,
+            StoreError::Corrupt { .. } => K::StoreCorrupt,
+            StoreError::Unsupported(_) => K::NotSupported,
+            StoreError::Locked(_)
+            | StoreError::Poisoned
+            | StoreError::Closed
+            | StoreError::Io { .. }
+            | StoreError::Backend(_) => K::StoreUnavailable,
+        };
+        // Server-side failures name files and offsets: log them, answer less.
+        let detail = match &error {
+            StoreError::Corrupt { position, .. } => {
+                tracing::error!(%error, "event store corrupt");
+                format!("the event log is corrupt at position {position}")
+            }
+            StoreError::Io { .. } | StoreError::Locked(_) => {
+                tracing::error!(%error, "event store failure");
+                "the event store failed to read or write its files".to_owned()
+            }
+            _ => error.to_string(),
+        };
+        Self::new(kind, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn problems_have_the_rfc_shape() {
+        let response = ApiError::new(ProblemKind::NotFound, "no route for GET /x").error_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some(PROBLEM_JSON)
+        );
+        let body = to_bytes(response.into_body()).await.expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON body");
+        assert_eq!(json["type"], "urn:agora:problem:not-found");
+        assert_eq!(json["status"], 404);
+        assert_eq!(json["detail"], "no route for GET /x");
+    }
+
+    #[test]
+    fn store_errors_map_to_their_problems() {
+        let conflict = StoreError::WrongExpectedVersion {
+            stream: "s".into(),
+            expected: agora_events::ExpectedVersion::NoStream,
+            actual: Some(1),
+        };
+        assert_eq!(
+            ApiError::from(conflict).kind,
+            ProblemKind::WrongExpectedVersion
+        );
+        assert_eq!(
+            ApiError::from(StoreError::Closed).kind.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            ApiError::from(StoreError::Unsupported("x")).kind.status(),
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+
+    #[test]
+    fn unavailable_answers_carry_retry_after() {
+        let response = ApiError::new(ProblemKind::StoreUnavailable, "closed").error_response();
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[test]
+    fn type_uris_are_distinct() {
+        let kinds = [
+            ProblemKind::NotFound,
+            ProblemKind::MethodNotAllowed,
+            ProblemKind::InvalidRequest,
+            ProblemKind::WrongExpectedVersion,
+            ProblemKind::DuplicateEventId,
+            ProblemKind::StoreUnavailable,
+            ProblemKind::StoreCorrupt,
+            ProblemKind::NotSupported,
+        ];
+        let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
+        assert_eq!(uris.len(), kinds.len());
+    }
+}

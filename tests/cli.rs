@@ -1,0 +1,11 @@
+//! End-to-end tests of the `agora` binary: each feature folder drives the
+//! real binary (and, for `serve`, a real HTTP server over loopback) through
+//! the harness in `common`.
+
+mod common;
+
+mod config;
+mod help;
+mod serve;
+mod store_lock;
+mod verify;

@@ -1,0 +1,103 @@
+//! `agora serve` over real TCP: the printed URL, the probes, problem
+//! documents, and a clean stop on SIGTERM.
+
+use crate::common::Sandbox;
+
+#[tokio::test]
+async fn serve_on_port_0_prints_its_url_and_answers_the_probes() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let client = reqwest::Client::new();
+
+    let healthz = client
+        .get(server.at("/healthz"))
+        .send()
+        .await
+        .expect("GET /healthz");
+    assert_eq!(healthz.status(), 200);
+    assert_eq!(healthz.text().await.expect("body"), "ok");
+
+    let readyz = client
+        .get(server.at("/readyz"))
+        .send()
+        .await
+        .expect("GET /readyz");
+    assert_eq!(readyz.status(), 200);
+    let ready: serde_json::Value = readyz.json().await.expect("JSON body");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["store"]["events"], 0);
+    assert_eq!(ready["store"]["head_position"], serde_json::Value::Null);
+
+    let metrics = client
+        .get(server.at("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(metrics.status(), 200);
+    let content_type = metrics.headers()["content-type"]
+        .to_str()
+        .expect("ASCII header")
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = metrics.text().await.expect("body");
+    for family in [
+        "agora_events_appended_total",
+        "agora_log_commits_total",
+        "agora_log_bytes_written_total",
+        "agora_log_head_position",
+        "agora_log_streams",
+        "agora_store_open_seconds",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "{family} missing:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_are_problem_documents() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    let response = reqwest::get(server.at("/no/such/route"))
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = response.json().await.expect("JSON body");
+    assert_eq!(problem["type"], "urn:agora:problem:not-found");
+    assert_eq!(problem["status"], 404);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("/no/such/route")),
+        "{problem}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_and_closes_the_store() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    let log_before = server.log();
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}; log before:\n{log_before}"
+    );
+    // The lock was released: the store opens again.
+    let mut args = vec!["verify".to_string()];
+    args.extend(sandbox.data_dir_args());
+    sandbox.run(args).success();
+}
