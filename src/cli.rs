@@ -56,6 +56,14 @@ pub(crate) enum Command {
     /// counters, as JSON.
     Info(StoreArgs),
 
+    /// Rebuild every projection (read model) from the event log alone.
+    ///
+    /// With --check, only compare: each projection's saved snapshot must be
+    /// byte-identical to the rebuild at the snapshot's checkpoint (exit 2 if
+    /// one differs). Without it, the snapshots are replaced by the rebuilds.
+    /// The server must be stopped (the store's lock ensures it).
+    Replay(ReplayArgs),
+
     /// Print the effective configuration (defaults, file, environment and
     /// flags merged) as JSON.
     Config(ConfigArgs),
@@ -79,6 +87,7 @@ impl Command {
             },
             Self::Verify(args) => store(&args.store),
             Self::Info(args) => store(args),
+            Self::Replay(args) => store(&args.store),
             Self::Config(args) => Overrides {
                 data_dir: args.store.data_dir.clone(),
                 listen: args.listen.clone(),
@@ -126,6 +135,17 @@ pub(crate) struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `agora replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+
+    /// Compare with the saved snapshots instead of replacing them.
+    #[arg(long)]
+    pub(crate) check: bool,
 }
 
 /// `agora config`.

@@ -42,6 +42,20 @@ pub(crate) struct Settings {
     pub(crate) shutdown_timeout_secs: u64,
     /// The embedded event log.
     pub(crate) log: LogConfig,
+    /// Personal-data master key (64 hex digits) that wraps every user's data
+    /// key. Unset: read from `master_key_file`. Never printed.
+    #[serde(skip_serializing)]
+    pub(crate) master_key: Option<String>,
+    /// File holding the master key. Unset: `DATA_DIR/master.key`, created
+    /// with a fresh key on first start (fine for development; in production
+    /// keep the key away from the data it protects).
+    pub(crate) master_key_file: Option<PathBuf>,
+    /// Seconds an aggregate actor stays in memory after its last command.
+    pub(crate) actor_idle_secs: u64,
+    /// Longest wait, in milliseconds, of a read with `?min_position=`.
+    pub(crate) read_wait_ms: u64,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    pub(crate) max_body_bytes: usize,
 }
 
 impl Default for Settings {
@@ -53,6 +67,11 @@ impl Default for Settings {
             http_workers: 0,
             shutdown_timeout_secs: 30,
             log: LogConfig::default(),
+            master_key: None,
+            master_key_file: None,
+            actor_idle_secs: 60,
+            read_wait_ms: 5_000,
+            max_body_bytes: 1 << 20,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - `agora serve`: the HTTP API on the embedded event store;
 //! - `agora verify`: walk the store's hash chain, as an auditor would;
 //! - `agora info`: what opening the store found, as JSON;
+//! - `agora replay`: rebuild the read models from the log (or check them);
 //! - `agora bench write|read|open`: measure the event store;
 //! - `agora config`: the effective configuration.
 //!
@@ -21,10 +22,12 @@ mod bench;
 mod cli;
 mod commands;
 mod config;
+mod domain;
 mod hex;
 mod http;
 mod logging;
 mod store;
+mod timefmt;
 
 use std::process::ExitCode;
 
@@ -52,6 +55,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(_) => commands::serve::run(&settings),
         Command::Verify(args) => commands::verify::run(&settings, args),
         Command::Info(_) => commands::info::run(&settings),
+        Command::Replay(args) => commands::replay::run(&settings, args),
         Command::Config(_) => commands::config::run(&settings),
         Command::Bench(bench) => bench::run(&settings, bench),
     }

@@ -8,4 +8,5 @@ mod config;
 mod help;
 mod serve;
 mod store_lock;
+mod users;
 mod verify;

@@ -18,12 +18,12 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Runs the server; returns once it stopped and the store is closed.
 pub(crate) fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = store::open(settings)?;
-    let state = web::Data::new(AppState { store });
-    let served = actix_web::rt::System::new()
-        .block_on(http::serve(state.clone(), settings))
-        .context("serving HTTP");
-    close(state);
-    served.map(|()| ExitCode::SUCCESS)
+    actix_web::rt::System::new().block_on(async move {
+        let state = web::Data::new(AppState::start(settings, store)?);
+        let served = http::serve(state.clone(), settings).await.context("serving HTTP");
+        close(state);
+        served.map(|()| ExitCode::SUCCESS)
+    })
 }
 
 /// Drops the last handle on the store, which finishes queued appends, stops

@@ -23,6 +23,19 @@ pub(crate) async fn healthz() -> HttpResponse {
 struct Readiness {
     status: &'static str,
     store: StoreReadiness,
+    projections: Vec<ProjectionReadiness>,
+}
+
+/// How far one read model is.
+#[derive(Debug, Serialize)]
+struct ProjectionReadiness {
+    name: &'static str,
+    /// Position of the last event applied, `null` before the first.
+    checkpoint: Option<u64>,
+    /// Events in the log not yet applied.
+    lag: u64,
+    /// Why it stopped, if it did.
+    failure: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,8 +58,25 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
     }
     let head_position = store.head_position().await?;
     let stats = store.stats();
+    let projections: Vec<ProjectionReadiness> = state
+        .projections()
+        .into_iter()
+        .map(|(name, checkpoint, failure)| ProjectionReadiness {
+            name,
+            checkpoint,
+            lag: lag(head_position, checkpoint),
+            failure,
+        })
+        .collect();
+    if let Some(failed) = projections.iter().find(|p| p.failure.is_some()) {
+        return Err(ApiError::new(
+            ProblemKind::Unavailable,
+            format!("projection {} stopped: {}", failed.name, failed.failure.as_deref().unwrap_or_default()),
+        ));
+    }
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
+        projections,
         store: StoreReadiness {
             backend: "embedded-log",
             head_position,
@@ -54,4 +84,13 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
             streams: stats.streams,
         },
     }))
+}
+
+/// Events between a projection's checkpoint and the head of the log.
+pub(crate) fn lag(head: Option<u64>, checkpoint: Option<u64>) -> u64 {
+    match (head, checkpoint) {
+        (Some(head), Some(checkpoint)) => head.saturating_sub(checkpoint),
+        (Some(head), None) => head + 1,
+        (None, _) => 0,
+    }
 }

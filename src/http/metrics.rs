@@ -13,7 +13,9 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// `GET /metrics`.
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = render(&state.store.stats(), state.store.recovery_report());
+    let stats = state.store.stats();
+    let mut body = render(&stats, state.store.recovery_report());
+    render_domain(&mut body, &state, stats.head.checked_sub(1));
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 
@@ -90,6 +92,31 @@ fn render(stats: &LogStats, recovery: &RecoveryReport) -> String {
         );
     }
     out
+}
+
+/// Projection lag and live actors.
+fn render_domain(out: &mut String, state: &AppState, head: Option<u64>) {
+    let _ = write!(
+        out,
+        "# HELP agora_projection_lag_events Events in the log a projection has not applied yet.\n\
+         # TYPE agora_projection_lag_events gauge\n"
+    );
+    for (name, checkpoint, _) in state.projections() {
+        let lag = super::health::lag(head, checkpoint);
+        let _ = writeln!(out, "agora_projection_lag_events{{projection=\"{name}\"}} {lag}");
+    }
+    let registry = state.users.registry();
+    let _ = write!(
+        out,
+        "# HELP agora_aggregate_actors Aggregate actors in memory now.\n\
+         # TYPE agora_aggregate_actors gauge\n\
+         agora_aggregate_actors{{aggregate=\"user\"}} {}\n\
+         # HELP agora_aggregate_actors_peak Most aggregate actors in memory at once since start.\n\
+         # TYPE agora_aggregate_actors_peak gauge\n\
+         agora_aggregate_actors_peak{{aggregate=\"user\"}} {}\n",
+        registry.live_actors(),
+        registry.peak_actors()
+    );
 }
 
 #[cfg(test)]

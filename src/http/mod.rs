@@ -15,9 +15,12 @@ mod health;
 mod metrics;
 pub(crate) mod problem;
 mod shutdown;
+mod users;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -26,13 +29,39 @@ use agora_events::LogStore;
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::domain::Domain;
 use problem::{ApiError, ProblemKind};
 
 /// What every handler can reach.
-#[derive(Debug)]
 pub(crate) struct AppState {
     /// The event store.
     pub(crate) store: LogStore,
+    /// The domain services.
+    pub(crate) domain: Domain,
+    /// Longest wait of a read with `?min_position=`.
+    pub(crate) read_wait: Duration,
+    /// Largest request body accepted.
+    pub(crate) max_body_bytes: usize,
+}
+
+impl AppState {
+    /// Starts the domain over `store`. Must run inside an actix `System`.
+    pub(crate) fn start(settings: &Settings, store: LogStore) -> anyhow::Result<Self> {
+        let domain = Domain::start(settings, Arc::new(store.clone()))?;
+        Ok(Self {
+            store,
+            domain,
+            read_wait: Duration::from_millis(settings.read_wait_ms),
+            max_body_bytes: settings.max_body_bytes,
+        })
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Domain;
+    fn deref(&self) -> &Domain {
+        &self.domain
+    }
 }
 
 /// The application: every route, and the problem-document fallbacks.
@@ -47,11 +76,20 @@ pub(crate) fn app(
         InitError = (),
     >,
 > {
+    let json = web::JsonConfig::default()
+        .limit(state.max_body_bytes)
+        .error_handler(|error, _| problem::from_json_error(&error).into());
+    let query = web::QueryConfig::default().error_handler(|error, _| problem::invalid_request(&error).into());
+    let path = web::PathConfig::default().error_handler(|error, _| problem::invalid_request(&error).into());
     App::new()
         .app_data(state)
+        .app_data(json)
+        .app_data(query)
+        .app_data(path)
         .service(get("/healthz", health::healthz))
         .service(get("/readyz", health::readyz))
         .service(get("/metrics", metrics::metrics))
+        .configure(users::routes)
         .default_service(web::to(not_found))
 }
 
@@ -76,7 +114,7 @@ async fn not_found(request: HttpRequest) -> Result<&'static str, ApiError> {
 }
 
 /// The answer for a route that exists, with a method it does not take.
-async fn method_not_allowed(request: HttpRequest) -> Result<&'static str, ApiError> {
+pub(crate) async fn method_not_allowed(request: HttpRequest) -> Result<&'static str, ApiError> {
     Err(ApiError::new(
         ProblemKind::MethodNotAllowed,
         format!("{} does not accept {}", request.path(), request.method()),
@@ -128,6 +166,15 @@ mod tests {
         (dir, store)
     }
 
+    /// The application state over `store` in `dir`.
+    fn state(dir: &tempfile::TempDir, store: LogStore) -> web::Data<AppState> {
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        web::Data::new(AppState::start(&settings, store).expect("domain starts"))
+    }
+
     async fn body_text(response: ServiceResponse<impl MessageBody>) -> String {
         let bytes = test::read_body(response).await;
         String::from_utf8_lossy(&bytes).into_owned()
@@ -135,17 +182,18 @@ mod tests {
 
     #[actix_web::test]
     async fn readyz_reports_the_store_head() {
-        let (_dir, store) = open_store();
-        let stream = StreamName::new("user-1").expect("stream name");
+        let (dir, store) = open_store();
+        // Not a user stream: the users projection skips it and stays healthy.
+        let stream = StreamName::new("ledger-1").expect("stream name");
         let events = vec![
-            NewEvent::new("UserRegistered", b"a".to_vec()),
-            NewEvent::new("UserRenamed", b"b".to_vec()),
+            NewEvent::new("Happened", b"a".to_vec()),
+            NewEvent::new("HappenedAgain", b"b".to_vec()),
         ];
         store
             .append(&stream, ExpectedVersion::NoStream, events)
             .await
             .expect("append");
-        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let service = test::init_service(app(state(&dir, store))).await;
         let response = test::call_service(
             &service,
             test::TestRequest::get().uri("/readyz").to_request(),
@@ -161,7 +209,7 @@ mod tests {
 
     #[actix_web::test]
     async fn metrics_count_appends() {
-        let (_dir, store) = open_store();
+        let (dir, store) = open_store();
         let stream = StreamName::new("s").expect("stream name");
         store
             .append(
@@ -171,7 +219,7 @@ mod tests {
             )
             .await
             .expect("append");
-        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let service = test::init_service(app(state(&dir, store))).await;
         let response = test::call_service(
             &service,
             test::TestRequest::get().uri("/metrics").to_request(),
@@ -184,8 +232,8 @@ mod tests {
 
     #[actix_web::test]
     async fn wrong_methods_and_paths_are_problems() {
-        let (_dir, store) = open_store();
-        let service = test::init_service(app(web::Data::new(AppState { store }))).await;
+        let (dir, store) = open_store();
+        let service = test::init_service(app(state(&dir, store))).await;
         let response = test::call_service(
             &service,
             test::TestRequest::post().uri("/healthz").to_request(),

@@ -39,6 +39,30 @@ pub(crate) enum ProblemKind {
     StoreCorrupt,
     /// The store backend cannot do this: use another backend (501).
     NotSupported,
+    /// The body is larger than the configured limit: send less (413).
+    PayloadTooLarge,
+    /// The body is not JSON (`Content-Type`): send `application/json` (415).
+    UnsupportedMediaType,
+    /// The input is well-formed but breaks a rule (e.g. an invalid e-mail,
+    /// a role that cannot be self-assigned): fix the named field (422).
+    ValidationFailed,
+    /// No user has this id: check the id (404).
+    UserNotFound,
+    /// A user with this id exists already: pick another id, or read it (409).
+    UserExists,
+    /// `If-Match` names a version that is no longer current: read the
+    /// resource again and reapply the change (412).
+    PreconditionFailed,
+    /// The resource kept changing under the command: retry (409).
+    Conflict,
+    /// A read with `min_position` waited and the read model had still not
+    /// reached it: retry after `Retry-After` seconds (503).
+    ProjectionLagging,
+    /// A part of the server cannot take work now (overloaded, stopping):
+    /// retry after `Retry-After` seconds (503).
+    Unavailable,
+    /// A bug or an operator problem on our side; the log has details (500).
+    Internal,
 }
 
 impl ProblemKind {
@@ -84,6 +108,56 @@ impl ProblemKind {
                 "urn:agora:problem:not-supported",
                 StatusCode::NOT_IMPLEMENTED,
                 "Not supported by this backend",
+            ),
+            Self::PayloadTooLarge => (
+                "urn:agora:problem:payload-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+            ),
+            Self::UnsupportedMediaType => (
+                "urn:agora:problem:unsupported-media-type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+            ),
+            Self::ValidationFailed => (
+                "urn:agora:problem:validation-failed",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Validation failed",
+            ),
+            Self::UserNotFound => (
+                "urn:agora:problem:user-not-found",
+                StatusCode::NOT_FOUND,
+                "User not found",
+            ),
+            Self::UserExists => (
+                "urn:agora:problem:user-exists",
+                StatusCode::CONFLICT,
+                "User exists",
+            ),
+            Self::PreconditionFailed => (
+                "urn:agora:problem:precondition-failed",
+                StatusCode::PRECONDITION_FAILED,
+                "Precondition failed",
+            ),
+            Self::Conflict => (
+                "urn:agora:problem:conflict",
+                StatusCode::CONFLICT,
+                "Conflict",
+            ),
+            Self::ProjectionLagging => (
+                "urn:agora:problem:projection-lagging",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Read model behind",
+            ),
+            Self::Unavailable => (
+                "urn:agora:problem:unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+            ),
+            Self::Internal => (
+                "urn:agora:problem:internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
             ),
         }
     }
@@ -185,6 +259,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The problem for a JSON body actix could not take.
+pub(crate) fn from_json_error(error: &actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            ApiError::new(ProblemKind::PayloadTooLarge, error.to_string())
+        }
+        E::ContentType => ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            "the body must be application/json",
+        ),
+        _ => ApiError::new(ProblemKind::InvalidRequest, error.to_string()),
+    }
+}
+
+/// The problem for a query string or path segment that does not parse.
+pub(crate) fn invalid_request(error: &impl fmt::Display) -> ApiError {
+    ApiError::new(ProblemKind::InvalidRequest, error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;
@@ -247,6 +341,16 @@ mod tests {
             ProblemKind::StoreUnavailable,
             ProblemKind::StoreCorrupt,
             ProblemKind::NotSupported,
+            ProblemKind::PayloadTooLarge,
+            ProblemKind::UnsupportedMediaType,
+            ProblemKind::ValidationFailed,
+            ProblemKind::UserNotFound,
+            ProblemKind::UserExists,
+            ProblemKind::PreconditionFailed,
+            ProblemKind::Conflict,
+            ProblemKind::ProjectionLagging,
+            ProblemKind::Unavailable,
+            ProblemKind::Internal,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

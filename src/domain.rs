@@ -1,0 +1,98 @@
+//! Wiring the domain: the key store, the aggregate registries, the
+//! projections and the services the HTTP handlers call. Everything here
+//! needs a running actix `System` (actors live on arbiters).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_actors::aggregate::{Registry, RegistryConfig};
+use agora_actors::projection::users::UsersView;
+use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
+use agora_actors::user::{User, UserService};
+use agora_events::EventStore;
+use agora_events::personal::{KeyStore, MasterKey};
+use anyhow::Context;
+
+use crate::config::Settings;
+
+/// The running domain.
+pub(crate) struct Domain {
+    /// Registration and profiles.
+    pub(crate) users: UserService,
+}
+
+/// Where the projections keep their snapshots.
+pub(crate) fn projections_dir(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("projections")
+}
+
+impl Domain {
+    /// Opens the key store and starts the registries and projections over
+    /// `store`. Must run inside an actix `System`.
+    pub(crate) fn start(settings: &Settings, store: Arc<dyn EventStore>) -> anyhow::Result<Self> {
+        let master = master_key(settings)?;
+        let keys = KeyStore::open(settings.data_dir.join("keys"), master)
+            .context("opening the personal-data key store")?;
+        let registry = Registry::<User>::new(
+            Arc::clone(&store),
+            RegistryConfig {
+                idle_after: Duration::from_secs(settings.actor_idle_secs),
+                ..RegistryConfig::default()
+            },
+        );
+        let users_view = projection::start::<UsersView>(store, ProjectionConfig::new(projections_dir(settings)))
+            .context("starting the users projection")?;
+        Ok(Self {
+            users: UserService::new(registry, Arc::new(keys), users_view),
+        })
+    }
+
+    /// Projection health: `(name, checkpoint, failure)` of each projection.
+    pub(crate) fn projections(&self) -> Vec<(&'static str, Option<u64>, Option<String>)> {
+        let users = self.users.view();
+        vec![("users", users.checkpoint(), users.failure())]
+    }
+}
+
+/// Rebuilds every projection from the log; with `write`, replaces the
+/// snapshots (the server must be stopped, which holding the store ensures).
+pub(crate) async fn replay_all(store: &dyn EventStore, settings: &Settings, write: bool) -> anyhow::Result<Vec<ReplayReport>> {
+    let dir = projections_dir(settings);
+    let users = projection::replay::<UsersView>(store, &dir, write).await.context("replaying the users projection")?;
+    Ok(vec![users])
+}
+
+/// The master key from the settings, or from its file (created on first use).
+fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(hex) = &settings.master_key {
+        return MasterKey::from_hex(hex).context("the master_key setting");
+    }
+    let path = settings
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("master.key"));
+    if path.exists() {
+        let hex = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_hex(&hex).with_context(|| format!("the master key in {}", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_new_key(&path, &key)?;
+    tracing::warn!(file = %path.display(), "generated a new personal-data master key; back it up and, in production, keep it away from the data directory");
+    Ok(key)
+}
+
+fn write_new_key(path: &Path, key: &MasterKey) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(file, "{}", key.to_hex()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
+}

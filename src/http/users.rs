@@ -1,0 +1,283 @@
+//! `/v1/users`: register, read, change profile.
+//!
+//! - `POST /v1/users` registers (client-chosen `id` or a generated one);
+//!   `Idempotency-Key` makes a repeat answer like the first time.
+//! - `GET /v1/users/{id}` reads the users projection; `?min_position=P`
+//!   first waits (bounded) until the projection applied position `P`, so a
+//!   client reads its own write. The `ETag` is the aggregate version.
+//! - `PATCH /v1/users/{id}` changes the profile; with `If-Match` it only
+//!   applies to that version (a stale one gets 412 and changes nothing).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
+use agora_actors::aggregate::{CommandError, Executed};
+use agora_actors::user::{ProfileUpdate, Registration, User, UserError, UserServiceError, idempotency_id};
+use agora_events::EventMetadata;
+use agora_events::domain::user::{PersonalDetails, Role};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AppState;
+use super::problem::{ApiError, ProblemKind};
+use crate::timefmt::rfc3339;
+
+/// Roles nobody may give themselves.
+const GRANTED_ROLES: &[Role] = &[Role::Admin, Role::Auditor];
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The routes of this module.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/users")
+            .route(web::post().to(register))
+            .default_service(web::to(super::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/users/{id}")
+            .route(web::get().to(read))
+            .route(web::patch().to(update))
+            .default_service(web::to(super::method_not_allowed)),
+    );
+}
+
+/// Body of `POST /v1/users`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterBody {
+    id: Option<String>,
+    display_name: String,
+    email: String,
+    real_name: Option<String>,
+    phone: Option<String>,
+    roles: Vec<Role>,
+}
+
+/// Body of `PATCH /v1/users/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateBody {
+    display_name: Option<String>,
+    email: Option<String>,
+    real_name: Option<String>,
+    phone: Option<String>,
+}
+
+/// Query of `GET /v1/users/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadQuery {
+    min_position: Option<u64>,
+}
+
+/// What a command answers.
+#[derive(Debug, Serialize)]
+struct CommandReply {
+    id: String,
+    /// The user's version after the command.
+    version: Option<u64>,
+    /// Position of the last event written; pass it as `min_position` to read it back.
+    position: Option<u64>,
+    /// Whether this answer repeats the first answer to this `Idempotency-Key`.
+    replayed: bool,
+}
+
+/// A user as read.
+#[derive(Debug, Serialize)]
+struct UserView {
+    id: String,
+    display_name: String,
+    roles: Vec<Role>,
+    /// `null` once the user's personal data was erased.
+    email: Option<String>,
+    real_name: Option<String>,
+    phone: Option<String>,
+    version: u64,
+    registered_at: String,
+    updated_at: String,
+}
+
+/// `POST /v1/users`.
+async fn register(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if let Some(role) = body.roles.iter().find(|r| GRANTED_ROLES.contains(r)) {
+        return Err(ApiError::new(
+            ProblemKind::ValidationFailed,
+            format!("role {role:?} is granted by an administrator, not chosen at registration").to_lowercase(),
+        ));
+    }
+    let key = idempotency_key(request.headers(), "POST /v1/users")?;
+    let registration = Registration {
+        id: body.id,
+        display_name: body.display_name,
+        roles: body.roles,
+        personal: PersonalDetails {
+            email: body.email,
+            real_name: body.real_name,
+            phone: body.phone,
+        },
+    };
+    let (id, executed) = state.users.register(registration, key, metadata(key)).await.map_err(from_service)?;
+    Ok(command_response(StatusCode::CREATED, id, &executed))
+}
+
+/// `GET /v1/users/{id}`.
+async fn read(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<ReadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.users.view();
+    if let Some(position) = query.min_position
+        && !view.wait_for(position, state.read_wait).await
+    {
+        return Err(ApiError::new(
+            ProblemKind::ProjectionLagging,
+            format!("the users view has not reached position {position} yet"),
+        ));
+    }
+    let record = view
+        .read(|users| users.get(&id).cloned())
+        .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
+    let personal = state.users.personal_details(&record).map_err(from_service)?;
+    let body = UserView {
+        id: record.id,
+        display_name: record.display_name,
+        roles: record.roles,
+        email: personal.as_ref().map(|p| p.email.clone()),
+        real_name: personal.as_ref().and_then(|p| p.real_name.clone()),
+        phone: personal.and_then(|p| p.phone),
+        version: record.version,
+        registered_at: rfc3339(record.registered_at),
+        updated_at: rfc3339(record.updated_at),
+    };
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(body))
+}
+
+/// `PATCH /v1/users/{id}`.
+async fn update(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = if_match(request.headers())?;
+    let key = idempotency_key(request.headers(), &format!("PATCH /v1/users/{id}"))?;
+    let body = body.into_inner();
+    let update = ProfileUpdate {
+        display_name: body.display_name,
+        email: body.email,
+        real_name: body.real_name,
+        phone: body.phone,
+    };
+    let executed = state
+        .users
+        .update_profile(&id, update, if_match, key, metadata(key))
+        .await
+        .map_err(from_service)?;
+    Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
+}
+
+/// The answer to a command: its outcome, the new `ETag`, and for a
+/// registration the new user's `Location`.
+fn command_response(status: StatusCode, id: String, executed: &Executed<User>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    if let Some(version) = executed.version {
+        response.insert_header((header::ETAG, etag(version)));
+    }
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/v1/users/{id}")));
+    }
+    response.json(CommandReply {
+        id,
+        version: executed.version,
+        position: executed.position,
+        replayed: executed.replayed,
+    })
+}
+
+fn metadata(key: Option<Uuid>) -> EventMetadata {
+    EventMetadata {
+        correlation_id: Some(key.unwrap_or_else(Uuid::now_v7)),
+        causation_id: None,
+        actor_id: None,
+    }
+}
+
+/// The strong `ETag` of a version.
+fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses `If-Match: "N"` (absent: `None`).
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::new(ProblemKind::InvalidRequest, "If-Match must be a version ETag like \"3\""))
+}
+
+/// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
+/// used for it, scoped to `scope`.
+fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().filter(|k| {
+        (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+    });
+    key.map(|k| Some(idempotency_id(scope, k)))
+        .ok_or_else(|| ApiError::new(ProblemKind::InvalidRequest, "Idempotency-Key must be 1 to 255 visible ASCII characters"))
+}
+
+/// Maps a use-case failure to its problem.
+fn from_service(error: UserServiceError) -> ApiError {
+    use ProblemKind as K;
+    match error {
+        UserServiceError::InvalidId => ApiError::new(K::InvalidRequest, error.to_string()),
+        UserServiceError::PersonalDetails(e) => ApiError::new(K::ValidationFailed, e.to_string()),
+        UserServiceError::PersonalData(e) => {
+            tracing::error!(error = %e, "personal data could not be sealed or opened");
+            ApiError::new(K::Internal, "personal data could not be processed")
+        }
+        UserServiceError::Command(e) => from_command(e),
+    }
+}
+
+fn from_command(error: CommandError<UserError>) -> ApiError {
+    use ProblemKind as K;
+    match error {
+        CommandError::Domain(e) => {
+            let kind = match e {
+                UserError::AlreadyRegistered => K::UserExists,
+                UserError::NotRegistered => K::UserNotFound,
+                UserError::InvalidDisplayName(_) | UserError::NoRoles => K::ValidationFailed,
+            };
+            ApiError::new(kind, e.to_string())
+        }
+        CommandError::VersionMismatch { expected, actual } => ApiError::new(
+            K::PreconditionFailed,
+            format!(
+                "If-Match names version {}, the user is at version {}",
+                expected.map_or("none".into(), |v| v.to_string()),
+                actual.map_or("none".into(), |v| v.to_string())
+            ),
+        ),
+        CommandError::Contended => ApiError::new(K::Conflict, error.to_string()),
+        CommandError::Store(e) => match std::sync::Arc::try_unwrap(e) {
+            Ok(e) => e.into(),
+            Err(shared) => ApiError::new(K::StoreUnavailable, shared.to_string()),
+        },
+        CommandError::History(reason) => {
+            tracing::error!(%reason, "an aggregate's history could not be read");
+            ApiError::new(K::Internal, "the user's history could not be read")
+        }
+        CommandError::Unavailable(reason) => ApiError::new(K::Unavailable, reason),
+    }
+}

@@ -1,0 +1,237 @@
+//! `/v1/users` over real TCP: register, read back through the projection,
+//! update with `If-Match`, idempotent repeats, bad input, restarts, and a
+//! SIGKILL in the middle of a registration flood.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Sandbox, Server};
+
+async fn register(client: &Client, server: &Server, body: Value) -> reqwest::Response {
+    client.post(server.at("/v1/users")).json(&body).send().await.expect("POST /v1/users")
+}
+
+async fn get_user(client: &Client, server: &Server, id: &str, min_position: Option<u64>) -> reqwest::Response {
+    let mut url = server.at(&format!("/v1/users/{id}"));
+    if let Some(p) = min_position {
+        url.push_str(&format!("?min_position={p}"));
+    }
+    client.get(url).send().await.expect("GET /v1/users/{id}")
+}
+
+fn ada(id: &str) -> Value {
+    json!({
+        "id": id,
+        "display_name": "Ada Lovelace",
+        "email": "ada@analytical.example",
+        "real_name": "Augusta Ada King",
+        "roles": ["learner", "creator"]
+    })
+}
+
+async fn problem(response: reqwest::Response, status: StatusCode, type_suffix: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.expect("problem body");
+    let type_uri = body["type"].as_str().unwrap_or_default();
+    assert!(type_uri.ends_with(type_suffix), "type {type_uri} for {body}");
+    body
+}
+
+#[tokio::test]
+async fn users_are_registered_read_back_updated_and_survive_a_restart() {
+    let sandbox = Sandbox::new();
+    let client = Client::new();
+    {
+        let server = sandbox.serve();
+        let created = register(&client, &server, ada("ada")).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        assert_eq!(created.headers()["location"], "/v1/users/ada");
+        assert_eq!(created.headers()["etag"], "\"0\"");
+        let reply: Value = created.json().await.expect("reply");
+        let position = reply["position"].as_u64().expect("position");
+
+        let read = get_user(&client, &server, "ada", Some(position)).await;
+        assert_eq!(read.status(), StatusCode::OK);
+        assert_eq!(read.headers()["etag"], "\"0\"");
+        let user: Value = read.json().await.expect("user");
+        assert_eq!(user["display_name"], "Ada Lovelace");
+        assert_eq!(user["email"], "ada@analytical.example");
+        assert_eq!(user["roles"], json!(["learner", "creator"]));
+
+        // A generated id.
+        let generated = register(&client, &server, json!({"display_name": "Bo", "email": "bo@example.org", "roles": ["vendor"]})).await;
+        assert_eq!(generated.status(), StatusCode::CREATED);
+        let bo: Value = generated.json().await.expect("reply");
+        assert!(bo["id"].as_str().is_some_and(|id| id.starts_with("u-")), "{bo}");
+
+        // A stale If-Match changes nothing.
+        let stale = client
+            .patch(server.at("/v1/users/ada"))
+            .header("if-match", "\"5\"")
+            .json(&json!({"display_name": "Countess"}))
+            .send()
+            .await
+            .expect("PATCH");
+        problem(stale, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
+        let still: Value = get_user(&client, &server, "ada", None).await.json().await.expect("user");
+        assert_eq!((still["display_name"].as_str(), still["version"].as_u64()), (Some("Ada Lovelace"), Some(0)));
+
+        let updated = client
+            .patch(server.at("/v1/users/ada"))
+            .header("if-match", "\"0\"")
+            .json(&json!({"display_name": "Countess", "phone": "+44 20 7946 0000"}))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(updated.status(), StatusCode::OK);
+        assert_eq!(updated.headers()["etag"], "\"1\"");
+        let reply: Value = updated.json().await.expect("reply");
+        let read = get_user(&client, &server, "ada", reply["position"].as_u64()).await;
+        assert_eq!(read.headers()["etag"], "\"1\"");
+        let user: Value = read.json().await.expect("user");
+        assert_eq!((user["display_name"].as_str(), user["phone"].as_str()), (Some("Countess"), Some("+44 20 7946 0000")));
+        assert!(server.terminate().success());
+    }
+    // Personal data never reached the disk in clear.
+    for file in walk(&sandbox.data_dir()) {
+        let bytes = std::fs::read(&file).expect("read");
+        for secret in [&b"ada@analytical.example"[..], b"Augusta Ada King", b"7946 0000"] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds personal data in clear", file.display());
+        }
+    }
+    let server = sandbox.serve();
+    let user: Value = get_user(&client, &server, "ada", None).await.json().await.expect("user after restart");
+    assert_eq!((user["display_name"].as_str(), user["version"].as_u64()), (Some("Countess"), Some(1)));
+    assert_eq!(user["email"], "ada@analytical.example");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("ls").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_idempotency_key_repeat_gets_the_first_answer() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    let client = Client::new();
+    let body = json!({"display_name": "Cy", "email": "cy@example.org", "roles": ["learner"]});
+    let send = || client.post(server.at("/v1/users")).header("idempotency-key", "order-7781").json(&body).send();
+    let first: Value = send().await.expect("POST").json().await.expect("reply");
+    let again = send().await.expect("POST again");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again: Value = again.json().await.expect("reply");
+    assert_eq!((&again["id"], &again["position"]), (&first["id"], &first["position"]));
+    assert_eq!((first["replayed"].as_bool(), again["replayed"].as_bool()), (Some(false), Some(true)));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_and_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    let client = Client::new();
+    register(&client, &server, ada("ada")).await;
+
+    let malformed = client.post(server.at("/v1/users")).header("content-type", "application/json").body("{\"display_name\": ").send().await.expect("POST");
+    problem(malformed, StatusCode::BAD_REQUEST, "invalid-request").await;
+    let mut unknown_field = ada("x1");
+    unknown_field["is_admin"] = json!(true);
+    problem(register(&client, &server, unknown_field).await, StatusCode::BAD_REQUEST, "invalid-request").await;
+    let mut bad_email = ada("x2");
+    bad_email["email"] = json!("not an address");
+    problem(register(&client, &server, bad_email).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    let mut admin = ada("x3");
+    admin["roles"] = json!(["admin"]);
+    problem(register(&client, &server, admin).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    let mut no_roles = ada("x4");
+    no_roles["roles"] = json!([]);
+    problem(register(&client, &server, no_roles).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(register(&client, &server, ada("bad id!")).await, StatusCode::BAD_REQUEST, "invalid-request").await;
+    problem(register(&client, &server, ada("ada")).await, StatusCode::CONFLICT, "user-exists").await;
+    let huge = json!({"display_name": "x".repeat(2 << 20), "email": "h@example.org", "roles": ["learner"]});
+    problem(register(&client, &server, huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+    problem(get_user(&client, &server, "nobody", None).await, StatusCode::NOT_FOUND, "user-not-found").await;
+    let bad_if_match = client.patch(server.at("/v1/users/ada")).header("if-match", "yesterday").json(&json!({})).send().await.expect("PATCH");
+    problem(bad_if_match, StatusCode::BAD_REQUEST, "invalid-request").await;
+
+    // Only the first registration was written.
+    let ready: Value = client.get(server.at("/readyz")).send().await.expect("readyz").json().await.expect("json");
+    assert_eq!(ready["store"]["events"], 1, "{ready}");
+}
+
+#[tokio::test]
+async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
+    let sandbox = Sandbox::new();
+    let server = sandbox.serve();
+    let client = Client::new();
+    let acked: std::sync::Arc<acked::Acked> = Default::default();
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let (client, url, acked) = (client.clone(), server.at("/v1/users"), acked.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    if Instant::now() > deadline {
+                        break;
+                    }
+                    let id = format!("f{w}-{i}");
+                    let body = json!({"id": id, "display_name": "Flood", "email": format!("{id}@example.org"), "roles": ["learner"]});
+                    match client.post(&url).json(&body).send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let reply: Value = r.json().await.expect("reply");
+                            acked.push(id, reply["position"].as_u64().expect("position"));
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    drop(server); // SIGKILL, mid-flood
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let acked = acked.take();
+    assert!(!acked.is_empty(), "the flood registered nobody before the kill");
+
+    let server = sandbox.serve();
+    let max_position = acked.values().copied().max().unwrap_or(0);
+    for (id, position) in &acked {
+        let read = get_user(&client, &server, id, Some(max_position.max(*position))).await;
+        assert_eq!(read.status(), StatusCode::OK, "acknowledged user {id} lost");
+    }
+    assert!(server.terminate().success());
+    let mut args = vec!["verify".to_string()];
+    args.extend(sandbox.data_dir_args());
+    sandbox.run(args).success();
+}
+
+/// A tiny shared list of acknowledged registrations.
+mod acked {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    pub(crate) struct Acked(Mutex<HashMap<String, u64>>);
+
+    impl Acked {
+        pub(crate) fn push(&self, id: String, position: u64) {
+            self.0.lock().expect("lock").insert(id, position);
+        }
+        pub(crate) fn take(&self) -> HashMap<String, u64> {
+            std::mem::take(&mut self.0.lock().expect("lock"))
+        }
+    }
+}
