@@ -41,8 +41,9 @@ impl Domain {
                 ..RegistryConfig::default()
             },
         );
-        let users_view = projection::start::<UsersView>(store, ProjectionConfig::new(projections_dir(settings)))
-            .context("starting the users projection")?;
+        let users_view =
+            projection::start::<UsersView>(store, ProjectionConfig::new(projections_dir(settings)))
+                .context("starting the users projection")?;
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view),
         })
@@ -57,9 +58,15 @@ impl Domain {
 
 /// Rebuilds every projection from the log; with `write`, replaces the
 /// snapshots (the server must be stopped, which holding the store ensures).
-pub(crate) async fn replay_all(store: &dyn EventStore, settings: &Settings, write: bool) -> anyhow::Result<Vec<ReplayReport>> {
+pub(crate) async fn replay_all(
+    store: &dyn EventStore,
+    settings: &Settings,
+    write: bool,
+) -> anyhow::Result<Vec<ReplayReport>> {
     let dir = projections_dir(settings);
-    let users = projection::replay::<UsersView>(store, &dir, write).await.context("replaying the users projection")?;
+    let users = projection::replay::<UsersView>(store, &dir, write)
+        .await
+        .context("replaying the users projection")?;
     Ok(vec![users])
 }
 
@@ -73,8 +80,10 @@ fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
         .clone()
         .unwrap_or_else(|| settings.data_dir.join("master.key"));
     if path.exists() {
-        let hex = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        return MasterKey::from_hex(&hex).with_context(|| format!("the master key in {}", path.display()));
+        let hex = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_hex(&hex)
+            .with_context(|| format!("the master key in {}", path.display()));
     }
     let key = MasterKey::generate();
     write_new_key(&path, &key)?;
@@ -94,5 +103,7 @@ fn write_new_key(path: &Path, key: &MasterKey) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    writeln!(file, "{}", key.to_hex()).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
+    writeln!(file, "{}", key.to_hex())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }

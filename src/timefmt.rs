@@ -13,6 +13,9 @@ mod tests {
 
     #[test]
     fn formats_utc_with_microseconds() {
-        assert_eq!(rfc3339(Timestamp(1_700_000_000_123_456)), "2023-11-14T22:13:20.123456Z");
+        assert_eq!(
+            rfc3339(Timestamp(1_700_000_000_123_456)),
+            "2023-11-14T22:13:20.123456Z"
+        );
     }
 }

@@ -18,5 +18,9 @@ pub(crate) fn run(settings: &Settings, args: &ReplayArgs) -> anyhow::Result<Exit
     drop(store);
     print(&serde_json::to_string_pretty(&reports)?)?;
     let differs = reports.iter().any(|r| r.snapshot_matches == Some(false));
-    Ok(if args.check && differs { ExitCode::from(DIFFERS) } else { ExitCode::SUCCESS })
+    Ok(if args.check && differs {
+        ExitCode::from(DIFFERS)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -20,7 +20,9 @@ pub(crate) fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = store::open(settings)?;
     actix_web::rt::System::new().block_on(async move {
         let state = web::Data::new(AppState::start(settings, store)?);
-        let served = http::serve(state.clone(), settings).await.context("serving HTTP");
+        let served = http::serve(state.clone(), settings)
+            .await
+            .context("serving HTTP");
         close(state);
         served.map(|()| ExitCode::SUCCESS)
     })

@@ -71,7 +71,11 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
     if let Some(failed) = projections.iter().find(|p| p.failure.is_some()) {
         return Err(ApiError::new(
             ProblemKind::Unavailable,
-            format!("projection {} stopped: {}", failed.name, failed.failure.as_deref().unwrap_or_default()),
+            format!(
+                "projection {} stopped: {}",
+                failed.name,
+                failed.failure.as_deref().unwrap_or_default()
+            ),
         ));
     }
     Ok(HttpResponse::Ok().json(Readiness {

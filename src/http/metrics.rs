@@ -103,7 +103,10 @@ fn render_domain(out: &mut String, state: &AppState, head: Option<u64>) {
     );
     for (name, checkpoint, _) in state.projections() {
         let lag = super::health::lag(head, checkpoint);
-        let _ = writeln!(out, "agora_projection_lag_events{{projection=\"{name}\"}} {lag}");
+        let _ = writeln!(
+            out,
+            "agora_projection_lag_events{{projection=\"{name}\"}} {lag}"
+        );
     }
     let registry = state.users.registry();
     let _ = write!(

@@ -79,8 +79,10 @@ pub(crate) fn app(
     let json = web::JsonConfig::default()
         .limit(state.max_body_bytes)
         .error_handler(|error, _| problem::from_json_error(&error).into());
-    let query = web::QueryConfig::default().error_handler(|error, _| problem::invalid_request(&error).into());
-    let path = web::PathConfig::default().error_handler(|error, _| problem::invalid_request(&error).into());
+    let query = web::QueryConfig::default()
+        .error_handler(|error, _| problem::invalid_request(&error).into());
+    let path = web::PathConfig::default()
+        .error_handler(|error, _| problem::invalid_request(&error).into());
     App::new()
         .app_data(state)
         .app_data(json)

@@ -12,7 +12,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::aggregate::{CommandError, Executed};
-use agora_actors::user::{ProfileUpdate, Registration, User, UserError, UserServiceError, idempotency_id};
+use agora_actors::user::{
+    ProfileUpdate, Registration, User, UserError, UserServiceError, idempotency_id,
+};
 use agora_events::EventMetadata;
 use agora_events::domain::user::{PersonalDetails, Role};
 use serde::{Deserialize, Serialize};
@@ -108,7 +110,8 @@ async fn register(
     if let Some(role) = body.roles.iter().find(|r| GRANTED_ROLES.contains(r)) {
         return Err(ApiError::new(
             ProblemKind::ValidationFailed,
-            format!("role {role:?} is granted by an administrator, not chosen at registration").to_lowercase(),
+            format!("role {role:?} is granted by an administrator, not chosen at registration")
+                .to_lowercase(),
         ));
     }
     let key = idempotency_key(request.headers(), "POST /v1/users")?;
@@ -122,7 +125,11 @@ async fn register(
             phone: body.phone,
         },
     };
-    let (id, executed) = state.users.register(registration, key, metadata(key)).await.map_err(from_service)?;
+    let (id, executed) = state
+        .users
+        .register(registration, key, metadata(key))
+        .await
+        .map_err(from_service)?;
     Ok(command_response(StatusCode::CREATED, id, &executed))
 }
 
@@ -144,7 +151,10 @@ async fn read(
     let record = view
         .read(|users| users.get(&id).cloned())
         .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
-    let personal = state.users.personal_details(&record).map_err(from_service)?;
+    let personal = state
+        .users
+        .personal_details(&record)
+        .map_err(from_service)?;
     let body = UserView {
         id: record.id,
         display_name: record.display_name,
@@ -156,7 +166,9 @@ async fn read(
         registered_at: rfc3339(record.registered_at),
         updated_at: rfc3339(record.updated_at),
     };
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(body))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(record.version)))
+        .json(body))
 }
 
 /// `PATCH /v1/users/{id}`.
@@ -216,24 +228,37 @@ fn etag(version: u64) -> String {
 
 /// Parses `If-Match: "N"` (absent: `None`).
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     value
         .to_str()
         .ok()
         .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
         .map(Some)
-        .ok_or_else(|| ApiError::new(ProblemKind::InvalidRequest, "If-Match must be a version ETag like \"3\""))
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::InvalidRequest,
+                "If-Match must be a version ETag like \"3\"",
+            )
+        })
 }
 
 /// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
 /// used for it, scoped to `scope`.
 fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let key = value.to_str().ok().filter(|k| {
         (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
     });
-    key.map(|k| Some(idempotency_id(scope, k)))
-        .ok_or_else(|| ApiError::new(ProblemKind::InvalidRequest, "Idempotency-Key must be 1 to 255 visible ASCII characters"))
+    key.map(|k| Some(idempotency_id(scope, k))).ok_or_else(|| {
+        ApiError::new(
+            ProblemKind::InvalidRequest,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+    })
 }
 
 /// Maps a use-case failure to its problem.

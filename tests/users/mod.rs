@@ -10,10 +10,20 @@ use serde_json::{Value, json};
 use crate::common::{Sandbox, Server};
 
 async fn register(client: &Client, server: &Server, body: Value) -> reqwest::Response {
-    client.post(server.at("/v1/users")).json(&body).send().await.expect("POST /v1/users")
+    client
+        .post(server.at("/v1/users"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /v1/users")
 }
 
-async fn get_user(client: &Client, server: &Server, id: &str, min_position: Option<u64>) -> reqwest::Response {
+async fn get_user(
+    client: &Client,
+    server: &Server,
+    id: &str,
+    min_position: Option<u64>,
+) -> reqwest::Response {
     let mut url = server.at(&format!("/v1/users/{id}"));
     if let Some(p) = min_position {
         url.push_str(&format!("?min_position={p}"));
@@ -33,10 +43,16 @@ fn ada(id: &str) -> Value {
 
 async fn problem(response: reqwest::Response, status: StatusCode, type_suffix: &str) -> Value {
     assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: Value = response.json().await.expect("problem body");
     let type_uri = body["type"].as_str().unwrap_or_default();
-    assert!(type_uri.ends_with(type_suffix), "type {type_uri} for {body}");
+    assert!(
+        type_uri.ends_with(type_suffix),
+        "type {type_uri} for {body}"
+    );
     body
 }
 
@@ -62,10 +78,18 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
         assert_eq!(user["roles"], json!(["learner", "creator"]));
 
         // A generated id.
-        let generated = register(&client, &server, json!({"display_name": "Bo", "email": "bo@example.org", "roles": ["vendor"]})).await;
+        let generated = register(
+            &client,
+            &server,
+            json!({"display_name": "Bo", "email": "bo@example.org", "roles": ["vendor"]}),
+        )
+        .await;
         assert_eq!(generated.status(), StatusCode::CREATED);
         let bo: Value = generated.json().await.expect("reply");
-        assert!(bo["id"].as_str().is_some_and(|id| id.starts_with("u-")), "{bo}");
+        assert!(
+            bo["id"].as_str().is_some_and(|id| id.starts_with("u-")),
+            "{bo}"
+        );
 
         // A stale If-Match changes nothing.
         let stale = client
@@ -75,9 +99,21 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
             .send()
             .await
             .expect("PATCH");
-        problem(stale, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
-        let still: Value = get_user(&client, &server, "ada", None).await.json().await.expect("user");
-        assert_eq!((still["display_name"].as_str(), still["version"].as_u64()), (Some("Ada Lovelace"), Some(0)));
+        problem(
+            stale,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        let still: Value = get_user(&client, &server, "ada", None)
+            .await
+            .json()
+            .await
+            .expect("user");
+        assert_eq!(
+            (still["display_name"].as_str(), still["version"].as_u64()),
+            (Some("Ada Lovelace"), Some(0))
+        );
 
         let updated = client
             .patch(server.at("/v1/users/ada"))
@@ -92,19 +128,37 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
         let read = get_user(&client, &server, "ada", reply["position"].as_u64()).await;
         assert_eq!(read.headers()["etag"], "\"1\"");
         let user: Value = read.json().await.expect("user");
-        assert_eq!((user["display_name"].as_str(), user["phone"].as_str()), (Some("Countess"), Some("+44 20 7946 0000")));
+        assert_eq!(
+            (user["display_name"].as_str(), user["phone"].as_str()),
+            (Some("Countess"), Some("+44 20 7946 0000"))
+        );
         assert!(server.terminate().success());
     }
     // Personal data never reached the disk in clear.
     for file in walk(&sandbox.data_dir()) {
         let bytes = std::fs::read(&file).expect("read");
-        for secret in [&b"ada@analytical.example"[..], b"Augusta Ada King", b"7946 0000"] {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds personal data in clear", file.display());
+        for secret in [
+            &b"ada@analytical.example"[..],
+            b"Augusta Ada King",
+            b"7946 0000",
+        ] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "{} holds personal data in clear",
+                file.display()
+            );
         }
     }
     let server = sandbox.serve();
-    let user: Value = get_user(&client, &server, "ada", None).await.json().await.expect("user after restart");
-    assert_eq!((user["display_name"].as_str(), user["version"].as_u64()), (Some("Countess"), Some(1)));
+    let user: Value = get_user(&client, &server, "ada", None)
+        .await
+        .json()
+        .await
+        .expect("user after restart");
+    assert_eq!(
+        (user["display_name"].as_str(), user["version"].as_u64()),
+        (Some("Countess"), Some(1))
+    );
     assert_eq!(user["email"], "ada@analytical.example");
 }
 
@@ -127,13 +181,25 @@ async fn an_idempotency_key_repeat_gets_the_first_answer() {
     let server = sandbox.serve();
     let client = Client::new();
     let body = json!({"display_name": "Cy", "email": "cy@example.org", "roles": ["learner"]});
-    let send = || client.post(server.at("/v1/users")).header("idempotency-key", "order-7781").json(&body).send();
+    let send = || {
+        client
+            .post(server.at("/v1/users"))
+            .header("idempotency-key", "order-7781")
+            .json(&body)
+            .send()
+    };
     let first: Value = send().await.expect("POST").json().await.expect("reply");
     let again = send().await.expect("POST again");
     assert_eq!(again.status(), StatusCode::CREATED);
     let again: Value = again.json().await.expect("reply");
-    assert_eq!((&again["id"], &again["position"]), (&first["id"], &first["position"]));
-    assert_eq!((first["replayed"].as_bool(), again["replayed"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(
+        (&again["id"], &again["position"]),
+        (&first["id"], &first["position"])
+    );
+    assert_eq!(
+        (first["replayed"].as_bool(), again["replayed"].as_bool()),
+        (Some(false), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -143,30 +209,89 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     let client = Client::new();
     register(&client, &server, ada("ada")).await;
 
-    let malformed = client.post(server.at("/v1/users")).header("content-type", "application/json").body("{\"display_name\": ").send().await.expect("POST");
+    let malformed = client
+        .post(server.at("/v1/users"))
+        .header("content-type", "application/json")
+        .body("{\"display_name\": ")
+        .send()
+        .await
+        .expect("POST");
     problem(malformed, StatusCode::BAD_REQUEST, "invalid-request").await;
     let mut unknown_field = ada("x1");
     unknown_field["is_admin"] = json!(true);
-    problem(register(&client, &server, unknown_field).await, StatusCode::BAD_REQUEST, "invalid-request").await;
+    problem(
+        register(&client, &server, unknown_field).await,
+        StatusCode::BAD_REQUEST,
+        "invalid-request",
+    )
+    .await;
     let mut bad_email = ada("x2");
     bad_email["email"] = json!("not an address");
-    problem(register(&client, &server, bad_email).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(
+        register(&client, &server, bad_email).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let mut admin = ada("x3");
     admin["roles"] = json!(["admin"]);
-    problem(register(&client, &server, admin).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(
+        register(&client, &server, admin).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let mut no_roles = ada("x4");
     no_roles["roles"] = json!([]);
-    problem(register(&client, &server, no_roles).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
-    problem(register(&client, &server, ada("bad id!")).await, StatusCode::BAD_REQUEST, "invalid-request").await;
-    problem(register(&client, &server, ada("ada")).await, StatusCode::CONFLICT, "user-exists").await;
+    problem(
+        register(&client, &server, no_roles).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        register(&client, &server, ada("bad id!")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid-request",
+    )
+    .await;
+    problem(
+        register(&client, &server, ada("ada")).await,
+        StatusCode::CONFLICT,
+        "user-exists",
+    )
+    .await;
     let huge = json!({"display_name": "x".repeat(2 << 20), "email": "h@example.org", "roles": ["learner"]});
-    problem(register(&client, &server, huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
-    problem(get_user(&client, &server, "nobody", None).await, StatusCode::NOT_FOUND, "user-not-found").await;
-    let bad_if_match = client.patch(server.at("/v1/users/ada")).header("if-match", "yesterday").json(&json!({})).send().await.expect("PATCH");
+    problem(
+        register(&client, &server, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    )
+    .await;
+    problem(
+        get_user(&client, &server, "nobody", None).await,
+        StatusCode::NOT_FOUND,
+        "user-not-found",
+    )
+    .await;
+    let bad_if_match = client
+        .patch(server.at("/v1/users/ada"))
+        .header("if-match", "yesterday")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("PATCH");
     problem(bad_if_match, StatusCode::BAD_REQUEST, "invalid-request").await;
 
     // Only the first registration was written.
-    let ready: Value = client.get(server.at("/readyz")).send().await.expect("readyz").json().await.expect("json");
+    let ready: Value = client
+        .get(server.at("/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(ready["store"]["events"], 1, "{ready}");
 }
 
@@ -204,7 +329,10 @@ async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
         w.await.expect("writer");
     }
     let acked = acked.take();
-    assert!(!acked.is_empty(), "the flood registered nobody before the kill");
+    assert!(
+        !acked.is_empty(),
+        "the flood registered nobody before the kill"
+    );
 
     let server = sandbox.serve();
     let max_position = acked.values().copied().max().unwrap_or(0);

@@ -102,7 +102,7 @@ impl<P: Projection> Runner<P> {
                 self.since_snapshot = 0;
             }
             Err(e) => {
-                tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry")
+                tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry");
             }
         }
     }

@@ -579,10 +579,16 @@ pub async fn read_all_pages_through_the_log<B: Backend>(backend: &B, prefix: &st
         seen.iter().map(|e| e.version).collect::<Vec<_>>(),
         (0..25).collect::<Vec<_>>()
     );
-    let head = store.head_position().await.expect("head").expect("not empty");
+    let head = store
+        .head_position()
+        .await
+        .expect("head")
+        .expect("not empty");
     let past_head = store.read_all(head + 1, 10).await.expect("past head");
     assert!(
-        past_head.iter().all(|e| !e.stream.as_str().starts_with(prefix)),
+        past_head
+            .iter()
+            .all(|e| !e.stream.as_str().starts_with(prefix)),
         "nothing of ours lies past the head"
     );
     assert!(store.read_all(first, 0).await.expect("max 0").is_empty());
