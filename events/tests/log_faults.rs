@@ -51,7 +51,7 @@ fn write_log(dir: &Path, appends: usize, last_batch: usize) -> u64 {
     rt.block_on(async {
         for i in 0..appends {
             if i + 1 == appends {
-                before_last = file_len(&segment_file(dir));
+                before_last = log_end(&segment_file(dir));
                 let batch = (0..last_batch)
                     .map(|k| NewEvent::new("Last", vec![k as u8; 40]))
                     .collect();
@@ -86,7 +86,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn a_torn_tail_at_every_byte_of_the_last_record_is_cut_off() {
     let original = tempfile::tempdir().expect("tmp");
     let before_last = write_log(original.path(), 5, 1);
-    let full = file_len(&segment_file(original.path()));
+    let full = log_end(&segment_file(original.path()));
     let rt = runtime();
     for cut in before_last..full {
         let dir = tempfile::tempdir().expect("tmp");
@@ -122,7 +122,7 @@ fn a_torn_tail_at_every_byte_of_the_last_record_is_cut_off() {
 fn a_partly_written_append_is_dropped_whole() {
     let original = tempfile::tempdir().expect("tmp");
     let before_last = write_log(original.path(), 3, 4);
-    let full = file_len(&segment_file(original.path()));
+    let full = log_end(&segment_file(original.path()));
     let rt = runtime();
     // Cut inside the last append's later records: its first records are intact.
     for cut in [full - 1, full - 70, before_last + (full - before_last) / 2] {
@@ -147,19 +147,38 @@ fn a_partly_written_append_is_dropped_whole() {
 }
 
 #[test]
-fn zeros_after_the_last_record_are_cut_off() {
+fn zeros_after_the_last_record_are_space_written_ahead_not_a_torn_tail() {
     let dir = tempfile::tempdir().expect("tmp");
     write_log(dir.path(), 4, 1);
     let path = segment_file(dir.path());
-    let full = file_len(&path);
+    let end = log_end(&path);
+    assert!(file_len(&path) > end, "the writer wrote zeros ahead");
+    let rt = runtime();
+    {
+        let store = open(dir.path()).expect("open");
+        assert_eq!(store.recovery_report().events, 4);
+        assert_eq!(store.recovery_report().truncated_bytes, 0);
+        let r = rt.block_on(store.append(
+            &stream("s"),
+            ExpectedVersion::Exact(3),
+            vec![NewEvent::new("E", vec![5])],
+        ));
+        assert_eq!(r.expect("append").position, 4);
+    }
+    let store = open(dir.path()).expect("reopen");
+    assert_eq!(store.recovery_report().events, 5);
+    drop(store);
+    // A torn record *before* the zeros is still cut off.
+    let end = log_end(&path);
     OpenOptions::new()
         .write(true)
         .open(&path)
-        .and_then(|f| f.set_len(full + 4096))
-        .expect("extend");
-    let store = open(dir.path()).expect("open");
-    assert_eq!(store.recovery_report().events, 4);
-    assert_eq!(store.recovery_report().truncated_bytes, 4096);
+        .and_then(|f| f.write_all_at(&[7, 0, 0, 0, 1, 2], end))
+        .expect("garbage");
+    let store = open(dir.path()).expect("open after garbage");
+    assert_eq!(store.recovery_report().events, 5);
+    assert!(store.recovery_report().truncated_bytes > 0);
+    assert_eq!(file_len(&path), end);
 }
 
 fn flip_bit(path: &Path, offset: u64, bit: u8) {
@@ -181,11 +200,27 @@ fn record_offsets(path: &Path) -> Vec<u64> {
     let mut offsets = Vec::new();
     let mut at = 16usize;
     while at + 8 <= bytes.len() {
-        offsets.push(at as u64);
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        if len == 0 {
+            break; // zeros written ahead by the writer
+        }
+        offsets.push(at as u64);
         at += 8 + len;
     }
     offsets
+}
+
+/// The offset just past the last record (the file may go on with zeros).
+fn log_end(path: &Path) -> u64 {
+    let bytes = fs::read(path).expect("read segment");
+    let offsets = record_offsets(path);
+    offsets.last().map_or(16, |&last| {
+        let at = last as usize;
+        last + 8
+            + u64::from(u32::from_le_bytes(
+                bytes[at..at + 4].try_into().expect("4 bytes"),
+            ))
+    })
 }
 
 #[test]

@@ -176,6 +176,7 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
     };
     let mut segments = Vec::with_capacity(files.len() + 1);
     let mut write_offset = SEGMENT_HEADER_LEN;
+    let mut tail_file_len = SEGMENT_HEADER_LEN;
     let count = files.len();
     for (ordinal, (first_position, path)) in files.into_iter().enumerate() {
         let is_last = ordinal + 1 == count;
@@ -205,7 +206,10 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
         };
         let end = segment.file_len()?;
         let good_end = scan_segment(&segment, end, is_last, config, &mut scan)?;
-        if good_end < end {
+        tail_file_len = end;
+        // Zeros written ahead by the writer are not a torn tail: keep them.
+        if good_end < end && !only_zeros(&segment, good_end, end)? {
+            tail_file_len = good_end;
             report.truncated_bytes = end - good_end;
             report.dropped_records = scan.pending.len() as u64;
             report.truncated_at = Some((path.clone(), good_end));
@@ -227,6 +231,7 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
     if segments.is_empty() {
         segments.push(Arc::new(Segment::create(dir, 0, 0)?));
         write_offset = SEGMENT_HEADER_LEN;
+        tail_file_len = SEGMENT_HEADER_LEN;
     }
     report.segments = segments.len();
     report.events = scan.index.head();
@@ -244,12 +249,31 @@ pub(super) fn recover(dir: &Path, config: &LogConfig) -> StoreResult<Recovered> 
             next_position: scan.next_position,
             last_hash: scan.last_hash,
             write_offset,
+            file_len: tail_file_len,
             last_timestamp: scan.last_timestamp,
         },
         index: scan.index,
         segments,
         report,
     })
+}
+
+/// Whether `[from, to)` of the segment holds nothing but zero bytes.
+fn only_zeros(segment: &Segment, from: u64, to: u64) -> StoreResult<bool> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = from;
+    while at < to {
+        let want = ((to - at) as usize).min(buf.len());
+        let got = segment.read_at(&mut buf[..want], at)?;
+        if got == 0 {
+            break;
+        }
+        if buf[..got].iter().any(|b| *b != 0) {
+            return Ok(false);
+        }
+        at += got as u64;
+    }
+    Ok(true)
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -317,6 +341,9 @@ fn later_commit_follows(
     max_len: usize,
     expected: u64,
 ) -> StoreResult<bool> {
+    if only_zeros(segment, bad_offset, end)? {
+        return Ok(false);
+    }
     let len = (end - bad_offset) as usize;
     let mut rest = vec![0; len];
     let got = segment.read_at(&mut rest, bad_offset)?;

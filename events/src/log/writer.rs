@@ -49,6 +49,9 @@ pub(super) struct Tail {
     pub(super) last_hash: Hash,
     /// Offset after the last record of the last segment.
     pub(super) write_offset: u64,
+    /// Length of the last segment's file: past `write_offset` it holds
+    /// zeros written ahead, so appends overwrite instead of growing the file.
+    pub(super) file_len: u64,
     pub(super) last_timestamp: i64,
 }
 
@@ -394,9 +397,7 @@ impl Writer {
     fn roll(&mut self, staged: &mut Staged, first_position: u64) -> StoreResult<()> {
         let ctx = |e| StoreError::io("writing the log before a segment roll", e);
         if !staged.bytes.is_empty() {
-            self.active
-                .write_at(&staged.bytes, self.tail.write_offset)
-                .map_err(ctx)?;
+            self.write_records(&staged.bytes).map_err(ctx)?;
             self.tail.write_offset += staged.bytes.len() as u64;
             self.shared
                 .counters
@@ -406,6 +407,11 @@ impl Writer {
             staged.bytes.clear();
         }
         self.active.sync_data().map_err(ctx)?;
+        // A closed segment ends exactly after its last record: cut the
+        // zeros written ahead before the next segment exists.
+        if self.tail.file_len > self.tail.write_offset {
+            self.active.truncate(self.tail.write_offset)?;
+        }
         // Fully written and durable: readers may read it all (they still stop
         // at the index head, which moves only when the batch is published).
         self.active.set_committed_len(self.tail.write_offset);
@@ -418,12 +424,34 @@ impl Writer {
         self.shared.segments.write().push(Arc::clone(&segment));
         self.active = segment;
         self.tail.write_offset = SEGMENT_HEADER_LEN;
+        self.tail.file_len = SEGMENT_HEADER_LEN;
         Ok(())
+    }
+
+    /// Writes `bytes` at the write offset (without moving it), first writing
+    /// zeros ahead when the file is too short, so most commits overwrite
+    /// already-allocated blocks and `fdatasync` has no file size to record.
+    fn write_records(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let end = self.tail.write_offset + bytes.len() as u64;
+        if end > self.tail.file_len {
+            let ahead = self.shared.config.preallocate_bytes;
+            let target =
+                end.max((self.tail.file_len + ahead).min(self.shared.config.segment_bytes));
+            const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+            let mut at = end;
+            while at < target {
+                let n = (target - at).min(ZEROS.len() as u64) as usize;
+                self.active.write_at(&ZEROS[..n], at)?;
+                at += n as u64;
+            }
+            self.tail.file_len = target;
+        }
+        self.active.write_at(bytes, self.tail.write_offset)
     }
 
     fn write_and_sync(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if !bytes.is_empty() {
-            self.active.write_at(bytes, self.tail.write_offset)?;
+            self.write_records(bytes)?;
         }
         self.active.sync_data()?;
         self.tail.write_offset += bytes.len() as u64;
