@@ -182,20 +182,27 @@ impl<A: Aggregate> Actor for AggregateActor<A> {
     }
 }
 
-impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
-    type Result = AtomicResponse<Self, Result<Executed<A>, CommandError<A::Error>>>;
-
-    fn handle(&mut self, msg: Execute<A>, _ctx: &mut Self::Context) -> Self::Result {
+impl<A: Aggregate> AggregateActor<A> {
+    /// Runs `work` on the instance's state, moved out of the actor while it
+    /// runs (the actor handles no other message meanwhile), and puts the
+    /// state back with its answer. Should the work be dropped midway, the
+    /// next message starts from a fresh state and catches up on the stream.
+    fn with_state<R, Fut>(
+        &mut self,
+        work: impl FnOnce(Arc<dyn EventStore>, StreamName, String, Loaded<A>) -> Fut,
+    ) -> AtomicResponse<Self, R>
+    where
+        R: 'static,
+        Fut: Future<Output = (Loaded<A>, R)> + 'static,
+    {
         self.last_used = Instant::now();
         let loaded = self.loaded.take().unwrap_or_default();
-        let store = Arc::clone(&self.store);
-        let stream = self.stream.clone();
-        let id = self.id.clone();
-        let work = async move {
-            let mut loaded = loaded;
-            let outcome = execute(&*store, &stream, &id, &mut loaded, msg).await;
-            (loaded, outcome)
-        };
+        let work = work(
+            Arc::clone(&self.store),
+            self.stream.clone(),
+            self.id.clone(),
+            loaded,
+        );
         AtomicResponse::new(Box::pin(work.into_actor(self).map(
             |(loaded, outcome), actor, _| {
                 actor.loaded = Some(loaded);
@@ -203,6 +210,17 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                 outcome
             },
         )))
+    }
+}
+
+impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
+    type Result = AtomicResponse<Self, Result<Executed<A>, CommandError<A::Error>>>;
+
+    fn handle(&mut self, msg: Execute<A>, _ctx: &mut Self::Context) -> Self::Result {
+        self.with_state(|store, stream, id, mut loaded| async move {
+            let outcome = execute(&*store, &stream, &id, &mut loaded, msg).await;
+            (loaded, outcome)
+        })
     }
 }
 
@@ -220,24 +238,12 @@ impl<A: Aggregate> Handler<Inspect<A>> for AggregateActor<A> {
     type Result = AtomicResponse<Self, Result<Snapshot<A>, CommandError<A::Error>>>;
 
     fn handle(&mut self, _: Inspect<A>, _ctx: &mut Self::Context) -> Self::Result {
-        self.last_used = Instant::now();
-        let loaded = self.loaded.take().unwrap_or_default();
-        let store = Arc::clone(&self.store);
-        let stream = self.stream.clone();
-        let work = async move {
-            let mut loaded = loaded;
+        self.with_state(|store, stream, _, mut loaded| async move {
             let outcome = catch_up(&*store, &stream, &mut loaded)
                 .await
                 .map(|()| (loaded.state.clone(), loaded.version));
             (loaded, outcome)
-        };
-        AtomicResponse::new(Box::pin(work.into_actor(self).map(
-            |(loaded, outcome), actor, _| {
-                actor.loaded = Some(loaded);
-                actor.last_used = Instant::now();
-                outcome
-            },
-        )))
+        })
     }
 }
 
