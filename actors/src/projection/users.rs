@@ -32,16 +32,34 @@ pub struct UserRecord {
     pub updated_at: Timestamp,
 }
 
-/// All users by id.
+/// A live session: its bearer token stands for the user until it expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// The user it authenticates.
+    pub user_id: String,
+    /// The session's id.
+    pub session_id: String,
+    /// When the token stops being accepted.
+    pub expires_at: Timestamp,
+}
+
+/// All users by id, and the open sessions by token hash.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct UsersView {
     users: BTreeMap<String, UserRecord>,
+    sessions: BTreeMap<[u8; 32], SessionRecord>,
 }
 
 impl UsersView {
     /// The user with this id.
     pub fn get(&self, id: &str) -> Option<&UserRecord> {
         self.users.get(id)
+    }
+
+    /// The live session whose token hashes to `token_hash`, if it has not
+    /// expired at `now`.
+    pub fn session(&self, token_hash: &[u8; 32], now: Timestamp) -> Option<&SessionRecord> {
+        self.sessions.get(token_hash).filter(|s| s.expires_at > now)
     }
 
     /// Number of users.
@@ -57,7 +75,7 @@ impl UsersView {
 
 impl Projection for UsersView {
     const NAME: &'static str = "users";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         let Some(id) = event
@@ -84,10 +102,7 @@ impl Projection for UsersView {
                 );
             }
             UserEvent::ProfileChanged(e) => {
-                let record = self
-                    .users
-                    .get_mut(id)
-                    .ok_or("profile change of an unknown user")?;
+                let record = self.users.get_mut(id).ok_or("profile change of an unknown user")?;
                 if let Some(name) = e.display_name {
                     record.display_name = name;
                 }
@@ -96,6 +111,28 @@ impl Projection for UsersView {
                 }
                 record.version = event.version;
                 record.updated_at = e.changed_at;
+            }
+            UserEvent::PasswordSet(e) => {
+                let record = self.users.get_mut(id).ok_or("password of an unknown user")?;
+                record.version = event.version;
+                record.updated_at = e.set_at;
+            }
+            UserEvent::SessionStarted(e) => {
+                let record = self.users.get_mut(id).ok_or("session of an unknown user")?;
+                record.version = event.version;
+                self.sessions.insert(
+                    e.token_hash,
+                    SessionRecord {
+                        user_id: id.to_owned(),
+                        session_id: e.session_id,
+                        expires_at: e.expires_at,
+                    },
+                );
+            }
+            UserEvent::SessionEnded(e) => {
+                let record = self.users.get_mut(id).ok_or("session of an unknown user")?;
+                record.version = event.version;
+                self.sessions.retain(|_, s| !(s.user_id == id && s.session_id == e.session_id));
             }
         }
         Ok(())

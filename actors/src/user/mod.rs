@@ -1,14 +1,22 @@
 //! The User aggregate: registration and profile. Personal details arrive
 //! already sealed (the [`UserService`] seals them), so deciding stays pure.
 
+mod password;
 mod service;
 
+pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError};
+
 pub use service::{
-    PersonalDetailsError, ProfileUpdate, Registration, UserService, UserServiceError,
+    PersonalDetailsError, Principal, ProfileUpdate, Registration, Session, UserService, UserServiceError,
     idempotency_id, valid_id,
 };
 
-use agora_events::domain::user::{Role, UserEvent, UserProfileChanged, UserRegistered};
+use std::collections::BTreeMap;
+
+use agora_events::Timestamp;
+use agora_events::domain::user::{
+    PasswordSet, Role, SessionEnded, SessionStarted, UserEvent, UserProfileChanged, UserRegistered,
+};
 use agora_events::personal::Sealed;
 
 use crate::aggregate::{Aggregate, CommandContext};
@@ -27,6 +35,27 @@ pub enum UserCommand {
         roles: Vec<Role>,
         /// Personal details, sealed for this user.
         personal: Sealed,
+        /// The password's argon2id PHC string, sealed for this user.
+        credential: Option<Sealed>,
+    },
+    /// Set or change the password.
+    SetPassword {
+        /// The new password's argon2id PHC string, sealed for this user.
+        credential: Sealed,
+    },
+    /// Start a session (the password was checked by the caller).
+    StartSession {
+        /// The new session's id.
+        session_id: String,
+        /// BLAKE3 of the bearer token.
+        token_hash: [u8; 32],
+        /// When the token stops being accepted.
+        expires_at: Timestamp,
+    },
+    /// End a session (logout).
+    EndSession {
+        /// The session to end.
+        session_id: String,
     },
     /// Change the public name and/or the personal details.
     UpdateProfile {
@@ -53,6 +82,15 @@ pub enum UserError {
     /// A user needs at least one role (422).
     #[error("at least one role is required")]
     NoRoles,
+    /// The user has no password, so cannot log in (401).
+    #[error("the user has no password")]
+    NoPassword,
+    /// The session is unknown or already ended (404).
+    #[error("no such session")]
+    NoSuchSession,
+    /// A session must expire after it starts (422).
+    #[error("a session must expire in the future")]
+    SessionExpiry,
 }
 
 /// A user's decision state.
@@ -62,6 +100,9 @@ pub struct User {
     display_name: String,
     roles: Vec<Role>,
     personal: Option<Sealed>,
+    credential: Option<Sealed>,
+    /// Open sessions and when they expire.
+    sessions: BTreeMap<String, Timestamp>,
 }
 
 impl User {
@@ -83,6 +124,11 @@ impl User {
     /// The sealed personal details.
     pub fn personal(&self) -> Option<&Sealed> {
         self.personal.as_ref()
+    }
+
+    /// The sealed password credential.
+    pub fn credential(&self) -> Option<&Sealed> {
+        self.credential.as_ref()
     }
 }
 
@@ -121,6 +167,7 @@ impl Aggregate for User {
                 display_name,
                 roles,
                 personal,
+                credential,
             } => {
                 if self.registered {
                     return Err(UserError::AlreadyRegistered);
@@ -132,12 +179,58 @@ impl Aggregate for User {
                 if roles.is_empty() {
                     return Err(UserError::NoRoles);
                 }
-                Ok(vec![UserEvent::Registered(UserRegistered {
+                let mut events = vec![UserEvent::Registered(UserRegistered {
                     user_id: ctx.aggregate_id.clone(),
                     display_name,
                     roles,
                     personal: personal.clone(),
                     registered_at: ctx.now,
+                })];
+                if let Some(credential) = credential {
+                    events.push(UserEvent::PasswordSet(PasswordSet {
+                        credential: credential.clone(),
+                        set_at: ctx.now,
+                    }));
+                }
+                Ok(events)
+            }
+            UserCommand::SetPassword { credential } => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                Ok(vec![UserEvent::PasswordSet(PasswordSet {
+                    credential: credential.clone(),
+                    set_at: ctx.now,
+                })])
+            }
+            UserCommand::StartSession {
+                session_id,
+                token_hash,
+                expires_at,
+            } => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                if self.credential.is_none() {
+                    return Err(UserError::NoPassword);
+                }
+                if *expires_at <= ctx.now {
+                    return Err(UserError::SessionExpiry);
+                }
+                Ok(vec![UserEvent::SessionStarted(SessionStarted {
+                    session_id: session_id.clone(),
+                    token_hash: *token_hash,
+                    expires_at: *expires_at,
+                    started_at: ctx.now,
+                })])
+            }
+            UserCommand::EndSession { session_id } => {
+                if !self.sessions.contains_key(session_id) {
+                    return Err(UserError::NoSuchSession);
+                }
+                Ok(vec![UserEvent::SessionEnded(SessionEnded {
+                    session_id: session_id.clone(),
+                    ended_at: ctx.now,
                 })])
             }
             UserCommand::UpdateProfile {
@@ -183,6 +276,13 @@ impl Aggregate for User {
                     self.personal = Some(personal.clone());
                 }
             }
+            UserEvent::PasswordSet(e) => self.credential = Some(e.credential.clone()),
+            UserEvent::SessionStarted(e) => {
+                self.sessions.insert(e.session_id.clone(), e.expires_at);
+            }
+            UserEvent::SessionEnded(e) => {
+                self.sessions.remove(&e.session_id);
+            }
         }
     }
 }
@@ -219,6 +319,7 @@ mod tests {
                 display_name: "  Ada ".into(),
                 roles: vec![Role::Learner, Role::Creator, Role::Learner],
                 personal: sealed(1),
+                credential: None,
             })
             .then_events(&[UserEvent::Registered(UserRegistered {
                 user_id: "u1".into(),
@@ -237,6 +338,7 @@ mod tests {
                 display_name: "Ada".into(),
                 roles: vec![Role::Learner],
                 personal: sealed(1),
+                credential: None,
             })
             .then_error(&UserError::AlreadyRegistered);
     }
@@ -248,6 +350,7 @@ mod tests {
                 display_name: " ".into(),
                 roles: vec![Role::Learner],
                 personal: sealed(1),
+                credential: None,
             })
             .then_error(&UserError::InvalidDisplayName("is empty"));
         Story::<User>::new("u1")
@@ -255,6 +358,7 @@ mod tests {
                 display_name: "x".repeat(81),
                 roles: vec![Role::Learner],
                 personal: sealed(1),
+                credential: None,
             })
             .then_error(&UserError::InvalidDisplayName(
                 "is longer than 80 characters",
@@ -264,6 +368,7 @@ mod tests {
                 display_name: "Ada".into(),
                 roles: vec![],
                 personal: sealed(1),
+                credential: None,
             })
             .then_error(&UserError::NoRoles);
     }
@@ -304,5 +409,89 @@ mod tests {
                 personal: None,
             })
             .then_error(&UserError::NotRegistered);
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+    use crate::aggregate::testing::Story;
+
+    fn sealed(n: u8) -> Sealed {
+        Sealed { nonce: [n; 24], ciphertext: vec![n; 20] }
+    }
+
+    fn registered_with_password() -> [UserEvent; 2] {
+        [
+            UserEvent::Registered(UserRegistered {
+                user_id: "u1".into(),
+                display_name: "Ada".into(),
+                roles: vec![Role::Learner],
+                personal: sealed(1),
+                registered_at: Timestamp(1),
+            }),
+            UserEvent::PasswordSet(PasswordSet { credential: sealed(5), set_at: Timestamp(1) }),
+        ]
+    }
+
+    #[test]
+    fn registering_with_a_password_records_it() {
+        Story::<User>::new("u1")
+            .at(Timestamp(1))
+            .when(&UserCommand::Register {
+                display_name: "Ada".into(),
+                roles: vec![Role::Learner],
+                personal: sealed(1),
+                credential: Some(sealed(5)),
+            })
+            .then_events(&registered_with_password());
+    }
+
+    #[test]
+    fn a_session_starts_and_ends() {
+        let start = UserCommand::StartSession { session_id: "s1".into(), token_hash: [7; 32], expires_at: Timestamp(100) };
+        let state = Story::<User>::new("u1")
+            .at(Timestamp(10))
+            .given(registered_with_password())
+            .when(&start)
+            .then_events(&[UserEvent::SessionStarted(SessionStarted {
+                session_id: "s1".into(),
+                token_hash: [7; 32],
+                expires_at: Timestamp(100),
+                started_at: Timestamp(10),
+            })]);
+        assert!(state.sessions.contains_key("s1"));
+        let mut given = registered_with_password().to_vec();
+        given.push(UserEvent::SessionStarted(SessionStarted {
+            session_id: "s1".into(),
+            token_hash: [7; 32],
+            expires_at: Timestamp(100),
+            started_at: Timestamp(10),
+        }));
+        Story::<User>::new("u1")
+            .at(Timestamp(20))
+            .given(given.clone())
+            .when(&UserCommand::EndSession { session_id: "s1".into() })
+            .then_events(&[UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(20) })]);
+        given.push(UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(20) }));
+        Story::<User>::new("u1")
+            .given(given)
+            .when(&UserCommand::EndSession { session_id: "s1".into() })
+            .then_error(&UserError::NoSuchSession);
+    }
+
+    #[test]
+    fn sessions_need_a_password_and_a_future_expiry() {
+        let start = UserCommand::StartSession { session_id: "s1".into(), token_hash: [7; 32], expires_at: Timestamp(100) };
+        Story::<User>::new("u1")
+            .given([registered_with_password()[0].clone()])
+            .when(&start)
+            .then_error(&UserError::NoPassword);
+        Story::<User>::new("u1")
+            .at(Timestamp(100))
+            .given(registered_with_password())
+            .when(&start)
+            .then_error(&UserError::SessionExpiry);
+        Story::<User>::new("u1").when(&start).then_error(&UserError::NotRegistered);
     }
 }

@@ -10,7 +10,7 @@ use agora_events::personal::{KeyStore, PersonalDataError};
 use agora_events::{EventMetadata, Timestamp};
 use uuid::Uuid;
 
-use super::{User, UserCommand, UserError};
+use super::{User, UserCommand, UserError, password};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
 use crate::projection::ProjectionHandle;
 use crate::projection::users::{UserRecord, UsersView};
@@ -87,6 +87,12 @@ pub enum UserServiceError {
     /// Sealing or opening personal data failed (500/503).
     #[error(transparent)]
     PersonalData(#[from] PersonalDataError),
+    /// The password breaks a rule (422) or could not be hashed (500).
+    #[error(transparent)]
+    Password(#[from] super::PasswordError),
+    /// Wrong user id or password (401); deliberately not saying which.
+    #[error("wrong user id or password")]
+    BadCredentials,
     /// The command failed (see [`CommandError`]).
     #[error(transparent)]
     Command(#[from] CommandError<UserError>),
@@ -103,6 +109,48 @@ pub struct Registration {
     pub roles: Vec<Role>,
     /// Personal details in clear (sealed before they leave the service).
     pub personal: PersonalDetails,
+    /// The password in clear (hashed with argon2id, then sealed); `None`
+    /// registers a user who cannot log in until a password is set.
+    pub password: Option<String>,
+}
+
+/// A started session: the bearer token is shown once, here, and only its
+/// hash is stored.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The user it authenticates.
+    pub user_id: String,
+    /// The session's id (for logout).
+    pub session_id: String,
+    /// The bearer token: 64 hex digits.
+    pub token: String,
+    /// When the token stops being accepted.
+    pub expires_at: Timestamp,
+    /// Position of the `UserSessionStarted` event.
+    pub position: Option<u64>,
+}
+
+/// Who a valid bearer token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: String,
+    /// Their session.
+    pub session_id: String,
+    /// Their roles.
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// Whether the principal holds `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// BLAKE3 of a bearer token, as stored.
+fn token_hash(token: &str) -> [u8; 32] {
+    *blake3::hash(token.as_bytes()).as_bytes()
 }
 
 /// A profile change; `None` fields stay as they are.
@@ -165,13 +213,17 @@ impl UserService {
             (None, None) => format!("u-{}", Uuid::now_v7().simple()),
         };
         let personal = check_personal(&registration.personal)?;
-        let sealed = {
+        let password = registration.password;
+        let (sealed, credential) = {
             let keys = Arc::clone(&self.keys);
             let id = id.clone();
-            // Creating a key syncs the key file: keep it off the async threads.
-            tokio::task::spawn_blocking(move || {
+            // Creating a key syncs the key file and argon2 is slow on purpose:
+            // keep both off the async threads.
+            tokio::task::spawn_blocking(move || -> Result<_, UserServiceError> {
+                let phc = password.as_deref().map(password::hash).transpose()?;
                 keys.ensure_key(&id)?;
-                keys.seal(&id, &personal)
+                let credential = phc.map(|phc| keys.seal(&id, &phc)).transpose()?;
+                Ok((keys.seal(&id, &personal)?, credential))
             })
             .await
             .map_err(|e| CommandError::Unavailable(format!("sealing task failed: {e}")))??
@@ -180,6 +232,7 @@ impl UserService {
             display_name: registration.display_name,
             roles: registration.roles,
             personal: sealed,
+            credential,
         };
         let executed = self
             .execute(&id, command, None, idempotency_key, metadata)
@@ -237,6 +290,81 @@ impl UserService {
         self.execute(id, command, expected, idempotency_key, metadata)
             .await
             .map_err(Into::into)
+    }
+
+    /// Checks `password` against the user's credential and starts a session
+    /// of `ttl`. A wrong password, an unknown user and a user without a
+    /// password all answer [`UserServiceError::BadCredentials`], so the
+    /// answer does not tell which.
+    pub async fn login(
+        &self,
+        user_id: &str,
+        password: &str,
+        ttl: std::time::Duration,
+        metadata: EventMetadata,
+    ) -> Result<Session, UserServiceError> {
+        if !valid_id(user_id) {
+            return Err(UserServiceError::BadCredentials);
+        }
+        let (user, version) = self.registry.state(user_id).await?;
+        let credential = user.credential().cloned();
+        let keys = Arc::clone(&self.keys);
+        let (id, password) = (user_id.to_owned(), password.to_owned());
+        let matches = tokio::task::spawn_blocking(move || -> Result<bool, UserServiceError> {
+            let Some(sealed) = credential else {
+                // Spend the same time as a real check.
+                let _ = password::hash(&"x".repeat(password::MIN_PASSWORD_CHARS));
+                return Ok(false);
+            };
+            let phc: Option<String> = keys.open_sealed(&id, &sealed)?;
+            Ok(phc.is_some_and(|phc| password::verify(&password, &phc)))
+        })
+        .await
+        .map_err(|e| CommandError::Unavailable(format!("password check failed: {e}")))??;
+        if !matches {
+            return Err(UserServiceError::BadCredentials);
+        }
+        let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        let session_id = format!("s-{}", Uuid::now_v7().simple());
+        let now = Timestamp::now();
+        let ttl_micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
+        let expires_at = Timestamp(now.0.saturating_add(ttl_micros));
+        let command = UserCommand::StartSession {
+            session_id: session_id.clone(),
+            token_hash: token_hash(&token),
+            expires_at,
+        };
+        // Conditional on the version the password was checked against.
+        let executed = self.execute(user_id, command, Some(version), None, metadata).await?;
+        Ok(Session {
+            user_id: user_id.to_owned(),
+            session_id,
+            token,
+            expires_at,
+            position: executed.position,
+        })
+    }
+
+    /// Ends the principal's session.
+    pub async fn logout(&self, principal: &Principal, metadata: EventMetadata) -> Result<Executed<User>, UserServiceError> {
+        let command = UserCommand::EndSession {
+            session_id: principal.session_id.clone(),
+        };
+        Ok(self.execute(&principal.user_id, command, None, None, metadata).await?)
+    }
+
+    /// Who `token` stands for, if it is a live session's token.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        let hash = token_hash(token);
+        self.view.read(|view| {
+            let session = view.session(&hash, Timestamp::now())?;
+            let user = view.get(&session.user_id)?;
+            Some(Principal {
+                user_id: session.user_id.clone(),
+                session_id: session.session_id.clone(),
+                roles: user.roles.clone(),
+            })
+        })
     }
 
     /// Opens a user's sealed personal details; `None` once their key is shredded.

@@ -65,6 +65,41 @@ pub struct UserProfileChanged {
     pub changed_at: Timestamp,
 }
 
+/// A user's password was set or changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordSet {
+    /// The argon2id PHC string of the password, sealed for the user, so a
+    /// forgotten user's credential is gone with their key. The password
+    /// itself is never stored or logged.
+    pub credential: Sealed,
+    /// When it was set.
+    pub set_at: Timestamp,
+}
+
+/// A user logged in: a bearer token now stands for them until it expires
+/// or the session ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStarted {
+    /// The session's id.
+    pub session_id: String,
+    /// BLAKE3 of the bearer token (the token itself is only ever in the
+    /// client's hands).
+    pub token_hash: [u8; 32],
+    /// When the token stops being accepted.
+    pub expires_at: Timestamp,
+    /// When the session started.
+    pub started_at: Timestamp,
+}
+
+/// A session ended (logout): its token is no longer accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    /// The session's id.
+    pub session_id: String,
+    /// When it ended.
+    pub ended_at: Timestamp,
+}
+
 /// Every event of the User aggregate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UserEvent {
@@ -72,6 +107,12 @@ pub enum UserEvent {
     Registered(UserRegistered),
     /// See [`UserProfileChanged`].
     ProfileChanged(UserProfileChanged),
+    /// See [`PasswordSet`].
+    PasswordSet(PasswordSet),
+    /// See [`SessionStarted`].
+    SessionStarted(SessionStarted),
+    /// See [`SessionEnded`].
+    SessionEnded(SessionEnded),
 }
 
 impl DomainEvent for UserEvent {
@@ -79,6 +120,9 @@ impl DomainEvent for UserEvent {
         match self {
             Self::Registered(_) => "UserRegistered",
             Self::ProfileChanged(_) => "UserProfileChanged",
+            Self::PasswordSet(_) => "UserPasswordSet",
+            Self::SessionStarted(_) => "UserSessionStarted",
+            Self::SessionEnded(_) => "UserSessionEnded",
         }
     }
 
@@ -86,15 +130,19 @@ impl DomainEvent for UserEvent {
         match self {
             Self::Registered(e) => codec::encode_payload(e),
             Self::ProfileChanged(e) => codec::encode_payload(e),
+            Self::PasswordSet(e) => codec::encode_payload(e),
+            Self::SessionStarted(e) => codec::encode_payload(e),
+            Self::SessionEnded(e) => codec::encode_payload(e),
         }
     }
 
     fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
         match event_type {
             "UserRegistered" => Ok(Self::Registered(decode_v1(event_type, version, payload)?)),
-            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(
-                event_type, version, payload,
-            )?)),
+            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(event_type, version, payload)?)),
+            "UserPasswordSet" => Ok(Self::PasswordSet(decode_v1(event_type, version, payload)?)),
+            "UserSessionStarted" => Ok(Self::SessionStarted(decode_v1(event_type, version, payload)?)),
+            "UserSessionEnded" => Ok(Self::SessionEnded(decode_v1(event_type, version, payload)?)),
             other => Err(DomainDecodeError::UnknownType(other.to_owned())),
         }
     }
@@ -123,6 +171,17 @@ mod tests {
                 personal: None,
                 changed_at: Timestamp(6),
             }),
+            UserEvent::PasswordSet(PasswordSet {
+                credential: Sealed { nonce: [2; 24], ciphertext: vec![9; 40] },
+                set_at: Timestamp(7),
+            }),
+            UserEvent::SessionStarted(SessionStarted {
+                session_id: "s1".into(),
+                token_hash: [3; 32],
+                expires_at: Timestamp(99),
+                started_at: Timestamp(8),
+            }),
+            UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(9) }),
         ];
         for event in events {
             let bytes = event.encode_payload().unwrap_or_default();
