@@ -64,6 +64,10 @@ pub(crate) enum Command {
     /// The server must be stopped (the store's lock ensures it).
     Replay(ReplayArgs),
 
+    /// Administration: `agora admin create` makes an administrator.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+
     /// Print the effective configuration (defaults, file, environment and
     /// flags merged) as JSON.
     Config(ConfigArgs),
@@ -88,6 +92,7 @@ impl Command {
             Self::Verify(args) => store(&args.store),
             Self::Info(args) => store(args),
             Self::Replay(args) => store(&args.store),
+            Self::Admin(AdminCommand::Create(args)) => store(&args.store),
             Self::Config(args) => Overrides {
                 data_dir: args.store.data_dir.clone(),
                 listen: args.listen.clone(),
@@ -146,6 +151,34 @@ pub(crate) struct ReplayArgs {
     /// Compare with the saved snapshots instead of replacing them.
     #[arg(long)]
     pub(crate) check: bool,
+}
+
+/// `agora admin ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an administrator (the only way to get the admin role). The
+    /// password is read from AGORA_ADMIN_PASSWORD, else from the first line
+    /// of standard input. The server must be stopped (the store's lock).
+    Create(AdminCreateArgs),
+}
+
+/// `agora admin create`.
+#[derive(Debug, Args)]
+pub(crate) struct AdminCreateArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+
+    /// The admin's user id (1–64 of A-Z a-z 0-9 _ - . :).
+    #[arg(long)]
+    pub(crate) id: String,
+
+    /// The admin's public name.
+    #[arg(long)]
+    pub(crate) display_name: String,
+
+    /// The admin's e-mail (stored encrypted).
+    #[arg(long)]
+    pub(crate) email: String,
 }
 
 /// `agora config`.

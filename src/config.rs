@@ -24,7 +24,7 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "agora.toml";
 const ENV_PREFIX: &str = "AGORA_";
 
 /// Environment variables with the prefix that are not settings.
-const ENV_NOT_SETTINGS: &[&str] = &["config"];
+const ENV_NOT_SETTINGS: &[&str] = &["config", "admin_password"];
 
 /// Every setting of the `agora` binary. See the README's configuration table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,12 @@ pub(crate) struct Settings {
     pub(crate) read_wait_ms: u64,
     /// Largest request body accepted, in bytes (larger ones get 413).
     pub(crate) max_body_bytes: usize,
+    /// Seconds a login's bearer token is accepted.
+    pub(crate) session_ttl_secs: u64,
+    /// Login attempts allowed per account per 15 minutes.
+    pub(crate) login_attempts_per_account: u32,
+    /// Login attempts allowed per client address per minute.
+    pub(crate) login_attempts_per_address: u32,
 }
 
 impl Default for Settings {
@@ -72,6 +78,9 @@ impl Default for Settings {
             actor_idle_secs: 60,
             read_wait_ms: 5_000,
             max_body_bytes: 1 << 20,
+            session_ttl_secs: 24 * 60 * 60,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 30,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - `agora verify`: walk the store's hash chain, as an auditor would;
 //! - `agora info`: what opening the store found, as JSON;
 //! - `agora replay`: rebuild the read models from the log (or check them);
+//! - `agora admin create`: make an administrator;
 //! - `agora bench write|read|open`: measure the event store;
 //! - `agora config`: the effective configuration.
 //!
@@ -56,6 +57,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => commands::verify::run(&settings, args),
         Command::Info(_) => commands::info::run(&settings),
         Command::Replay(args) => commands::replay::run(&settings, args),
+        Command::Admin(cli::AdminCommand::Create(args)) => commands::admin::create(&settings, args),
         Command::Config(_) => commands::config::run(&settings),
         Command::Bench(bench) => bench::run(&settings, bench),
     }

@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod help;
 mod serve;
+mod sessions;
 mod store_lock;
 mod users;
 mod verify;

@@ -2,6 +2,7 @@
 //! `run` takes the merged settings and its own flags, writes its report to
 //! stdout and returns the process exit status.
 
+pub(crate) mod admin;
 pub(crate) mod config;
 pub(crate) mod info;
 pub(crate) mod replay;

@@ -11,9 +11,12 @@
 //! and wrong methods (405). [`app`] builds the whole application without a
 //! socket, so handlers can be tested in-process.
 
+mod auth;
 mod health;
 mod metrics;
 pub(crate) mod problem;
+mod ratelimit;
+mod sessions;
 mod shutdown;
 mod users;
 
@@ -42,6 +45,21 @@ pub(crate) struct AppState {
     pub(crate) read_wait: Duration,
     /// Largest request body accepted.
     pub(crate) max_body_bytes: usize,
+    /// How long a login's token lives.
+    pub(crate) session_ttl: Duration,
+    /// Login attempt limits.
+    pub(crate) login_limits: LoginLimits,
+    /// Login attempt counters.
+    pub(crate) limiter: ratelimit::RateLimiter,
+}
+
+/// Login attempts allowed per window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoginLimits {
+    /// Per account, per 15 minutes.
+    pub(crate) per_account: u32,
+    /// Per client address, per minute.
+    pub(crate) per_address: u32,
 }
 
 impl AppState {
@@ -53,6 +71,12 @@ impl AppState {
             domain,
             read_wait: Duration::from_millis(settings.read_wait_ms),
             max_body_bytes: settings.max_body_bytes,
+            session_ttl: Duration::from_secs(settings.session_ttl_secs),
+            login_limits: LoginLimits {
+                per_account: settings.login_attempts_per_account,
+                per_address: settings.login_attempts_per_address,
+            },
+            limiter: ratelimit::RateLimiter::default(),
         })
     }
 }
@@ -92,6 +116,7 @@ pub(crate) fn app(
         .service(get("/readyz", health::readyz))
         .service(get("/metrics", metrics::metrics))
         .configure(users::routes)
+        .configure(sessions::routes)
         .default_service(web::to(not_found))
 }
 

@@ -63,6 +63,13 @@ pub(crate) enum ProblemKind {
     Unavailable,
     /// A bug or an operator problem on our side; the log has details (500).
     Internal,
+    /// No valid bearer token: log in (`POST /v1/sessions`) and send
+    /// `Authorization: Bearer TOKEN` (401).
+    Unauthorized,
+    /// The token is valid but its user may not do this: do not retry (403).
+    Forbidden,
+    /// Too many attempts: wait `Retry-After` seconds (429).
+    TooManyRequests,
 }
 
 impl ProblemKind {
@@ -159,6 +166,21 @@ impl ProblemKind {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal error",
             ),
+            Self::Unauthorized => (
+                "urn:agora:problem:unauthorized",
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+            ),
+            Self::Forbidden => (
+                "urn:agora:problem:forbidden",
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+            ),
+            Self::TooManyRequests => (
+                "urn:agora:problem:too-many-requests",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+            ),
         }
     }
 
@@ -173,6 +195,8 @@ impl ProblemKind {
 pub(crate) struct ApiError {
     kind: ProblemKind,
     detail: String,
+    /// Seconds for `Retry-After` on a 429.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -181,6 +205,15 @@ impl ApiError {
         Self {
             kind,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A 429 telling the client to wait `seconds`.
+    pub(crate) fn too_many(detail: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ProblemKind::TooManyRequests, detail)
         }
     }
 }
@@ -216,8 +249,17 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+        match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                response.insert_header((header::RETRY_AFTER, self.retry_after.unwrap_or(RETRY_AFTER_SECS)));
+            }
+            StatusCode::UNAUTHORIZED => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         match serde_json::to_string(&body) {
             Ok(json) => response.body(json),
@@ -351,6 +393,9 @@ mod tests {
             ProblemKind::ProjectionLagging,
             ProblemKind::Unavailable,
             ProblemKind::Internal,
+            ProblemKind::Unauthorized,
+            ProblemKind::Forbidden,
+            ProblemKind::TooManyRequests,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
+use super::auth::{Authenticated, MaybeAuthenticated};
 use super::problem::{ApiError, ProblemKind};
 use crate::timefmt::rfc3339;
 
@@ -54,6 +55,8 @@ pub(crate) struct RegisterBody {
     real_name: Option<String>,
     phone: Option<String>,
     roles: Vec<Role>,
+    /// 8 to 128 characters; without it the user cannot log in.
+    password: Option<String>,
 }
 
 /// Body of `PATCH /v1/users/{id}`.
@@ -91,10 +94,15 @@ struct UserView {
     id: String,
     display_name: String,
     roles: Vec<Role>,
-    /// `null` once the user's personal data was erased.
+    /// Absent unless `personal_data` is `visible`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     real_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<String>,
+    /// `visible`, `hidden` (not this caller's to see) or `erased`.
+    personal_data: &'static str,
     version: u64,
     registered_at: String,
     updated_at: String,
@@ -124,6 +132,7 @@ async fn register(
             real_name: body.real_name,
             phone: body.phone,
         },
+        password: body.password,
     };
     let (id, executed) = state
         .users
@@ -133,9 +142,11 @@ async fn register(
     Ok(command_response(StatusCode::CREATED, id, &executed))
 }
 
-/// `GET /v1/users/{id}`.
+/// `GET /v1/users/{id}`: personal fields only for the user, admins and
+/// auditors.
 async fn read(
     state: web::Data<AppState>,
+    auth: MaybeAuthenticated,
     id: web::Path<String>,
     query: web::Query<ReadQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -151,10 +162,14 @@ async fn read(
     let record = view
         .read(|users| users.get(&id).cloned())
         .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
-    let personal = state
-        .users
-        .personal_details(&record)
-        .map_err(from_service)?;
+    let (personal, personal_data) = if auth.may_read_personal(&id) {
+        match state.users.personal_details(&record).map_err(from_service)? {
+            Some(details) => (Some(details), "visible"),
+            None => (None, "erased"),
+        }
+    } else {
+        (None, "hidden")
+    };
     let body = UserView {
         id: record.id,
         display_name: record.display_name,
@@ -162,6 +177,7 @@ async fn read(
         email: personal.as_ref().map(|p| p.email.clone()),
         real_name: personal.as_ref().and_then(|p| p.real_name.clone()),
         phone: personal.and_then(|p| p.phone),
+        personal_data,
         version: record.version,
         registered_at: rfc3339(record.registered_at),
         updated_at: rfc3339(record.updated_at),
@@ -171,13 +187,15 @@ async fn read(
         .json(body))
 }
 
-/// `PATCH /v1/users/{id}`.
+/// `PATCH /v1/users/{id}`: by the user or an admin.
 async fn update(
     state: web::Data<AppState>,
+    auth: Authenticated,
     request: HttpRequest,
     id: web::Path<String>,
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.may_change_user(&id)?;
     let if_match = if_match(request.headers())?;
     let key = idempotency_key(request.headers(), &format!("PATCH /v1/users/{id}"))?;
     let body = body.into_inner();
@@ -189,7 +207,7 @@ async fn update(
     };
     let executed = state
         .users
-        .update_profile(&id, update, if_match, key, metadata(key))
+        .update_profile(&id, update, if_match, key, actor_metadata(key, &auth.0.user_id))
         .await
         .map_err(from_service)?;
     Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
@@ -211,6 +229,13 @@ fn command_response(status: StatusCode, id: String, executed: &Executed<User>) -
         position: executed.position,
         replayed: executed.replayed,
     })
+}
+
+fn actor_metadata(key: Option<Uuid>, actor: &str) -> EventMetadata {
+    EventMetadata {
+        actor_id: Some(actor.to_owned()),
+        ..metadata(key)
+    }
 }
 
 fn metadata(key: Option<Uuid>) -> EventMetadata {
@@ -262,7 +287,7 @@ fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, Api
 }
 
 /// Maps a use-case failure to its problem.
-fn from_service(error: UserServiceError) -> ApiError {
+pub(crate) fn from_service(error: UserServiceError) -> ApiError {
     use ProblemKind as K;
     match error {
         UserServiceError::InvalidId => ApiError::new(K::InvalidRequest, error.to_string()),
@@ -271,6 +296,14 @@ fn from_service(error: UserServiceError) -> ApiError {
             tracing::error!(error = %e, "personal data could not be sealed or opened");
             ApiError::new(K::Internal, "personal data could not be processed")
         }
+        UserServiceError::Password(agora_actors::user::PasswordError::Length) => {
+            ApiError::new(K::ValidationFailed, error.to_string())
+        }
+        UserServiceError::Password(e) => {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::new(K::Internal, "the password could not be processed")
+        }
+        UserServiceError::BadCredentials => ApiError::new(K::Unauthorized, error.to_string()),
         UserServiceError::Command(e) => from_command(e),
     }
 }
@@ -282,7 +315,10 @@ fn from_command(error: CommandError<UserError>) -> ApiError {
             let kind = match e {
                 UserError::AlreadyRegistered => K::UserExists,
                 UserError::NotRegistered => K::UserNotFound,
-                UserError::InvalidDisplayName(_) | UserError::NoRoles => K::ValidationFailed,
+                UserError::InvalidDisplayName(_) | UserError::NoRoles | UserError::SessionExpiry => {
+                    K::ValidationFailed
+                }
+                UserError::NoPassword | UserError::NoSuchSession => K::Unauthorized,
             };
             ApiError::new(kind, e.to_string())
         }

@@ -91,9 +91,19 @@ fn a_damaged_record_is_reported_as_a_break() {
         .find(|p| p.extension().is_some_and(|e| e == "seg"))
         .expect("a segment file");
     let mut bytes = std::fs::read(&segment).expect("reading the segment");
-    // A quarter in: an early commit, with later commits after it, so this
-    // is corruption of acknowledged data, not a torn tail.
-    let at = bytes.len() / 4;
+    // The file goes on with zeros the writer wrote ahead: find where the
+    // records end, and damage a quarter in — an early commit, with later
+    // commits after it, so this is corruption of acknowledged data, not a
+    // torn tail.
+    let mut end = 16;
+    while end + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[end..end + 4].try_into().expect("4 bytes")) as usize;
+        if len == 0 {
+            break;
+        }
+        end += 8 + len;
+    }
+    let at = end / 4;
     bytes[at] ^= 0x40;
     std::fs::write(&segment, &bytes).expect("writing the segment");
 
