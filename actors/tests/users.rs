@@ -56,35 +56,101 @@ async fn a_user_logs_in_with_their_password_and_out_again() {
     let users = service(dir.path(), &MasterKey::generate(), Duration::from_secs(60));
     let mut with_password = registration(Some("lin"), "lin@example.org");
     with_password.password = Some("correct horse battery".into());
-    users.register(with_password, None, EventMetadata::default()).await.expect("register");
-    users.register(registration(Some("nopass"), "np@example.org"), None, EventMetadata::default()).await.expect("register");
+    users
+        .register(with_password, None, EventMetadata::default())
+        .await
+        .expect("register");
+    users
+        .register(
+            registration(Some("nopass"), "np@example.org"),
+            None,
+            EventMetadata::default(),
+        )
+        .await
+        .expect("register");
 
-    for (id, password) in [("lin", "wrong horse battery"), ("nobody", "correct horse battery"), ("nopass", "correct horse battery")] {
-        let refused = users.login(id, password, Duration::from_secs(60), EventMetadata::default()).await;
-        assert!(matches!(refused, Err(UserServiceError::BadCredentials)), "{id}: {refused:?}");
+    for (id, password) in [
+        ("lin", "wrong horse battery"),
+        ("nobody", "correct horse battery"),
+        ("nopass", "correct horse battery"),
+    ] {
+        let refused = users
+            .login(
+                id,
+                password,
+                Duration::from_secs(60),
+                EventMetadata::default(),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(UserServiceError::BadCredentials)),
+            "{id}: {refused:?}"
+        );
     }
-    let session = users.login("lin", "correct horse battery", Duration::from_secs(60), EventMetadata::default()).await.expect("login");
+    let session = users
+        .login(
+            "lin",
+            "correct horse battery",
+            Duration::from_secs(60),
+            EventMetadata::default(),
+        )
+        .await
+        .expect("login");
     assert_eq!(session.token.len(), 64);
-    assert!(users.view().wait_for(session.position.expect("position"), WAIT).await);
-    let principal = users.authenticate(&session.token).expect("the token authenticates");
+    assert!(
+        users
+            .view()
+            .wait_for(session.position.expect("position"), WAIT)
+            .await
+    );
+    let principal = users
+        .authenticate(&session.token)
+        .expect("the token authenticates");
     assert_eq!(principal.user_id, "lin");
     assert!(users.authenticate(&"0".repeat(64)).is_none());
 
-    let done = users.logout(&principal, EventMetadata::default()).await.expect("logout");
-    assert!(users.view().wait_for(done.position.expect("position"), WAIT).await);
-    assert!(users.authenticate(&session.token).is_none(), "a logged-out token is refused");
+    let done = users
+        .logout(&principal, EventMetadata::default())
+        .await
+        .expect("logout");
+    assert!(
+        users
+            .view()
+            .wait_for(done.position.expect("position"), WAIT)
+            .await
+    );
+    assert!(
+        users.authenticate(&session.token).is_none(),
+        "a logged-out token is refused"
+    );
 
     // An expired session is refused too.
-    let short = users.login("lin", "correct horse battery", Duration::from_millis(1), EventMetadata::default()).await;
+    let short = users
+        .login(
+            "lin",
+            "correct horse battery",
+            Duration::from_millis(1),
+            EventMetadata::default(),
+        )
+        .await;
     if let Ok(short) = short {
-        assert!(users.view().wait_for(short.position.expect("position"), WAIT).await);
+        assert!(
+            users
+                .view()
+                .wait_for(short.position.expect("position"), WAIT)
+                .await
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert!(users.authenticate(&short.token).is_none());
     }
     // The password never reaches the disk in clear.
     for file in walk(dir.path()) {
         let bytes = std::fs::read(&file).expect("read");
-        assert!(!bytes.windows(21).any(|w| w == b"correct horse battery"), "{}", file.display());
+        assert!(
+            !bytes.windows(21).any(|w| w == b"correct horse battery"),
+            "{}",
+            file.display()
+        );
     }
 }
 

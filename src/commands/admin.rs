@@ -27,7 +27,10 @@ pub(crate) fn create(settings: &Settings, args: &AdminCreateArgs) -> anyhow::Res
         Ok(password) => password,
         Err(_) => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
@@ -54,7 +57,9 @@ pub(crate) fn create(settings: &Settings, args: &AdminCreateArgs) -> anyhow::Res
         };
         let registered = domain.users.register(registration, None, metadata).await;
         drop(domain);
-        registered.map(|(id, _)| id).map_err(|e| anyhow::anyhow!("{e}"))
+        registered
+            .map(|(id, _)| id)
+            .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
     print(&format!("created admin {id}"))?;
     Ok(ExitCode::SUCCESS)

@@ -26,7 +26,10 @@ impl Authenticated {
         if self.0.user_id == user_id || self.0.has(Role::Admin) {
             Ok(())
         } else {
-            Err(ApiError::new(ProblemKind::Forbidden, format!("only {user_id} or an admin may change this user")))
+            Err(ApiError::new(
+                ProblemKind::Forbidden,
+                format!("only {user_id} or an admin may change this user"),
+            ))
         }
     }
 }
@@ -70,8 +73,12 @@ impl FromRequest for Authenticated {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(principal(request).and_then(|p| {
-            p.map(Self)
-                .ok_or_else(|| ApiError::new(ProblemKind::Unauthorized, "this needs `Authorization: Bearer TOKEN`"))
+            p.map(Self).ok_or_else(|| {
+                ApiError::new(
+                    ProblemKind::Unauthorized,
+                    "this needs `Authorization: Bearer TOKEN`",
+                )
+            })
         }))
     }
 }

@@ -254,7 +254,10 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
             }
             StatusCode::TOO_MANY_REQUESTS => {
-                response.insert_header((header::RETRY_AFTER, self.retry_after.unwrap_or(RETRY_AFTER_SECS)));
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    self.retry_after.unwrap_or(RETRY_AFTER_SECS),
+                ));
             }
             StatusCode::UNAUTHORIZED => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

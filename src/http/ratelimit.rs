@@ -42,7 +42,8 @@ impl RateLimiter {
     /// Forgets windows that ended before `now - longest`, so memory stays
     /// bounded by the keys of the last window.
     pub(crate) fn sweep(&self, now: Instant, longest: Duration) {
-        self.windows.retain(|_, (started, _)| now.duration_since(*started) < longest);
+        self.windows
+            .retain(|_, (started, _)| now.duration_since(*started) < longest);
     }
 }
 
@@ -53,14 +54,23 @@ mod tests {
     #[test]
     fn attempts_past_the_limit_wait_for_the_window() {
         let limiter = RateLimiter::default();
-        let limit = Limit { attempts: 3, window: Duration::from_secs(60) };
+        let limit = Limit {
+            attempts: 3,
+            window: Duration::from_secs(60),
+        };
         let t0 = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.attempt("k", limit, t0), Ok(()));
         }
-        assert_eq!(limiter.attempt("k", limit, t0 + Duration::from_secs(10)), Err(50));
+        assert_eq!(
+            limiter.attempt("k", limit, t0 + Duration::from_secs(10)),
+            Err(50)
+        );
         assert_eq!(limiter.attempt("other", limit, t0), Ok(()));
-        assert_eq!(limiter.attempt("k", limit, t0 + Duration::from_secs(61)), Ok(()));
+        assert_eq!(
+            limiter.attempt("k", limit, t0 + Duration::from_secs(61)),
+            Ok(())
+        );
         limiter.sweep(t0 + Duration::from_secs(200), Duration::from_secs(60));
         assert!(limiter.windows.is_empty());
     }

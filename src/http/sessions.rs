@@ -61,29 +61,61 @@ struct SessionReply {
 }
 
 /// `POST /v1/sessions`.
-async fn login(state: web::Data<AppState>, request: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+async fn login(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let now = Instant::now();
-    let address = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let limits = &state.login_limits;
     state.limiter.sweep(now, ACCOUNT_WINDOW);
-    let per_address = Limit { attempts: limits.per_address, window: ADDRESS_WINDOW };
-    let per_account = Limit { attempts: limits.per_account, window: ACCOUNT_WINDOW };
-    if let Err(wait) = state.limiter.attempt(&format!("address:{address}"), per_address, now) {
-        return Err(ApiError::too_many("too many login attempts from this address", wait));
+    let per_address = Limit {
+        attempts: limits.per_address,
+        window: ADDRESS_WINDOW,
+    };
+    let per_account = Limit {
+        attempts: limits.per_account,
+        window: ACCOUNT_WINDOW,
+    };
+    if let Err(wait) = state
+        .limiter
+        .attempt(&format!("address:{address}"), per_address, now)
+    {
+        return Err(ApiError::too_many(
+            "too many login attempts from this address",
+            wait,
+        ));
     }
-    if let Err(wait) = state.limiter.attempt(&format!("account:{}", body.user_id), per_account, now) {
-        return Err(ApiError::too_many("too many login attempts for this account", wait));
+    if let Err(wait) = state
+        .limiter
+        .attempt(&format!("account:{}", body.user_id), per_account, now)
+    {
+        return Err(ApiError::too_many(
+            "too many login attempts for this account",
+            wait,
+        ));
     }
     let metadata = EventMetadata {
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,
         actor_id: Some(body.user_id.clone()),
     };
-    let session = match state.users.login(&body.user_id, &body.password, state.session_ttl, metadata).await {
+    let session = match state
+        .users
+        .login(&body.user_id, &body.password, state.session_ttl, metadata)
+        .await
+    {
         Ok(session) => session,
         Err(UserServiceError::BadCredentials) => {
-            return Err(ApiError::new(ProblemKind::Unauthorized, "wrong user id or password"));
+            return Err(ApiError::new(
+                ProblemKind::Unauthorized,
+                "wrong user id or password",
+            ));
         }
         Err(e) => return Err(from_service(e)),
     };
@@ -91,7 +123,10 @@ async fn login(state: web::Data<AppState>, request: HttpRequest, body: web::Json
     if let Some(position) = session.position
         && !state.users.view().wait_for(position, state.read_wait).await
     {
-        return Err(ApiError::new(ProblemKind::ProjectionLagging, "the session is recorded but not yet usable; retry the request"));
+        return Err(ApiError::new(
+            ProblemKind::ProjectionLagging,
+            "the session is recorded but not yet usable; retry the request",
+        ));
     }
     Ok(HttpResponse::build(StatusCode::CREATED).json(SessionReply {
         token: session.token,
@@ -109,7 +144,11 @@ async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpR
         causation_id: None,
         actor_id: Some(auth.0.user_id.clone()),
     };
-    let done = state.users.logout(&auth.0, metadata).await.map_err(from_service)?;
+    let done = state
+        .users
+        .logout(&auth.0, metadata)
+        .await
+        .map_err(from_service)?;
     if let Some(position) = done.position {
         // Bounded: once applied, the token is refused everywhere.
         let _ = state.users.view().wait_for(position, state.read_wait).await;

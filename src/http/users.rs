@@ -163,7 +163,11 @@ async fn read(
         .read(|users| users.get(&id).cloned())
         .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
     let (personal, personal_data) = if auth.may_read_personal(&id) {
-        match state.users.personal_details(&record).map_err(from_service)? {
+        match state
+            .users
+            .personal_details(&record)
+            .map_err(from_service)?
+        {
             Some(details) => (Some(details), "visible"),
             None => (None, "erased"),
         }
@@ -207,7 +211,13 @@ async fn update(
     };
     let executed = state
         .users
-        .update_profile(&id, update, if_match, key, actor_metadata(key, &auth.0.user_id))
+        .update_profile(
+            &id,
+            update,
+            if_match,
+            key,
+            actor_metadata(key, &auth.0.user_id),
+        )
         .await
         .map_err(from_service)?;
     Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
@@ -315,9 +325,9 @@ fn from_command(error: CommandError<UserError>) -> ApiError {
             let kind = match e {
                 UserError::AlreadyRegistered => K::UserExists,
                 UserError::NotRegistered => K::UserNotFound,
-                UserError::InvalidDisplayName(_) | UserError::NoRoles | UserError::SessionExpiry => {
-                    K::ValidationFailed
-                }
+                UserError::InvalidDisplayName(_)
+                | UserError::NoRoles
+                | UserError::SessionExpiry => K::ValidationFailed,
                 UserError::NoPassword | UserError::NoSuchSession => K::Unauthorized,
             };
             ApiError::new(kind, e.to_string())

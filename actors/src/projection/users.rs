@@ -102,7 +102,10 @@ impl Projection for UsersView {
                 );
             }
             UserEvent::ProfileChanged(e) => {
-                let record = self.users.get_mut(id).ok_or("profile change of an unknown user")?;
+                let record = self
+                    .users
+                    .get_mut(id)
+                    .ok_or("profile change of an unknown user")?;
                 if let Some(name) = e.display_name {
                     record.display_name = name;
                 }
@@ -113,7 +116,10 @@ impl Projection for UsersView {
                 record.updated_at = e.changed_at;
             }
             UserEvent::PasswordSet(e) => {
-                let record = self.users.get_mut(id).ok_or("password of an unknown user")?;
+                let record = self
+                    .users
+                    .get_mut(id)
+                    .ok_or("password of an unknown user")?;
                 record.version = event.version;
                 record.updated_at = e.set_at;
             }
@@ -132,7 +138,8 @@ impl Projection for UsersView {
             UserEvent::SessionEnded(e) => {
                 let record = self.users.get_mut(id).ok_or("session of an unknown user")?;
                 record.version = event.version;
-                self.sessions.retain(|_, s| !(s.user_id == id && s.session_id == e.session_id));
+                self.sessions
+                    .retain(|_, s| !(s.user_id == id && s.session_id == e.session_id));
             }
         }
         Ok(())

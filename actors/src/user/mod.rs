@@ -7,8 +7,8 @@ mod service;
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError};
 
 pub use service::{
-    PersonalDetailsError, Principal, ProfileUpdate, Registration, Session, UserService, UserServiceError,
-    idempotency_id, valid_id,
+    PersonalDetailsError, Principal, ProfileUpdate, Registration, Session, UserService,
+    UserServiceError, idempotency_id, valid_id,
 };
 
 use std::collections::BTreeMap;
@@ -418,7 +418,10 @@ mod session_tests {
     use crate::aggregate::testing::Story;
 
     fn sealed(n: u8) -> Sealed {
-        Sealed { nonce: [n; 24], ciphertext: vec![n; 20] }
+        Sealed {
+            nonce: [n; 24],
+            ciphertext: vec![n; 20],
+        }
     }
 
     fn registered_with_password() -> [UserEvent; 2] {
@@ -430,7 +433,10 @@ mod session_tests {
                 personal: sealed(1),
                 registered_at: Timestamp(1),
             }),
-            UserEvent::PasswordSet(PasswordSet { credential: sealed(5), set_at: Timestamp(1) }),
+            UserEvent::PasswordSet(PasswordSet {
+                credential: sealed(5),
+                set_at: Timestamp(1),
+            }),
         ]
     }
 
@@ -449,7 +455,11 @@ mod session_tests {
 
     #[test]
     fn a_session_starts_and_ends() {
-        let start = UserCommand::StartSession { session_id: "s1".into(), token_hash: [7; 32], expires_at: Timestamp(100) };
+        let start = UserCommand::StartSession {
+            session_id: "s1".into(),
+            token_hash: [7; 32],
+            expires_at: Timestamp(100),
+        };
         let state = Story::<User>::new("u1")
             .at(Timestamp(10))
             .given(registered_with_password())
@@ -471,18 +481,32 @@ mod session_tests {
         Story::<User>::new("u1")
             .at(Timestamp(20))
             .given(given.clone())
-            .when(&UserCommand::EndSession { session_id: "s1".into() })
-            .then_events(&[UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(20) })]);
-        given.push(UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(20) }));
+            .when(&UserCommand::EndSession {
+                session_id: "s1".into(),
+            })
+            .then_events(&[UserEvent::SessionEnded(SessionEnded {
+                session_id: "s1".into(),
+                ended_at: Timestamp(20),
+            })]);
+        given.push(UserEvent::SessionEnded(SessionEnded {
+            session_id: "s1".into(),
+            ended_at: Timestamp(20),
+        }));
         Story::<User>::new("u1")
             .given(given)
-            .when(&UserCommand::EndSession { session_id: "s1".into() })
+            .when(&UserCommand::EndSession {
+                session_id: "s1".into(),
+            })
             .then_error(&UserError::NoSuchSession);
     }
 
     #[test]
     fn sessions_need_a_password_and_a_future_expiry() {
-        let start = UserCommand::StartSession { session_id: "s1".into(), token_hash: [7; 32], expires_at: Timestamp(100) };
+        let start = UserCommand::StartSession {
+            session_id: "s1".into(),
+            token_hash: [7; 32],
+            expires_at: Timestamp(100),
+        };
         Story::<User>::new("u1")
             .given([registered_with_password()[0].clone()])
             .when(&start)
@@ -492,6 +516,8 @@ mod session_tests {
             .given(registered_with_password())
             .when(&start)
             .then_error(&UserError::SessionExpiry);
-        Story::<User>::new("u1").when(&start).then_error(&UserError::NotRegistered);
+        Story::<User>::new("u1")
+            .when(&start)
+            .then_error(&UserError::NotRegistered);
     }
 }

@@ -2,9 +2,9 @@
 //! of the `argon2` crate: 19 MiB, 2 passes, 1 lane), verified in constant
 //! time. Hashing is deliberately slow: callers run it off async threads.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -37,7 +37,11 @@ pub(crate) fn hash(password: &str) -> Result<String, PasswordError> {
 
 /// Whether `password` matches the PHC string `phc` (false for a malformed one).
 pub(crate) fn verify(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(phc).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 #[cfg(test)]

@@ -324,7 +324,10 @@ impl UserService {
         if !matches {
             return Err(UserServiceError::BadCredentials);
         }
-        let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        let token: String = rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let session_id = format!("s-{}", Uuid::now_v7().simple());
         let now = Timestamp::now();
         let ttl_micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
@@ -335,7 +338,9 @@ impl UserService {
             expires_at,
         };
         // Conditional on the version the password was checked against.
-        let executed = self.execute(user_id, command, Some(version), None, metadata).await?;
+        let executed = self
+            .execute(user_id, command, Some(version), None, metadata)
+            .await?;
         Ok(Session {
             user_id: user_id.to_owned(),
             session_id,
@@ -346,11 +351,17 @@ impl UserService {
     }
 
     /// Ends the principal's session.
-    pub async fn logout(&self, principal: &Principal, metadata: EventMetadata) -> Result<Executed<User>, UserServiceError> {
+    pub async fn logout(
+        &self,
+        principal: &Principal,
+        metadata: EventMetadata,
+    ) -> Result<Executed<User>, UserServiceError> {
         let command = UserCommand::EndSession {
             session_id: principal.session_id.clone(),
         };
-        Ok(self.execute(&principal.user_id, command, None, None, metadata).await?)
+        Ok(self
+            .execute(&principal.user_id, command, None, None, metadata)
+            .await?)
     }
 
     /// Who `token` stands for, if it is a live session's token.

@@ -139,9 +139,13 @@ impl DomainEvent for UserEvent {
     fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
         match event_type {
             "UserRegistered" => Ok(Self::Registered(decode_v1(event_type, version, payload)?)),
-            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(event_type, version, payload)?)),
+            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(
+                event_type, version, payload,
+            )?)),
             "UserPasswordSet" => Ok(Self::PasswordSet(decode_v1(event_type, version, payload)?)),
-            "UserSessionStarted" => Ok(Self::SessionStarted(decode_v1(event_type, version, payload)?)),
+            "UserSessionStarted" => Ok(Self::SessionStarted(decode_v1(
+                event_type, version, payload,
+            )?)),
             "UserSessionEnded" => Ok(Self::SessionEnded(decode_v1(event_type, version, payload)?)),
             other => Err(DomainDecodeError::UnknownType(other.to_owned())),
         }
@@ -172,7 +176,10 @@ mod tests {
                 changed_at: Timestamp(6),
             }),
             UserEvent::PasswordSet(PasswordSet {
-                credential: Sealed { nonce: [2; 24], ciphertext: vec![9; 40] },
+                credential: Sealed {
+                    nonce: [2; 24],
+                    ciphertext: vec![9; 40],
+                },
                 set_at: Timestamp(7),
             }),
             UserEvent::SessionStarted(SessionStarted {
@@ -181,7 +188,10 @@ mod tests {
                 expires_at: Timestamp(99),
                 started_at: Timestamp(8),
             }),
-            UserEvent::SessionEnded(SessionEnded { session_id: "s1".into(), ended_at: Timestamp(9) }),
+            UserEvent::SessionEnded(SessionEnded {
+                session_id: "s1".into(),
+                ended_at: Timestamp(9),
+            }),
         ];
         for event in events {
             let bytes = event.encode_payload().unwrap_or_default();

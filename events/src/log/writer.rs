@@ -437,7 +437,7 @@ impl Writer {
             let ahead = self.shared.config.preallocate_bytes;
             let target =
                 end.max((self.tail.file_len + ahead).min(self.shared.config.segment_bytes));
-            const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+            static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
             let mut at = end;
             while at < target {
                 let n = (target - at).min(ZEROS.len() as u64) as usize;
