@@ -17,7 +17,12 @@ async fn register(client: &Client, server: &Server, id: &str, password: &str) {
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
-async fn try_login(client: &Client, server: &Server, id: &str, password: &str) -> reqwest::Response {
+async fn try_login(
+    client: &Client,
+    server: &Server,
+    id: &str,
+    password: &str,
+) -> reqwest::Response {
     client
         .post(server.at("/v1/sessions"))
         .json(&json!({"user_id": id, "password": password}))
@@ -54,7 +59,11 @@ async fn a_token_works_until_logout_and_only_for_its_owner() {
     let amy = login(&client, &server, "amy", "amy-password-1").await;
     let ben = login(&client, &server, "ben", "ben-password-1").await;
     assert_eq!(rename(&client, &server, "amy", &amy).await, StatusCode::OK);
-    assert_eq!(rename(&client, &server, "amy", &ben).await, StatusCode::FORBIDDEN, "ben may not change amy");
+    assert_eq!(
+        rename(&client, &server, "amy", &ben).await,
+        StatusCode::FORBIDDEN,
+        "ben may not change amy"
+    );
     let as_ben: Value = client
         .get(server.at("/v1/users/amy"))
         .bearer_auth(&ben)
@@ -64,12 +73,28 @@ async fn a_token_works_until_logout_and_only_for_its_owner() {
         .json()
         .await
         .expect("user");
-    assert_eq!(as_ben["personal_data"], "hidden", "nobody reads another user's e-mail");
+    assert_eq!(
+        as_ben["personal_data"], "hidden",
+        "nobody reads another user's e-mail"
+    );
 
-    let logout = client.delete(server.at("/v1/sessions/current")).bearer_auth(&amy).send().await.expect("DELETE");
+    let logout = client
+        .delete(server.at("/v1/sessions/current"))
+        .bearer_auth(&amy)
+        .send()
+        .await
+        .expect("DELETE");
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(rename(&client, &server, "amy", &amy).await, StatusCode::UNAUTHORIZED, "a logged-out token is refused");
-    assert_eq!(rename(&client, &server, "ben", &ben).await, StatusCode::OK, "other sessions live on");
+    assert_eq!(
+        rename(&client, &server, "amy", &amy).await,
+        StatusCode::UNAUTHORIZED,
+        "a logged-out token is refused"
+    );
+    assert_eq!(
+        rename(&client, &server, "ben", &ben).await,
+        StatusCode::OK,
+        "other sessions live on"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +104,12 @@ async fn login_attempts_are_limited_per_account() {
     let client = Client::new();
     register(&client, &server, "cat", "cat-password-1").await;
     for _ in 0..5 {
-        assert_eq!(try_login(&client, &server, "cat", "guess-guess").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            try_login(&client, &server, "cat", "guess-guess")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let limited = try_login(&client, &server, "cat", "cat-password-1").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -91,7 +121,16 @@ async fn login_attempts_are_limited_per_account() {
 #[tokio::test]
 async fn an_admin_made_on_the_command_line_may_change_anyone() {
     let sandbox = Sandbox::new();
-    let mut args = vec!["admin".to_string(), "create".into(), "--id".into(), "root".into(), "--display-name".into(), "Root".into(), "--email".into(), "root@example.org".into()];
+    let mut args = vec![
+        "admin".to_string(),
+        "create".into(),
+        "--id".into(),
+        "root".into(),
+        "--display-name".into(),
+        "Root".into(),
+        "--email".into(),
+        "root@example.org".into(),
+    ];
     args.extend(sandbox.data_dir_args());
     let mut command = sandbox.command(&args);
     command.env("AGORA_ADMIN_PASSWORD", "root-password-1");

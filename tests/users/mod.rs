@@ -18,7 +18,12 @@ async fn register(client: &Client, server: &Server, body: Value) -> reqwest::Res
         .expect("POST /v1/users")
 }
 
-async fn get_user(client: &Client, server: &Server, id: &str, min_position: Option<u64>) -> reqwest::Response {
+async fn get_user(
+    client: &Client,
+    server: &Server,
+    id: &str,
+    min_position: Option<u64>,
+) -> reqwest::Response {
     get_user_as(client, server, id, min_position, None).await
 }
 
@@ -106,15 +111,30 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
 
         // The user herself sees them.
         token = login(&client, &server, "ada", "analytical-engine").await;
-        let mine: Value = get_user_as(&client, &server, "ada", None, Some(&token)).await.json().await.expect("user");
-        assert_eq!((mine["email"].as_str(), mine["personal_data"].as_str()), (Some("ada@analytical.example"), Some("visible")));
+        let mine: Value = get_user_as(&client, &server, "ada", None, Some(&token))
+            .await
+            .json()
+            .await
+            .expect("user");
+        assert_eq!(
+            (mine["email"].as_str(), mine["personal_data"].as_str()),
+            (Some("ada@analytical.example"), Some("visible"))
+        );
         assert_eq!(mine["version"], 2, "logging in recorded a session");
 
         // A generated id.
-        let generated = register(&client, &server, json!({"display_name": "Bo", "email": "bo@example.org", "roles": ["vendor"]})).await;
+        let generated = register(
+            &client,
+            &server,
+            json!({"display_name": "Bo", "email": "bo@example.org", "roles": ["vendor"]}),
+        )
+        .await;
         assert_eq!(generated.status(), StatusCode::CREATED);
         let bo: Value = generated.json().await.expect("reply");
-        assert!(bo["id"].as_str().is_some_and(|id| id.starts_with("u-")), "{bo}");
+        assert!(
+            bo["id"].as_str().is_some_and(|id| id.starts_with("u-")),
+            "{bo}"
+        );
 
         // A stale If-Match changes nothing.
         let stale = client
@@ -125,9 +145,21 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
             .send()
             .await
             .expect("PATCH");
-        problem(stale, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
-        let still: Value = get_user(&client, &server, "ada", None).await.json().await.expect("user");
-        assert_eq!((still["display_name"].as_str(), still["version"].as_u64()), (Some("Ada Lovelace"), Some(2)));
+        problem(
+            stale,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        let still: Value = get_user(&client, &server, "ada", None)
+            .await
+            .json()
+            .await
+            .expect("user");
+        assert_eq!(
+            (still["display_name"].as_str(), still["version"].as_u64()),
+            (Some("Ada Lovelace"), Some(2))
+        );
 
         let updated = client
             .patch(server.at("/v1/users/ada"))
@@ -140,23 +172,49 @@ async fn users_are_registered_read_back_updated_and_survive_a_restart() {
         assert_eq!(updated.status(), StatusCode::OK);
         assert_eq!(updated.headers()["etag"], "\"3\"");
         let reply: Value = updated.json().await.expect("reply");
-        let read = get_user_as(&client, &server, "ada", reply["position"].as_u64(), Some(&token)).await;
+        let read = get_user_as(
+            &client,
+            &server,
+            "ada",
+            reply["position"].as_u64(),
+            Some(&token),
+        )
+        .await;
         assert_eq!(read.headers()["etag"], "\"3\"");
         let user: Value = read.json().await.expect("user");
-        assert_eq!((user["display_name"].as_str(), user["phone"].as_str()), (Some("Countess"), Some("+44 20 7946 0000")));
+        assert_eq!(
+            (user["display_name"].as_str(), user["phone"].as_str()),
+            (Some("Countess"), Some("+44 20 7946 0000"))
+        );
         assert!(server.terminate().success());
     }
     // Personal data and the password never reached the disk in clear.
     for file in walk(&sandbox.data_dir()) {
         let bytes = std::fs::read(&file).expect("read");
-        for secret in [&b"ada@analytical.example"[..], b"Augusta Ada King", b"7946 0000", b"analytical-engine"] {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds a secret in clear", file.display());
+        for secret in [
+            &b"ada@analytical.example"[..],
+            b"Augusta Ada King",
+            b"7946 0000",
+            b"analytical-engine",
+        ] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "{} holds a secret in clear",
+                file.display()
+            );
         }
     }
     // After a restart the profile, and the session (an event too), are back.
     let server = sandbox.serve();
-    let user: Value = get_user_as(&client, &server, "ada", None, Some(&token)).await.json().await.expect("user after restart");
-    assert_eq!((user["display_name"].as_str(), user["version"].as_u64()), (Some("Countess"), Some(3)));
+    let user: Value = get_user_as(&client, &server, "ada", None, Some(&token))
+        .await
+        .json()
+        .await
+        .expect("user after restart");
+    assert_eq!(
+        (user["display_name"].as_str(), user["version"].as_u64()),
+        (Some("Countess"), Some(3))
+    );
     assert_eq!(user["email"], "ada@analytical.example");
 }
 
@@ -208,7 +266,14 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     register(&client, &server, ada("ada")).await;
     let token = login(&client, &server, "ada", "analytical-engine").await;
     let events = || async {
-        let ready: Value = client.get(server.at("/readyz")).send().await.expect("readyz").json().await.expect("json");
+        let ready: Value = client
+            .get(server.at("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
         ready["store"]["events"].as_u64().expect("events")
     };
     let before = events().await;
@@ -223,24 +288,69 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     problem(malformed, StatusCode::BAD_REQUEST, "invalid-request").await;
     let mut unknown_field = ada("x1");
     unknown_field["is_admin"] = json!(true);
-    problem(register(&client, &server, unknown_field).await, StatusCode::BAD_REQUEST, "invalid-request").await;
+    problem(
+        register(&client, &server, unknown_field).await,
+        StatusCode::BAD_REQUEST,
+        "invalid-request",
+    )
+    .await;
     let mut bad_email = ada("x2");
     bad_email["email"] = json!("not an address");
-    problem(register(&client, &server, bad_email).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(
+        register(&client, &server, bad_email).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let mut admin = ada("x3");
     admin["roles"] = json!(["admin"]);
-    problem(register(&client, &server, admin).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(
+        register(&client, &server, admin).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let mut no_roles = ada("x4");
     no_roles["roles"] = json!([]);
-    problem(register(&client, &server, no_roles).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
+    problem(
+        register(&client, &server, no_roles).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let mut short_password = ada("x5");
     short_password["password"] = json!("short");
-    problem(register(&client, &server, short_password).await, StatusCode::UNPROCESSABLE_ENTITY, "validation-failed").await;
-    problem(register(&client, &server, ada("bad id!")).await, StatusCode::BAD_REQUEST, "invalid-request").await;
-    problem(register(&client, &server, ada("ada")).await, StatusCode::CONFLICT, "user-exists").await;
+    problem(
+        register(&client, &server, short_password).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        register(&client, &server, ada("bad id!")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid-request",
+    )
+    .await;
+    problem(
+        register(&client, &server, ada("ada")).await,
+        StatusCode::CONFLICT,
+        "user-exists",
+    )
+    .await;
     let huge = json!({"display_name": "x".repeat(2 << 20), "email": "h@example.org", "roles": ["learner"]});
-    problem(register(&client, &server, huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
-    problem(get_user(&client, &server, "nobody", None).await, StatusCode::NOT_FOUND, "user-not-found").await;
+    problem(
+        register(&client, &server, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    )
+    .await;
+    problem(
+        get_user(&client, &server, "nobody", None).await,
+        StatusCode::NOT_FOUND,
+        "user-not-found",
+    )
+    .await;
     let bad_if_match = client
         .patch(server.at("/v1/users/ada"))
         .bearer_auth(&token)
@@ -250,10 +360,26 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
         .await
         .expect("PATCH");
     problem(bad_if_match, StatusCode::BAD_REQUEST, "invalid-request").await;
-    let anonymous = client.patch(server.at("/v1/users/ada")).json(&json!({"display_name": "Eve"})).send().await.expect("PATCH");
+    let anonymous = client
+        .patch(server.at("/v1/users/ada"))
+        .json(&json!({"display_name": "Eve"}))
+        .send()
+        .await
+        .expect("PATCH");
     let body = problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains("Bearer")), "{body}");
-    let forged = client.patch(server.at("/v1/users/ada")).bearer_auth("0".repeat(64)).json(&json!({"display_name": "Eve"})).send().await.expect("PATCH");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Bearer")),
+        "{body}"
+    );
+    let forged = client
+        .patch(server.at("/v1/users/ada"))
+        .bearer_auth("0".repeat(64))
+        .json(&json!({"display_name": "Eve"}))
+        .send()
+        .await
+        .expect("PATCH");
     problem(forged, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     assert_eq!(events().await, before, "no rejected request wrote anything");
