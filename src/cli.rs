@@ -119,6 +119,12 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [setting: listen, default 127.0.0.1:8080].
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) listen: Option<String>,
+
+    /// Seed demo data before serving (users `demo-learner`,
+    /// `demo-creator`, `demo-vendor`, `demo-client`, password
+    /// `demo-password`); already seeded data is left as it is.
+    #[arg(long)]
+    pub(crate) demo: bool,
 }
 
 /// `agora verify`.

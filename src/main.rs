@@ -23,6 +23,7 @@ mod bench;
 mod cli;
 mod commands;
 mod config;
+mod demo;
 mod domain;
 mod hex;
 mod http;
@@ -53,7 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(cli.config.as_deref(), &cli.command.overrides())?;
     logging::init(&settings.log_level)?;
     match &cli.command {
-        Command::Serve(_) => commands::serve::run(&settings),
+        Command::Serve(args) => commands::serve::run(&settings, args.demo),
         Command::Verify(args) => commands::verify::run(&settings, args),
         Command::Info(_) => commands::info::run(&settings),
         Command::Replay(args) => commands::replay::run(&settings, args),

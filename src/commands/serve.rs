@@ -16,10 +16,13 @@ use crate::store;
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the server; returns once it stopped and the store is closed.
-pub(crate) fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     let store = store::open(settings)?;
     actix_web::rt::System::new().block_on(async move {
         let state = web::Data::new(AppState::start(settings, store)?);
+        if demo {
+            crate::demo::seed(&state.domain).await?;
+        }
         let served = http::serve(state.clone(), settings)
             .await
             .context("serving HTTP");

@@ -153,3 +153,31 @@ async fn an_admin_made_on_the_command_line_may_change_anyone() {
         .expect("user");
     assert_eq!(seen["email"], "dan@example.org");
 }
+
+#[tokio::test]
+async fn serve_demo_seeds_users_once() {
+    let sandbox = Sandbox::new();
+    let client = Client::new();
+    for _ in 0..2 {
+        let mut args = vec![
+            "serve".to_string(),
+            "--demo".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+        ];
+        args.extend(sandbox.data_dir_args());
+        let server = Server::start(sandbox.command(args), &sandbox.path().join("demo.log"));
+        let token = login(&client, &server, "demo-creator", "demo-password").await;
+        let me: Value = client
+            .get(server.at("/v1/users/demo-creator"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("user");
+        assert_eq!(me["roles"], json!(["creator"]));
+        assert!(server.terminate().success());
+    }
+}
