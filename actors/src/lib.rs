@@ -14,10 +14,11 @@
 //!   the model through a shared lock and can wait for a position
 //!   (read-your-writes). State and checkpoint are snapshotted together.
 //!
-//! Domain types live in [`user`] (pure aggregate: `handle` decides, `apply`
+//! Domain types live in [`user`] and [`content`] (pure aggregate: `handle` decides, `apply`
 //! changes state, no I/O) and are tested as stories with
 //! [`aggregate::testing`].
 
 pub mod aggregate;
+pub mod content;
 pub mod projection;
 pub mod user;

@@ -2,6 +2,7 @@
 //! type name and a schema version, and the [`DomainEvent`] trait that turns
 //! them into store events and back (upcasting old versions on the way in).
 
+pub mod content;
 pub mod user;
 
 use crate::codec::{self, DecodeError};

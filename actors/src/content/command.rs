@@ -1,0 +1,263 @@
+//! What a content item is asked to do, and why it may refuse.
+
+use agora_events::domain::content::{Body, ContentKind, Money};
+
+/// Commands a content item accepts. The caller is `ctx.actor_id` of the
+/// [`CommandContext`](crate::aggregate::CommandContext) and the time is
+/// `ctx.now`, except where a field names the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContentCommand {
+    /// Start the item as a draft; the caller becomes its creator.
+    DraftContent {
+        /// What kind of item it is.
+        kind: ContentKind,
+        /// The title (required).
+        title: String,
+        /// A short summary (may be empty).
+        summary: String,
+        /// The body (may be empty until publishing).
+        body: Body,
+        /// Tags.
+        tags: Vec<String>,
+        /// Language tag, e.g. `en` or `zh-CN`.
+        language: String,
+    },
+    /// Change a draft (creator only, and only before the first publish).
+    EditDraft(DraftChanges),
+    /// Set the price of future purchases (creator only; 0 cents = free).
+    SetPrice {
+        /// The new price.
+        price: Money,
+    },
+    /// Make the item visible and purchasable (creator only).
+    Publish,
+    /// Hide a published item (creator only).
+    Unpublish,
+    /// Withdraw the item for good (creator only).
+    Retire,
+    /// Record a purchase of the item, at its current price, by `buyer_id`.
+    /// The service layer decides who may buy for whom (a user for
+    /// themselves, a partner platform for its users) and charges nothing
+    /// unless this succeeds.
+    Purchase {
+        /// Who buys.
+        buyer_id: String,
+        /// A fresh id for this purchase, unique within the item.
+        purchase_id: String,
+        /// The partner platform the sale comes through, if any.
+        partner_id: Option<String>,
+    },
+    /// Refund a purchase (its buyer only).
+    Refund {
+        /// The purchase to refund.
+        purchase_id: String,
+        /// How long after the purchase a refund is still allowed, in
+        /// microseconds: a setting of the caller, passed in so the rule
+        /// stays pure.
+        window_micros: u64,
+    },
+    /// Rate the item (owners only); replaces the caller's earlier rating.
+    Rate {
+        /// 1 to 5.
+        stars: u8,
+    },
+    /// Review the item (owners only); replaces the caller's earlier review.
+    Review {
+        /// The review.
+        text: String,
+    },
+    /// Record today's progress on a course (owners only, once a day).
+    CheckIn {
+        /// What the caller did today.
+        note: Option<String>,
+    },
+    /// Comment on a published item, or reply to a comment (anyone).
+    PostComment {
+        /// A fresh id for the comment, unique within the item.
+        comment_id: String,
+        /// The comment replied to, if any.
+        parent_id: Option<String>,
+        /// The comment.
+        text: String,
+        /// Whether it asks a question.
+        is_question: bool,
+    },
+    /// Mark a reply in a question's thread as its answer (creator only);
+    /// replaces an earlier mark.
+    MarkAnswer {
+        /// The question.
+        comment_id: String,
+        /// The reply that answers it.
+        answer_id: String,
+    },
+}
+
+/// The fields of an [`ContentCommand::EditDraft`]; absent fields are left
+/// as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DraftChanges {
+    /// The new kind.
+    pub kind: Option<ContentKind>,
+    /// The new title.
+    pub title: Option<String>,
+    /// The new summary.
+    pub summary: Option<String>,
+    /// The new body.
+    pub body: Option<Body>,
+    /// The new tags (all of them).
+    pub tags: Option<Vec<String>>,
+    /// The new language.
+    pub language: Option<String>,
+}
+
+/// Why a content item refuses a command: one variant per rule. Each doc
+/// says the HTTP status a caller should answer with; none of them is worth
+/// retrying unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContentError {
+    /// The command needs a known caller and none was given (401).
+    #[error("the caller is not known")]
+    Unauthenticated,
+    /// No content with this id was drafted (404).
+    #[error("the content does not exist")]
+    NotDrafted,
+    /// The content was drafted already (409).
+    #[error("the content already exists")]
+    AlreadyDrafted,
+    /// Only the content's creator may do this (403).
+    #[error("only the creator may do this")]
+    NotCreator,
+    /// Only a user who owns the content (a buyer whose purchase was not
+    /// refunded) may do this (403).
+    #[error("only an owner of the content may do this")]
+    NotOwner,
+    /// Only the buyer of the purchase may refund it (403).
+    #[error("only the buyer may refund this purchase")]
+    NotBuyer,
+    /// The content was published once, so its text is fixed even if it was
+    /// unpublished since: edits happen only while it is a draft (409).
+    #[error("the content is no longer a draft")]
+    NoLongerDraft,
+    /// The content is retired: it is never changed or sold again (409).
+    #[error("the content is retired")]
+    Retired,
+    /// The content is published already (409).
+    #[error("the content is already published")]
+    AlreadyPublished,
+    /// The content is not published (409).
+    #[error("the content is not published")]
+    NotPublished,
+    /// The content is retired already (409).
+    #[error("the content is already retired")]
+    AlreadyRetired,
+    /// Publishing needs a body with some text (409).
+    #[error("the content has no body to publish")]
+    PublishWithoutBody,
+    /// Publishing needs a price, even a free one (409).
+    #[error("the content has no price")]
+    PublishWithoutPrice,
+    /// The buyer owns the content already (409): a second purchase is
+    /// refused, never charged.
+    #[error("the buyer already owns this content")]
+    AlreadyOwned,
+    /// The creator cannot buy their own content (409).
+    #[error("the creator cannot buy their own content")]
+    OwnContent,
+    /// A purchase with this id was recorded already (409).
+    #[error("purchase id {0:?} is already used")]
+    DuplicatePurchaseId(String),
+    /// No purchase with this id (404).
+    #[error("purchase {0:?} does not exist")]
+    PurchaseNotFound(String),
+    /// The purchase was refunded already (409).
+    #[error("the purchase was already refunded")]
+    AlreadyRefunded,
+    /// The refund window of the purchase has passed (409).
+    #[error("the refund window has closed")]
+    RefundWindowClosed,
+    /// Check-ins are for courses only (409).
+    #[error("check-ins are only for courses")]
+    NotACourse,
+    /// The caller checked in on this day already (409).
+    #[error("already checked in on day {0}")]
+    AlreadyCheckedIn(u32),
+    /// A comment with this id was posted already (409).
+    #[error("comment id {0:?} is already used")]
+    DuplicateCommentId(String),
+    /// No comment with this id on this content (404).
+    #[error("comment {0:?} does not exist")]
+    CommentNotFound(String),
+    /// Answers are marked on questions only (409).
+    #[error("the comment is not a question")]
+    NotAQuestion,
+    /// The answer must be a reply in the question's thread (422).
+    #[error("the answer is not a reply in the question's thread")]
+    AnswerNotInThread,
+    /// The title is empty after trimming (422).
+    #[error("the title is empty")]
+    EmptyTitle,
+    /// The title is longer than [`MAX_TITLE_CHARS`](super::MAX_TITLE_CHARS)
+    /// characters (422).
+    #[error("the title is longer than 200 characters")]
+    TitleTooLong,
+    /// The summary is longer than
+    /// [`MAX_SUMMARY_CHARS`](super::MAX_SUMMARY_CHARS) characters (422).
+    #[error("the summary is longer than 1000 characters")]
+    SummaryTooLong,
+    /// The body is larger than [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES)
+    /// (422).
+    #[error("the body is larger than 1 MiB")]
+    BodyTooLarge,
+    /// A chapter's title is empty after trimming (422).
+    #[error("a chapter title is empty")]
+    EmptyChapterTitle,
+    /// A chapter's title is longer than
+    /// [`MAX_TITLE_CHARS`](super::MAX_TITLE_CHARS) characters (422).
+    #[error("a chapter title is longer than 200 characters")]
+    ChapterTitleTooLong,
+    /// A one-line field (named) contains a control character (422).
+    #[error("the {0} contains a control character")]
+    ControlCharacter(&'static str),
+    /// More than [`MAX_TAGS`](super::MAX_TAGS) distinct tags (422).
+    #[error("more than 20 tags")]
+    TooManyTags,
+    /// A tag is empty after trimming (422).
+    #[error("a tag is empty")]
+    EmptyTag,
+    /// A tag is longer than [`MAX_TAG_CHARS`](super::MAX_TAG_CHARS)
+    /// characters (422).
+    #[error("a tag is longer than 40 characters")]
+    TagTooLong,
+    /// The language is not a language tag like `en` or `zh-CN` (422).
+    #[error("the language is not a language tag like en or zh-CN")]
+    InvalidLanguage,
+    /// The currency is not three uppercase letters (ISO 4217) (422).
+    #[error("the currency is not an ISO 4217 code of three uppercase letters")]
+    InvalidCurrency,
+    /// A rating is 1 to 5 stars (422).
+    #[error("{0} stars is not between 1 and 5")]
+    StarsOutOfRange(u8),
+    /// The review is empty after trimming (422).
+    #[error("the review is empty")]
+    EmptyReview,
+    /// The review is longer than
+    /// [`MAX_REVIEW_CHARS`](super::MAX_REVIEW_CHARS) characters (422).
+    #[error("the review is longer than 5000 characters")]
+    ReviewTooLong,
+    /// The comment is empty after trimming (422).
+    #[error("the comment is empty")]
+    EmptyComment,
+    /// The comment is longer than
+    /// [`MAX_COMMENT_CHARS`](super::MAX_COMMENT_CHARS) characters (422).
+    #[error("the comment is longer than 5000 characters")]
+    CommentTooLong,
+    /// The check-in note is longer than
+    /// [`MAX_CHECK_IN_NOTE_CHARS`](super::MAX_CHECK_IN_NOTE_CHARS)
+    /// characters (422).
+    #[error("the note is longer than 1000 characters")]
+    NoteTooLong,
+    /// A client-chosen id (named) is not 1–64 characters of
+    /// `A-Za-z0-9_-.:` (422).
+    #[error("the {0} is not a valid id")]
+    InvalidId(&'static str),
+}
