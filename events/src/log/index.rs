@@ -49,8 +49,10 @@ impl Index {
         self.streams.len()
     }
 
-    /// Records the next event. The caller guarantees `position == head()`,
-    /// `version` is the stream's next revision and `id` is new.
+    /// Records the next event at `position == head()`, checking with one
+    /// probe of each map that `version` is the stream's next revision and
+    /// that `id` is new. On `Err` the index is left half-updated: the caller
+    /// (recovery) abandons it.
     pub(crate) fn push(
         &mut self,
         position: u64,
@@ -58,19 +60,29 @@ impl Index {
         stream: &str,
         version: u64,
         id: Uuid,
-    ) {
+    ) -> Result<(), String> {
         debug_assert_eq!(position, self.head());
-        self.locations.push(location.raw());
         match self.streams.get_mut(stream) {
-            Some(positions) => {
-                debug_assert_eq!(positions.len() as u64, version);
-                positions.push(position);
-            }
-            None => {
-                debug_assert_eq!(version, 0);
+            Some(positions) if positions.len() as u64 == version => positions.push(position),
+            None if version == 0 => {
                 self.streams.insert(stream.into(), vec![position]);
             }
+            found => {
+                let due = found.map_or(0, |p| p.len());
+                return Err(format!(
+                    "stream {stream:?} revision {version} where {due} was due"
+                ));
+            }
         }
-        self.ids.insert(id, position);
+        match self.ids.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                return Err(format!("event id {id} written twice"));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+        }
+        self.locations.push(location.raw());
+        Ok(())
     }
 }

@@ -106,6 +106,20 @@ impl Scan {
         {
             return Err("an append's records are interleaved with another's".into());
         }
+        let id = Uuid::from_bytes(b.event_id);
+        if b.batch_remaining == 0 && self.pending.is_empty() {
+            // A one-event append: straight into the index (which checks the
+            // revision and the id's novelty), no copy.
+            self.index.push(
+                b.position,
+                Location::new(ordinal, offset),
+                b.stream,
+                b.version,
+                id,
+            )?;
+            self.commit_tail(frame.hash, b.recorded_at);
+            return Ok(());
+        }
         let base = self.index.stream_last(b.stream).map_or(0, |v| v + 1);
         let expected_version = base + self.pending.len() as u64;
         if b.version != expected_version {
@@ -114,21 +128,8 @@ impl Scan {
                 b.stream, b.version
             ));
         }
-        let id = Uuid::from_bytes(b.event_id);
         if self.index.id_position(&id).is_some() || self.pending.iter().any(|p| p.id == id) {
             return Err(format!("event id {id} written twice"));
-        }
-        if b.batch_remaining == 0 && self.pending.is_empty() {
-            // A one-event append: straight into the index, no copy.
-            self.index.push(
-                b.position,
-                Location::new(ordinal, offset),
-                b.stream,
-                b.version,
-                id,
-            );
-            self.commit_tail(frame.hash, b.recorded_at);
-            return Ok(());
         }
         self.pending.push(Pending {
             position: b.position,
@@ -141,7 +142,7 @@ impl Scan {
         if b.batch_remaining == 0 {
             for p in self.pending.drain(..) {
                 self.index
-                    .push(p.position, p.location, &p.stream, p.version, p.id);
+                    .push(p.position, p.location, &p.stream, p.version, p.id)?;
             }
             self.commit_tail(frame.hash, b.recorded_at);
         } else {

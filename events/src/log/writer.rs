@@ -468,13 +468,14 @@ impl Writer {
             let mut index = self.shared.index.write();
             for r in &staged.records {
                 let request = &batch[r.request];
-                index.push(
+                let pushed = index.push(
                     r.position,
                     r.location,
                     request.stream.as_str(),
                     r.version,
                     request.events[r.event].id,
                 );
+                debug_assert!(pushed.is_ok(), "staged records were checked: {pushed:?}");
             }
             self.active.set_committed_len(self.tail.write_offset);
         }
