@@ -293,7 +293,7 @@ mod tests {
     use crate::aggregate::testing::Story;
     use agora_events::Timestamp;
 
-    fn sealed(n: u8) -> Sealed {
+    pub(super) fn sealed(n: u8) -> Sealed {
         Sealed {
             nonce: [n; 24],
             ciphertext: vec![n; 20],
@@ -414,15 +414,9 @@ mod tests {
 
 #[cfg(test)]
 mod session_tests {
+    use super::tests::sealed;
     use super::*;
     use crate::aggregate::testing::Story;
-
-    fn sealed(n: u8) -> Sealed {
-        Sealed {
-            nonce: [n; 24],
-            ciphertext: vec![n; 20],
-        }
-    }
 
     fn registered_with_password() -> [UserEvent; 2] {
         [
