@@ -38,6 +38,12 @@ impl<A: Aggregate> Story<A> {
         self
     }
 
+    /// Sets who sends the commands (`CommandContext::actor_id`).
+    pub fn by(mut self, actor_id: &str) -> Self {
+        self.ctx.actor_id = Some(actor_id.to_owned());
+        self
+    }
+
     /// These events already happened.
     pub fn given(mut self, events: impl IntoIterator<Item = A::Event>) -> Self {
         for event in events {
