@@ -48,6 +48,9 @@ pub struct SessionRecord {
 pub struct UsersView {
     users: BTreeMap<String, UserRecord>,
     sessions: BTreeMap<[u8; 32], SessionRecord>,
+    /// Each user's session token hashes, so ending or pruning one user's
+    /// sessions never scans everyone's.
+    sessions_by_user: BTreeMap<String, Vec<[u8; 32]>>,
 }
 
 impl UsersView {
@@ -75,7 +78,7 @@ impl UsersView {
 
 impl Projection for UsersView {
     const NAME: &'static str = "users";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         let Some(id) = event
@@ -126,6 +129,20 @@ impl Projection for UsersView {
             UserEvent::SessionStarted(e) => {
                 let record = self.users.get_mut(id).ok_or("session of an unknown user")?;
                 record.version = event.version;
+                // Forget this user's sessions that expired by now (the event's
+                // own time, so a replay prunes exactly the same ones).
+                let hashes = self.sessions_by_user.entry(id.to_owned()).or_default();
+                hashes.retain(|hash| {
+                    let live = self
+                        .sessions
+                        .get(hash)
+                        .is_some_and(|s| s.expires_at > e.started_at);
+                    if !live {
+                        self.sessions.remove(hash);
+                    }
+                    live
+                });
+                hashes.push(e.token_hash);
                 self.sessions.insert(
                     e.token_hash,
                     SessionRecord {
@@ -138,8 +155,18 @@ impl Projection for UsersView {
             UserEvent::SessionEnded(e) => {
                 let record = self.users.get_mut(id).ok_or("session of an unknown user")?;
                 record.version = event.version;
-                self.sessions
-                    .retain(|_, s| !(s.user_id == id && s.session_id == e.session_id));
+                if let Some(hashes) = self.sessions_by_user.get_mut(id) {
+                    hashes.retain(|hash| {
+                        let ended = self
+                            .sessions
+                            .get(hash)
+                            .is_some_and(|s| s.session_id == e.session_id);
+                        if ended {
+                            self.sessions.remove(hash);
+                        }
+                        !ended
+                    });
+                }
             }
         }
         Ok(())
