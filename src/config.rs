@@ -62,6 +62,8 @@ pub(crate) struct Settings {
     pub(crate) login_attempts_per_account: u32,
     /// Login attempts allowed per client address per minute.
     pub(crate) login_attempts_per_address: u32,
+    /// Days after a purchase during which its buyer may refund it.
+    pub(crate) refund_window_days: u64,
 }
 
 impl Default for Settings {
@@ -81,6 +83,7 @@ impl Default for Settings {
             session_ttl_secs: 24 * 60 * 60,
             login_attempts_per_account: 5,
             login_attempts_per_address: 30,
+            refund_window_days: 14,
         }
     }
 }

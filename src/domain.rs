@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora_actors::aggregate::{Registry, RegistryConfig};
+use agora_actors::content::{Content, ContentService};
+use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
 use agora_actors::user::{User, UserService};
@@ -20,6 +22,8 @@ use crate::config::Settings;
 pub(crate) struct Domain {
     /// Registration and profiles.
     pub(crate) users: UserService,
+    /// Content items, purchases and engagement, and the catalog.
+    pub(crate) contents: ContentService,
 }
 
 /// Where the projections keep their snapshots.
@@ -34,25 +38,33 @@ impl Domain {
         let master = master_key(settings)?;
         let keys = KeyStore::open(settings.data_dir.join("keys"), master)
             .context("opening the personal-data key store")?;
-        let registry = Registry::<User>::new(
-            Arc::clone(&store),
-            RegistryConfig {
-                idle_after: Duration::from_secs(settings.actor_idle_secs),
-                ..RegistryConfig::default()
-            },
-        );
+        let registry_config = RegistryConfig {
+            idle_after: Duration::from_secs(settings.actor_idle_secs),
+            ..RegistryConfig::default()
+        };
+        let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
+        let contents = Registry::<Content>::new(Arc::clone(&store), registry_config);
+        let projection_config = ProjectionConfig::new(projections_dir(settings));
         let users_view =
-            projection::start::<UsersView>(store, ProjectionConfig::new(projections_dir(settings)))
+            projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
+        let catalog = projection::start::<CatalogView>(store, projection_config)
+            .context("starting the catalog projection")?;
+        let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view),
+            contents: ContentService::new(contents, catalog, refund_window),
         })
     }
 
     /// Projection health: `(name, checkpoint, failure)` of each projection.
     pub(crate) fn projections(&self) -> Vec<(&'static str, Option<u64>, Option<String>)> {
         let users = self.users.view();
-        vec![("users", users.checkpoint(), users.failure())]
+        let catalog = self.contents.catalog();
+        vec![
+            ("users", users.checkpoint(), users.failure()),
+            ("catalog", catalog.checkpoint(), catalog.failure()),
+        ]
     }
 }
 
@@ -67,7 +79,10 @@ pub(crate) async fn replay_all(
     let users = projection::replay::<UsersView>(store, &dir, write)
         .await
         .context("replaying the users projection")?;
-    Ok(vec![users])
+    let catalog = projection::replay::<CatalogView>(store, &dir, write)
+        .await
+        .context("replaying the catalog projection")?;
+    Ok(vec![users, catalog])
 }
 
 /// The master key from the settings, or from its file (created on first use).

@@ -5,6 +5,7 @@
 mod common;
 
 mod config;
+mod contents;
 mod help;
 mod serve;
 mod sessions;

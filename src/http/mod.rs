@@ -12,6 +12,7 @@
 //! socket, so handlers can be tested in-process.
 
 mod auth;
+mod contents;
 mod health;
 mod metrics;
 pub(crate) mod problem;
@@ -117,6 +118,7 @@ pub(crate) fn app(
         .service(get("/metrics", metrics::metrics))
         .configure(users::routes)
         .configure(sessions::routes)
+        .configure(contents::routes)
         .default_service(web::to(not_found))
 }
 

@@ -70,6 +70,23 @@ pub(crate) enum ProblemKind {
     Forbidden,
     /// Too many attempts: wait `Retry-After` seconds (429).
     TooManyRequests,
+    /// No content item has this id, or it is a draft of someone else:
+    /// check the id (404).
+    ContentNotFound,
+    /// A content item with this id exists already: pick another id (409).
+    ContentExists,
+    /// A purchase, or a comment, named in the URL or body does not exist
+    /// on this item: check the id (404).
+    ContentPartNotFound,
+    /// The buyer owns the item already; nothing was charged (409).
+    AlreadyPurchased,
+    /// The item is not published, so it cannot be bought or commented on
+    /// (409).
+    ContentNotPublished,
+    /// The item's state forbids the command (not a draft any more, retired,
+    /// already published, refund window closed, ...); `detail` names the
+    /// rule: do not retry unchanged (409).
+    ContentConflict,
 }
 
 impl ProblemKind {
@@ -180,6 +197,36 @@ impl ProblemKind {
                 "urn:agora:problem:too-many-requests",
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests",
+            ),
+            Self::ContentNotFound => (
+                "urn:agora:problem:content-not-found",
+                StatusCode::NOT_FOUND,
+                "Content not found",
+            ),
+            Self::ContentExists => (
+                "urn:agora:problem:content-exists",
+                StatusCode::CONFLICT,
+                "Content exists",
+            ),
+            Self::ContentPartNotFound => (
+                "urn:agora:problem:content-part-not-found",
+                StatusCode::NOT_FOUND,
+                "Purchase or comment not found",
+            ),
+            Self::AlreadyPurchased => (
+                "urn:agora:problem:already-purchased",
+                StatusCode::CONFLICT,
+                "Already purchased",
+            ),
+            Self::ContentNotPublished => (
+                "urn:agora:problem:content-not-published",
+                StatusCode::CONFLICT,
+                "Content not published",
+            ),
+            Self::ContentConflict => (
+                "urn:agora:problem:content-conflict",
+                StatusCode::CONFLICT,
+                "Content state conflict",
             ),
         }
     }
@@ -399,6 +446,12 @@ mod tests {
             ProblemKind::Unauthorized,
             ProblemKind::Forbidden,
             ProblemKind::TooManyRequests,
+            ProblemKind::ContentNotFound,
+            ProblemKind::ContentExists,
+            ProblemKind::ContentPartNotFound,
+            ProblemKind::AlreadyPurchased,
+            ProblemKind::ContentNotPublished,
+            ProblemKind::ContentConflict,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

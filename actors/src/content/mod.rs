@@ -18,6 +18,7 @@ mod command;
 mod decide;
 mod evolve;
 mod rules;
+mod service;
 #[cfg(test)]
 mod tests;
 
@@ -32,6 +33,7 @@ pub use rules::{
     MAX_REVIEW_CHARS, MAX_STARS, MAX_SUMMARY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS,
     MICROS_PER_DAY, MIN_STARS, day_of, has_text,
 };
+pub use service::{ContentService, ContentServiceError, NewContent, Request};
 
 use crate::aggregate::{Aggregate, CommandContext};
 

@@ -9,6 +9,7 @@
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
 
+pub mod catalog;
 mod replay;
 mod runner;
 mod snapshot;

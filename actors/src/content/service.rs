@@ -1,0 +1,345 @@
+//! The content service: the one function per use case that the HTTP layer
+//! calls. It checks what the aggregate cannot see (ids from the URL),
+//! generates ids, turns the refund window setting into the command's
+//! field, and sends the command to the item's actor with the caller as
+//! the events' actor (`EventMetadata::actor_id`, which becomes
+//! `CommandContext::actor_id`).
+
+use std::time::Duration;
+
+use agora_events::domain::content::{Body, ContentKind, Money};
+use agora_events::{EventMetadata, Timestamp};
+use uuid::Uuid;
+
+use super::{Content, ContentCommand, ContentError, DraftChanges};
+use crate::aggregate::{CommandError, Execute, Executed, Registry};
+use crate::projection::ProjectionHandle;
+use crate::projection::catalog::CatalogView;
+use crate::user::valid_id;
+
+/// Why a content use case failed; each variant maps to one HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentServiceError {
+    /// An id (named) from the request breaks the id rules (400).
+    #[error("the {0} must be 1 to 64 characters of A-Z a-z 0-9 _ - . :")]
+    InvalidId(&'static str),
+    /// The command failed (see [`CommandError`]).
+    #[error(transparent)]
+    Command(#[from] CommandError<ContentError>),
+}
+
+/// A new draft's fields.
+#[derive(Clone, Debug)]
+pub struct NewContent {
+    /// A client-chosen id, or `None` to have one generated.
+    pub id: Option<String>,
+    /// Article, course or column.
+    pub kind: ContentKind,
+    /// The title.
+    pub title: String,
+    /// A short summary.
+    pub summary: String,
+    /// The body.
+    pub body: Body,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Language tag.
+    pub language: String,
+}
+
+/// Who asks, and how: the caller's user id, the request's idempotency id
+/// and the version it saw (`If-Match`).
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The caller's user id (the events' actor).
+    pub actor_id: String,
+    /// The id derived from `Idempotency-Key`, if given.
+    pub idempotency_key: Option<Uuid>,
+    /// The version the caller saw, if the command is conditional.
+    pub if_match: Option<u64>,
+}
+
+impl Request {
+    /// A request by `actor_id`, not keyed and not conditional.
+    pub fn by(actor_id: impl Into<String>) -> Self {
+        Self {
+            actor_id: actor_id.into(),
+            idempotency_key: None,
+            if_match: None,
+        }
+    }
+
+    fn metadata(&self) -> EventMetadata {
+        EventMetadata {
+            correlation_id: Some(self.idempotency_key.unwrap_or_else(Uuid::now_v7)),
+            causation_id: None,
+            actor_id: Some(self.actor_id.clone()),
+        }
+    }
+
+    /// A fresh id with `prefix`: derived from the idempotency key when
+    /// given (so a repeat uses the same id), else a UUID v7.
+    fn fresh_id(&self, prefix: &str) -> String {
+        let uuid = self.idempotency_key.unwrap_or_else(Uuid::now_v7);
+        format!("{prefix}-{}", uuid.simple())
+    }
+}
+
+/// Content use cases over the Content aggregate and the catalog.
+pub struct ContentService {
+    registry: Registry<Content>,
+    catalog: ProjectionHandle<CatalogView>,
+    refund_window: Duration,
+}
+
+impl ContentService {
+    /// A service over these parts; purchases may be refunded for
+    /// `refund_window` after they were made.
+    pub fn new(
+        registry: Registry<Content>,
+        catalog: ProjectionHandle<CatalogView>,
+        refund_window: Duration,
+    ) -> Self {
+        Self {
+            registry,
+            catalog,
+            refund_window,
+        }
+    }
+
+    /// The catalog read model.
+    pub fn catalog(&self) -> &ProjectionHandle<CatalogView> {
+        &self.catalog
+    }
+
+    /// The aggregate registry (for its actor counts).
+    pub fn registry(&self) -> &Registry<Content> {
+        &self.registry
+    }
+
+    /// Drafts a new item; the caller becomes its creator. The id is the
+    /// client's (checked) or `c-<uuid>`, derived from the idempotency key
+    /// when there is one. Returns the id and what was recorded.
+    pub async fn draft(
+        &self,
+        new: NewContent,
+        request: &Request,
+    ) -> Result<(String, Executed<Content>), ContentServiceError> {
+        let id = match new.id {
+            Some(id) if valid_id(&id) => id,
+            Some(_) => return Err(ContentServiceError::InvalidId("content id")),
+            None => request.fresh_id("c"),
+        };
+        let command = ContentCommand::DraftContent {
+            kind: new.kind,
+            title: new.title,
+            summary: new.summary,
+            body: new.body,
+            tags: new.tags,
+            language: new.language,
+        };
+        let executed = self.execute(&id, command, request).await?;
+        Ok((id, executed))
+    }
+
+    /// Changes a draft (creator only).
+    pub async fn edit(
+        &self,
+        id: &str,
+        changes: DraftChanges,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::EditDraft(changes), request)
+            .await
+    }
+
+    /// Sets the price of future purchases (creator only).
+    pub async fn set_price(
+        &self,
+        id: &str,
+        price: Money,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::SetPrice { price }, request)
+            .await
+    }
+
+    /// Publishes the item (creator only).
+    pub async fn publish(
+        &self,
+        id: &str,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::Publish, request).await
+    }
+
+    /// Hides a published item (creator only).
+    pub async fn unpublish(
+        &self,
+        id: &str,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::Unpublish, request).await
+    }
+
+    /// Retires the item for good (creator only).
+    pub async fn retire(
+        &self,
+        id: &str,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::Retire, request).await
+    }
+
+    /// The caller buys the item. The purchase id is derived from the
+    /// idempotency key when given (a repeat answers the first answer),
+    /// else generated. Returns the purchase id and what was recorded.
+    pub async fn purchase(
+        &self,
+        id: &str,
+        request: &Request,
+    ) -> Result<(String, Executed<Content>), ContentServiceError> {
+        let purchase_id = request.fresh_id("p");
+        let command = ContentCommand::Purchase {
+            buyer_id: request.actor_id.clone(),
+            purchase_id: purchase_id.clone(),
+            partner_id: None,
+        };
+        let executed = self.execute(id, command, request).await?;
+        Ok((purchase_id, executed))
+    }
+
+    /// The caller refunds their purchase, within the refund window.
+    pub async fn refund(
+        &self,
+        id: &str,
+        purchase_id: &str,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        if !valid_id(purchase_id) {
+            return Err(ContentServiceError::InvalidId("purchase id"));
+        }
+        let window_micros = u64::try_from(self.refund_window.as_micros()).unwrap_or(u64::MAX);
+        let command = ContentCommand::Refund {
+            purchase_id: purchase_id.to_owned(),
+            window_micros,
+        };
+        self.execute(id, command, request).await
+    }
+
+    /// The caller (an owner) rates the item.
+    pub async fn rate(
+        &self,
+        id: &str,
+        stars: u8,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::Rate { stars }, request)
+            .await
+    }
+
+    /// The caller (an owner) reviews the item.
+    pub async fn review(
+        &self,
+        id: &str,
+        text: String,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::Review { text }, request)
+            .await
+    }
+
+    /// The caller (an owner of a course) checks in for today.
+    pub async fn check_in(
+        &self,
+        id: &str,
+        note: Option<String>,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::CheckIn { note }, request)
+            .await
+    }
+
+    /// The caller comments on the item or replies to `parent_id`. The
+    /// comment id is derived from the idempotency key when given, else
+    /// generated. Returns the comment id and what was recorded.
+    pub async fn comment(
+        &self,
+        id: &str,
+        text: String,
+        parent_id: Option<String>,
+        is_question: bool,
+        request: &Request,
+    ) -> Result<(String, Executed<Content>), ContentServiceError> {
+        if parent_id.as_deref().is_some_and(|p| !valid_id(p)) {
+            return Err(ContentServiceError::InvalidId("parent id"));
+        }
+        let comment_id = request.fresh_id("k");
+        let command = ContentCommand::PostComment {
+            comment_id: comment_id.clone(),
+            parent_id,
+            text,
+            is_question,
+        };
+        let executed = self.execute(id, command, request).await?;
+        Ok((comment_id, executed))
+    }
+
+    /// The creator marks `answer_id` as the answer to question `comment_id`.
+    pub async fn mark_answer(
+        &self,
+        id: &str,
+        comment_id: &str,
+        answer_id: &str,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        if !valid_id(comment_id) {
+            return Err(ContentServiceError::InvalidId("comment id"));
+        }
+        if !valid_id(answer_id) {
+            return Err(ContentServiceError::InvalidId("answer id"));
+        }
+        let command = ContentCommand::MarkAnswer {
+            comment_id: comment_id.to_owned(),
+            answer_id: answer_id.to_owned(),
+        };
+        self.execute(id, command, request).await
+    }
+
+    async fn execute(
+        &self,
+        id: &str,
+        command: ContentCommand,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        if !valid_id(id) {
+            return Err(ContentServiceError::InvalidId("content id"));
+        }
+        let execute = Execute {
+            command,
+            expected_version: request.if_match.map(Some),
+            idempotency_key: request.idempotency_key,
+            metadata: request.metadata(),
+            now: Timestamp::now(),
+        };
+        Ok(self.registry.execute(id, execute).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_requests_derive_stable_ids() {
+        let key = Uuid::now_v7();
+        let request = Request {
+            idempotency_key: Some(key),
+            ..Request::by("u1")
+        };
+        assert_eq!(request.fresh_id("p"), request.fresh_id("p"));
+        assert!(valid_id(&request.fresh_id("p")));
+        let unkeyed = Request::by("u1");
+        assert_ne!(unkeyed.fresh_id("p"), unkeyed.fresh_id("p"));
+    }
+}

@@ -1,0 +1,408 @@
+//! The catalog read model: every content item's public card (kind, title,
+//! summary, tags, language, creator, price, stage), its sales and its
+//! rating, by id, folded from the Content events.
+//!
+//! Listing filters (tag, kind, language, price range, creator) and sorts
+//! (newest, rating, sales) published items with cursor pagination. For now
+//! it filters linearly over the ordered map; full-text search over title,
+//! summary and tags (a `tantivy` index kept by a projection) is a later
+//! step.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use agora_events::domain::DomainEvent;
+use agora_events::domain::content::{ContentEvent, ContentKind, Money};
+use agora_events::{RecordedEvent, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::Projection;
+use crate::aggregate::Aggregate;
+use crate::content::Content;
+
+/// Most items one listing page returns.
+pub const MAX_PAGE: usize = 100;
+
+/// Where an item is in its life, as the catalog shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogStage {
+    /// Only its creator sees it.
+    Draft,
+    /// Listed and purchasable.
+    Published,
+    /// Hidden from listings; owners keep it.
+    Unpublished,
+    /// Withdrawn for good; owners keep it.
+    Retired,
+}
+
+/// One content item as the read side sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    /// The item's id.
+    pub id: String,
+    /// Article, course or column.
+    pub kind: ContentKind,
+    /// The title.
+    pub title: String,
+    /// The summary.
+    pub summary: String,
+    /// The tags.
+    pub tags: Vec<String>,
+    /// The language tag.
+    pub language: String,
+    /// Who drafted it.
+    pub creator_id: String,
+    /// The price of future purchases, once set.
+    pub price: Option<Money>,
+    /// Where it is in its life.
+    pub stage: CatalogStage,
+    /// Purchases that were not refunded.
+    pub sales: u64,
+    /// Sum of the current ratings' stars.
+    pub rating_sum: u64,
+    /// Number of current ratings (one per user).
+    pub rating_count: u64,
+    /// Current stars by user (a later rating replaces the earlier).
+    ratings: BTreeMap<String, u8>,
+    /// The aggregate version this record reflects (the HTTP `ETag`).
+    pub version: u64,
+    /// When it was drafted.
+    pub drafted_at: Timestamp,
+    /// When it was last published, if ever.
+    pub published_at: Option<Timestamp>,
+}
+
+impl CatalogItem {
+    /// The average rating, if anyone rated.
+    pub fn rating_average(&self) -> Option<f64> {
+        (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64)
+    }
+
+    /// The value `sort` orders by (larger first).
+    fn sort_key(&self, sort: CatalogSort) -> i64 {
+        match sort {
+            CatalogSort::Newest => self.published_at.map_or(i64::MIN, |t| t.0),
+            CatalogSort::Rating => {
+                let millis = (self.rating_sum * 1000)
+                    .checked_div(self.rating_count)
+                    .unwrap_or(0);
+                i64::try_from(millis).unwrap_or(i64::MAX)
+            }
+            CatalogSort::Sales => i64::try_from(self.sales).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// The order of a listing; ties go by id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CatalogSort {
+    /// Most recently published first.
+    #[default]
+    Newest,
+    /// Best average rating first.
+    Rating,
+    /// Most sales first.
+    Sales,
+}
+
+impl CatalogSort {
+    /// The letter that tags this sort's cursors.
+    fn tag(self) -> char {
+        match self {
+            Self::Newest => 'n',
+            Self::Rating => 'r',
+            Self::Sales => 's',
+        }
+    }
+}
+
+/// A listing request; `None` filters match everything.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogQuery {
+    /// Items carrying this tag.
+    pub tag: Option<String>,
+    /// Items of this kind.
+    pub kind: Option<ContentKind>,
+    /// Items in this language.
+    pub language: Option<String>,
+    /// Items costing at least this many cents.
+    pub min_price: Option<u64>,
+    /// Items costing at most this many cents.
+    pub max_price: Option<u64>,
+    /// Items by this creator.
+    pub creator: Option<String>,
+    /// The order.
+    pub sort: CatalogSort,
+    /// Page size, 1 to [`MAX_PAGE`].
+    pub limit: usize,
+    /// Where the previous page ended ([`CatalogPage::next_cursor`]).
+    pub cursor: Option<String>,
+}
+
+/// The cursor does not belong to this listing's sort, or is not a cursor.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the cursor is not one this listing's sort returned")]
+pub struct BadCursor;
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogPage {
+    /// The items, in order.
+    pub items: Vec<CatalogItem>,
+    /// Pass as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Every content item by id.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CatalogView {
+    items: BTreeMap<String, CatalogItem>,
+}
+
+/// An opaque cursor: sort tag, sort key and id.
+fn cursor(sort: CatalogSort, key: i64, id: &str) -> String {
+    format!("{}{key}~{id}", sort.tag())
+}
+
+fn parse_cursor(sort: CatalogSort, cursor: &str) -> Result<(i64, String), BadCursor> {
+    let rest = cursor.strip_prefix(sort.tag()).ok_or(BadCursor)?;
+    let (key, id) = rest.split_once('~').ok_or(BadCursor)?;
+    Ok((key.parse().map_err(|_| BadCursor)?, id.to_owned()))
+}
+
+impl CatalogView {
+    /// The item with this id, whatever its stage.
+    pub fn get(&self, id: &str) -> Option<&CatalogItem> {
+        self.items.get(id)
+    }
+
+    /// Number of items (drafts included).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// One page of published items matching `query`.
+    pub fn list(&self, query: &CatalogQuery) -> Result<CatalogPage, BadCursor> {
+        let sort = query.sort;
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| parse_cursor(sort, c))
+            .transpose()?
+            .map(|(key, id)| (Reverse(key), id));
+        let mut matching: Vec<(Reverse<i64>, &CatalogItem)> = self
+            .items
+            .values()
+            .filter(|item| item.stage == CatalogStage::Published && matches(item, query))
+            .map(|item| (Reverse(item.sort_key(sort)), item))
+            .filter(|(key, item)| {
+                after
+                    .as_ref()
+                    .is_none_or(|(k, id)| (*key, item.id.as_str()) > (*k, id.as_str()))
+            })
+            .collect();
+        matching.sort_by(|(ka, a), (kb, b)| (ka, &a.id).cmp(&(kb, &b.id)));
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let next_cursor = (matching.len() > limit).then(|| {
+            let (Reverse(key), item) = matching[limit - 1];
+            cursor(sort, key, &item.id)
+        });
+        let items = matching
+            .into_iter()
+            .take(limit)
+            .map(|(_, item)| item.clone())
+            .collect();
+        Ok(CatalogPage { items, next_cursor })
+    }
+}
+
+/// Whether `item` passes every filter of `query`.
+fn matches(item: &CatalogItem, query: &CatalogQuery) -> bool {
+    let cents = item.price.as_ref().map_or(0, |p| p.amount_cents);
+    query.tag.as_ref().is_none_or(|t| item.tags.contains(t))
+        && query.kind.is_none_or(|k| item.kind == k)
+        && query
+            .language
+            .as_ref()
+            .is_none_or(|l| item.language.eq_ignore_ascii_case(l))
+        && query.min_price.is_none_or(|min| cents >= min)
+        && query.max_price.is_none_or(|max| cents <= max)
+        && query.creator.as_ref().is_none_or(|c| &item.creator_id == c)
+}
+
+impl Projection for CatalogView {
+    const NAME: &'static str = "catalog";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let Some(id) = event
+            .stream
+            .as_str()
+            .strip_prefix(Content::CATEGORY)
+            .and_then(|s| s.strip_prefix('-'))
+        else {
+            return Ok(());
+        };
+        let content = ContentEvent::from_recorded(event).map_err(|e| e.to_string())?;
+        if let ContentEvent::Drafted(e) = content {
+            self.items.insert(
+                id.to_owned(),
+                CatalogItem {
+                    id: id.to_owned(),
+                    kind: e.kind,
+                    title: e.title,
+                    summary: e.summary,
+                    tags: e.tags,
+                    language: e.language,
+                    creator_id: e.creator_id,
+                    price: None,
+                    stage: CatalogStage::Draft,
+                    sales: 0,
+                    rating_sum: 0,
+                    rating_count: 0,
+                    ratings: BTreeMap::new(),
+                    version: event.version,
+                    drafted_at: e.drafted_at,
+                    published_at: None,
+                },
+            );
+            return Ok(());
+        }
+        let item = self
+            .items
+            .get_mut(id)
+            .ok_or("an event of content that was never drafted")?;
+        item.version = event.version;
+        match content {
+            ContentEvent::Drafted(_) => {}
+            ContentEvent::DraftEdited(e) => {
+                if let Some(kind) = e.kind {
+                    item.kind = kind;
+                }
+                if let Some(title) = e.title {
+                    item.title = title;
+                }
+                if let Some(summary) = e.summary {
+                    item.summary = summary;
+                }
+                if let Some(tags) = e.tags {
+                    item.tags = tags;
+                }
+                if let Some(language) = e.language {
+                    item.language = language;
+                }
+            }
+            ContentEvent::PriceSet(e) => item.price = Some(e.price),
+            ContentEvent::Published(e) => {
+                item.stage = CatalogStage::Published;
+                item.published_at = Some(e.published_at);
+            }
+            ContentEvent::Unpublished(_) => item.stage = CatalogStage::Unpublished,
+            ContentEvent::Retired(_) => item.stage = CatalogStage::Retired,
+            ContentEvent::Purchased(_) => item.sales += 1,
+            ContentEvent::PurchaseRefunded(_) => item.sales = item.sales.saturating_sub(1),
+            ContentEvent::Rated(e) => {
+                let old = item.ratings.insert(e.user_id, e.stars);
+                item.rating_sum += u64::from(e.stars);
+                match old {
+                    Some(old) => item.rating_sum -= u64::from(old),
+                    None => item.rating_count += 1,
+                }
+            }
+            ContentEvent::ReviewWritten(_)
+            | ContentEvent::CheckedIn(_)
+            | ContentEvent::CommentPosted(_)
+            | ContentEvent::AnswerMarked(_) => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, published_at: i64, sales: u64, stars: u64) -> CatalogItem {
+        CatalogItem {
+            id: id.into(),
+            kind: ContentKind::Article,
+            title: id.into(),
+            summary: String::new(),
+            tags: vec!["rust".into()],
+            language: "en".into(),
+            creator_id: "u1".into(),
+            price: Some(Money {
+                amount_cents: 100 * sales,
+                currency: "CNY".into(),
+            }),
+            stage: CatalogStage::Published,
+            sales,
+            rating_sum: stars,
+            rating_count: u64::from(stars > 0),
+            ratings: BTreeMap::new(),
+            version: 0,
+            drafted_at: Timestamp(0),
+            published_at: Some(Timestamp(published_at)),
+        }
+    }
+
+    fn view() -> CatalogView {
+        let mut view = CatalogView::default();
+        for i in [item("a", 1, 3, 4), item("b", 2, 1, 5), item("c", 3, 3, 0)] {
+            view.items.insert(i.id.clone(), i);
+        }
+        view
+    }
+
+    fn ids(page: &CatalogPage) -> Vec<&str> {
+        page.items.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn pages_follow_the_sort_and_the_cursor() {
+        let view = view();
+        let mut query = CatalogQuery {
+            sort: CatalogSort::Sales,
+            limit: 2,
+            ..CatalogQuery::default()
+        };
+        let first = view.list(&query).expect("page");
+        assert_eq!(ids(&first), ["a", "c"]);
+        query.cursor = first.next_cursor;
+        let second = view.list(&query).expect("page");
+        assert_eq!(ids(&second), ["b"]);
+        assert_eq!(second.next_cursor, None);
+        query.sort = CatalogSort::Newest;
+        assert_eq!(view.list(&query), Err(BadCursor));
+    }
+
+    #[test]
+    fn filters_and_other_sorts() {
+        let view = view();
+        let query = CatalogQuery {
+            sort: CatalogSort::Rating,
+            limit: 10,
+            min_price: Some(200),
+            ..CatalogQuery::default()
+        };
+        assert_eq!(ids(&view.list(&query).expect("page")), ["a", "c"]);
+        let query = CatalogQuery {
+            limit: 10,
+            tag: Some("go".into()),
+            ..CatalogQuery::default()
+        };
+        assert!(view.list(&query).expect("page").items.is_empty());
+        let query = CatalogQuery {
+            limit: 10,
+            ..CatalogQuery::default()
+        };
+        assert_eq!(ids(&view.list(&query).expect("page")), ["c", "b", "a"]);
+    }
+}
