@@ -17,7 +17,7 @@
 //!   published items only.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::{self};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::aggregate::{CommandError, Executed};
 use agora_actors::content::{
@@ -26,19 +26,16 @@ use agora_actors::content::{
 use agora_actors::projection::catalog::{
     CatalogItem, CatalogQuery, CatalogSort, CatalogStage, MAX_PAGE,
 };
-use agora_actors::user::idempotency_id;
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::Role;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{Authenticated, MaybeAuthenticated};
+use super::command::{self, etag, idempotency_key, if_match};
 use super::problem::{ApiError, ProblemKind};
 use crate::timefmt::rfc3339;
 
-/// Longest `Idempotency-Key` accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// Page size of a listing without `limit`.
 const DEFAULT_PAGE: usize = 20;
 
@@ -701,46 +698,6 @@ fn reply(
     })
 }
 
-/// The strong `ETag` of a version.
-fn etag(version: u64) -> String {
-    format!("\"{version}\"")
-}
-
-/// Parses `If-Match: "N"` (absent: `None`).
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::new(
-                ProblemKind::InvalidRequest,
-                "If-Match must be a version ETag like \"3\"",
-            )
-        })
-}
-
-/// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
-/// used for it, scoped to `scope`.
-fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().ok().filter(|k| {
-        (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
-    });
-    key.map(|k| Some(idempotency_id(scope, k))).ok_or_else(|| {
-        ApiError::new(
-            ProblemKind::InvalidRequest,
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        )
-    })
-}
-
 /// Maps a use-case failure to its problem.
 fn from_service(error: ContentServiceError) -> ApiError {
     match error {
@@ -802,28 +759,9 @@ fn kind_of(error: &ContentError) -> ProblemKind {
 }
 
 fn from_command(error: CommandError<ContentError>) -> ApiError {
-    use ProblemKind as K;
-    match error {
-        CommandError::Domain(e) => ApiError::new(kind_of(&e), e.to_string()),
-        CommandError::VersionMismatch { expected, actual } => ApiError::new(
-            K::PreconditionFailed,
-            format!(
-                "If-Match names version {}, the content is at version {}",
-                expected.map_or("none".into(), |v| v.to_string()),
-                actual.map_or("none".into(), |v| v.to_string())
-            ),
-        ),
-        CommandError::Contended => ApiError::new(K::Conflict, error.to_string()),
-        CommandError::Store(e) => match std::sync::Arc::try_unwrap(e) {
-            Ok(e) => e.into(),
-            Err(shared) => ApiError::new(K::StoreUnavailable, shared.to_string()),
-        },
-        CommandError::History(reason) => {
-            tracing::error!(%reason, "an aggregate's history could not be read");
-            ApiError::new(K::Internal, "the content's history could not be read")
-        }
-        CommandError::Unavailable(reason) => ApiError::new(K::Unavailable, reason),
-    }
+    command::from_command(error, "content", |e| {
+        ApiError::new(kind_of(&e), e.to_string())
+    })
 }
 
 #[cfg(test)]

@@ -108,18 +108,40 @@ fn render_domain(out: &mut String, state: &AppState, head: Option<u64>) {
             "agora_projection_lag_events{{projection=\"{name}\"}} {lag}"
         );
     }
-    let registry = state.users.registry();
+    let counts = [
+        (
+            "user",
+            state.users.registry().live_actors(),
+            state.users.registry().peak_actors(),
+        ),
+        (
+            "content",
+            state.contents.registry().live_actors(),
+            state.contents.registry().peak_actors(),
+        ),
+    ];
     let _ = write!(
         out,
         "# HELP agora_aggregate_actors Aggregate actors in memory now.\n\
-         # TYPE agora_aggregate_actors gauge\n\
-         agora_aggregate_actors{{aggregate=\"user\"}} {}\n\
-         # HELP agora_aggregate_actors_peak Most aggregate actors in memory at once since start.\n\
-         # TYPE agora_aggregate_actors_peak gauge\n\
-         agora_aggregate_actors_peak{{aggregate=\"user\"}} {}\n",
-        registry.live_actors(),
-        registry.peak_actors()
+         # TYPE agora_aggregate_actors gauge\n"
     );
+    for (aggregate, live, _) in counts {
+        let _ = writeln!(
+            out,
+            "agora_aggregate_actors{{aggregate=\"{aggregate}\"}} {live}"
+        );
+    }
+    let _ = write!(
+        out,
+        "# HELP agora_aggregate_actors_peak Most aggregate actors in memory at once since start.\n\
+         # TYPE agora_aggregate_actors_peak gauge\n"
+    );
+    for (aggregate, _, peak) in counts {
+        let _ = writeln!(
+            out,
+            "agora_aggregate_actors_peak{{aggregate=\"{aggregate}\"}} {peak}"
+        );
+    }
 }
 
 #[cfg(test)]

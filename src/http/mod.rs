@@ -12,6 +12,7 @@
 //! socket, so handlers can be tested in-process.
 
 mod auth;
+mod command;
 mod contents;
 mod health;
 mod metrics;

@@ -9,12 +9,10 @@
 //!   applies to that version (a stale one gets 412 and changes nothing).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::{self};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::aggregate::{CommandError, Executed};
-use agora_actors::user::{
-    ProfileUpdate, Registration, User, UserError, UserServiceError, idempotency_id,
-};
+use agora_actors::user::{ProfileUpdate, Registration, User, UserError, UserServiceError};
 use agora_events::EventMetadata;
 use agora_events::domain::user::{PersonalDetails, Role};
 use serde::{Deserialize, Serialize};
@@ -22,13 +20,12 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{Authenticated, MaybeAuthenticated};
+use super::command::{self, etag, idempotency_key, if_match};
 use super::problem::{ApiError, ProblemKind};
 use crate::timefmt::rfc3339;
 
 /// Roles nobody may give themselves.
 const GRANTED_ROLES: &[Role] = &[Role::Admin, Role::Auditor];
-/// Longest `Idempotency-Key` accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The routes of this module.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -256,46 +253,6 @@ fn metadata(key: Option<Uuid>) -> EventMetadata {
     }
 }
 
-/// The strong `ETag` of a version.
-fn etag(version: u64) -> String {
-    format!("\"{version}\"")
-}
-
-/// Parses `If-Match: "N"` (absent: `None`).
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::new(
-                ProblemKind::InvalidRequest,
-                "If-Match must be a version ETag like \"3\"",
-            )
-        })
-}
-
-/// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
-/// used for it, scoped to `scope`.
-fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().ok().filter(|k| {
-        (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
-    });
-    key.map(|k| Some(idempotency_id(scope, k))).ok_or_else(|| {
-        ApiError::new(
-            ProblemKind::InvalidRequest,
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        )
-    })
-}
-
 /// Maps a use-case failure to its problem.
 pub(crate) fn from_service(error: UserServiceError) -> ApiError {
     use ProblemKind as K;
@@ -320,35 +277,15 @@ pub(crate) fn from_service(error: UserServiceError) -> ApiError {
 
 fn from_command(error: CommandError<UserError>) -> ApiError {
     use ProblemKind as K;
-    match error {
-        CommandError::Domain(e) => {
-            let kind = match e {
-                UserError::AlreadyRegistered => K::UserExists,
-                UserError::NotRegistered => K::UserNotFound,
-                UserError::InvalidDisplayName(_)
-                | UserError::NoRoles
-                | UserError::SessionExpiry => K::ValidationFailed,
-                UserError::NoPassword | UserError::NoSuchSession => K::Unauthorized,
-            };
-            ApiError::new(kind, e.to_string())
-        }
-        CommandError::VersionMismatch { expected, actual } => ApiError::new(
-            K::PreconditionFailed,
-            format!(
-                "If-Match names version {}, the user is at version {}",
-                expected.map_or("none".into(), |v| v.to_string()),
-                actual.map_or("none".into(), |v| v.to_string())
-            ),
-        ),
-        CommandError::Contended => ApiError::new(K::Conflict, error.to_string()),
-        CommandError::Store(e) => match std::sync::Arc::try_unwrap(e) {
-            Ok(e) => e.into(),
-            Err(shared) => ApiError::new(K::StoreUnavailable, shared.to_string()),
-        },
-        CommandError::History(reason) => {
-            tracing::error!(%reason, "an aggregate's history could not be read");
-            ApiError::new(K::Internal, "the user's history could not be read")
-        }
-        CommandError::Unavailable(reason) => ApiError::new(K::Unavailable, reason),
-    }
+    command::from_command(error, "user", |e| {
+        let kind = match e {
+            UserError::AlreadyRegistered => K::UserExists,
+            UserError::NotRegistered => K::UserNotFound,
+            UserError::InvalidDisplayName(_) | UserError::NoRoles | UserError::SessionExpiry => {
+                K::ValidationFailed
+            }
+            UserError::NoPassword | UserError::NoSuchSession => K::Unauthorized,
+        };
+        ApiError::new(kind, e.to_string())
+    })
 }

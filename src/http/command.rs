@@ -1,0 +1,116 @@
+//! What every command endpoint shares: version `ETag`s, `If-Match`,
+//! `Idempotency-Key`, and the problem for each way a command can fail.
+
+use actix_web::http::header::{self, HeaderMap};
+use agora_actors::aggregate::CommandError;
+use agora_actors::user::idempotency_id;
+use uuid::Uuid;
+
+use super::problem::{ApiError, ProblemKind};
+
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The strong `ETag` of an aggregate version.
+pub(crate) fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses `If-Match: "N"` (absent: `None`).
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::InvalidRequest,
+                "If-Match must be a version ETag like \"3\"",
+            )
+        })
+}
+
+/// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
+/// used for it, scoped to `scope` (method, path and caller), so equal keys
+/// on two routes or from two callers never collide.
+pub(crate) fn idempotency_key(headers: &HeaderMap, scope: &str) -> Result<Option<Uuid>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().filter(|k| {
+        (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+    });
+    key.map(|k| Some(idempotency_id(scope, k))).ok_or_else(|| {
+        ApiError::new(
+            ProblemKind::InvalidRequest,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+    })
+}
+
+/// The problem for a failed command on an aggregate called `what` (in
+/// messages); `domain` maps the aggregate's own refusals.
+pub(crate) fn from_command<E: std::error::Error>(
+    error: CommandError<E>,
+    what: &str,
+    domain: impl FnOnce(E) -> ApiError,
+) -> ApiError {
+    use ProblemKind as K;
+    let version = |v: Option<u64>| v.map_or("none".into(), |v| v.to_string());
+    match error {
+        CommandError::Domain(e) => domain(e),
+        CommandError::VersionMismatch { expected, actual } => ApiError::new(
+            K::PreconditionFailed,
+            format!(
+                "If-Match names version {}, the {what} is at version {}",
+                version(expected),
+                version(actual)
+            ),
+        ),
+        CommandError::Contended => ApiError::new(K::Conflict, error.to_string()),
+        CommandError::Store(e) => match std::sync::Arc::try_unwrap(e) {
+            Ok(e) => e.into(),
+            Err(shared) => ApiError::new(K::StoreUnavailable, shared.to_string()),
+        },
+        CommandError::History(reason) => {
+            tracing::error!(%reason, what, "an aggregate's history could not be read");
+            ApiError::new(
+                K::Internal,
+                format!("the {what}'s history could not be read"),
+            )
+        }
+        CommandError::Unavailable(reason) => ApiError::new(K::Unavailable, reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn if_match_takes_a_quoted_version() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(if_match(&headers).ok(), Some(None));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"3\""));
+        assert_eq!(if_match(&headers).ok(), Some(Some(3)));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("3"));
+        assert!(if_match(&headers).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_scoped_and_checked() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HeaderName::from_static("idempotency-key"), HeaderValue::from_static("k-1"));
+        let a = idempotency_key(&headers, "POST /a").ok().flatten();
+        let b = idempotency_key(&headers, "POST /b").ok().flatten();
+        assert!(a.is_some() && a != b);
+        headers.insert(header::HeaderName::from_static("idempotency-key"), HeaderValue::from_static("has space"));
+        assert!(idempotency_key(&headers, "POST /a").is_err());
+    }
+}
