@@ -155,7 +155,7 @@ async fn an_admin_made_on_the_command_line_may_change_anyone() {
 }
 
 #[tokio::test]
-async fn serve_demo_seeds_users_once() {
+async fn serve_demo_seeds_users_and_content_once() {
     let sandbox = Sandbox::new();
     let client = Client::new();
     for _ in 0..2 {
@@ -178,6 +178,22 @@ async fn serve_demo_seeds_users_once() {
             .await
             .expect("user");
         assert_eq!(me["roles"], json!(["creator"]));
+        let catalog: Value = client
+            .get(server.at("/v1/contents?sort=newest"))
+            .send()
+            .await
+            .expect("GET /v1/contents")
+            .json()
+            .await
+            .expect("catalog");
+        let ids: Vec<&str> = catalog["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["id"].as_str())
+            .collect();
+        assert_eq!(ids.len(), 2, "seeded once: {catalog}");
+        assert!(ids.contains(&"demo-rust-course"), "{catalog}");
         assert!(server.terminate().success());
     }
 }
