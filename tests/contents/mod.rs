@@ -21,6 +21,7 @@ struct World {
 /// A response's status and JSON body (`Null` when it has none).
 struct Answer {
     status: StatusCode,
+    content_type: String,
     body: Value,
 }
 
@@ -29,8 +30,28 @@ impl Answer {
     #[track_caller]
     fn problem(&self, status: StatusCode, suffix: &str) {
         assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.content_type, "application/problem+json");
         let type_uri = self.body["type"].as_str().unwrap_or_default();
         assert!(type_uri.ends_with(suffix), "{}", self.body);
+    }
+
+    /// Asserts a problem like [`Answer::problem`] whose detail names `rule`.
+    #[track_caller]
+    fn refused(&self, status: StatusCode, suffix: &str, rule: &str) {
+        self.problem(status, suffix);
+        let detail = self.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(rule), "{}", self.body);
+    }
+
+    /// Asserts a success of `status`.
+    #[track_caller]
+    fn ok(&self, status: StatusCode) {
+        assert_eq!(self.status, status, "{}", self.body);
+    }
+
+    /// A string field of the body.
+    fn text(&self, field: &str) -> String {
+        self.body[field].as_str().expect(field).to_owned()
     }
 
     fn position(&self) -> u64 {
@@ -84,8 +105,18 @@ impl World {
         }
         let response = request.send().await.expect("request");
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let body = response.json().await.unwrap_or(Value::Null);
-        Answer { status, body }
+        Answer {
+            status,
+            content_type,
+            body,
+        }
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -117,6 +148,30 @@ impl World {
 
     async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::POST, path, Some(token), body).await
+    }
+
+    /// `token` buys `id`; returns the answer, asserted created.
+    async fn buy(&self, token: &str, id: &str) -> Answer {
+        let bought = self
+            .post(&format!("/v1/contents/{id}/purchases"), token, Value::Null)
+            .await;
+        bought.ok(StatusCode::CREATED);
+        bought
+    }
+
+    /// The catalog's sales count of `id`, once it applied `position`.
+    async fn sales(&self, id: &str, position: u64) -> Value {
+        let path = format!("/v1/contents/{id}?min_position={position}");
+        self.get(&path, None).await.body["sales"].clone()
+    }
+
+    /// `token` comments on `id` with `body`; returns the new comment's id.
+    async fn comment(&self, token: &str, id: &str, body: Value) -> String {
+        let posted = self
+            .post(&format!("/v1/contents/{id}/comments"), token, body)
+            .await;
+        posted.ok(StatusCode::CREATED);
+        posted.text("comment_id")
     }
 
     /// The ids a catalog listing answers, after `position` is applied.
@@ -293,4 +348,139 @@ async fn permissions_and_bad_input_answer_problems_and_write_nothing() {
     }
     let item = w.get(&secret, Some(&creator)).await;
     assert_eq!(item.body["version"], 0, "refused commands wrote nothing");
+}
+
+#[tokio::test]
+async fn a_buyer_refunds_once_and_may_buy_again() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let learner = w.user("leo", &["learner"]).await;
+    let other = w.user("olga", &["learner"]).await;
+    w.publish(&creator, "c1", "article", "rust", 500).await;
+    let bought = w.buy(&learner, "c1").await;
+    assert_eq!(w.sales("c1", bought.position()).await, 1);
+
+    let purchase = bought.text("purchase_id");
+    let refund = format!("/v1/contents/c1/purchases/{purchase}/refund");
+    w.post(&refund, &other, Value::Null).await.refused(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "only the buyer",
+    );
+    let refunded = w.post(&refund, &learner, Value::Null).await;
+    refunded.ok(StatusCode::OK);
+    assert_eq!(refunded.text("purchase_id"), purchase);
+    assert_eq!(w.sales("c1", refunded.position()).await, 0);
+    w.post(&refund, &learner, Value::Null).await.refused(
+        StatusCode::CONFLICT,
+        "content-conflict",
+        "already refunded",
+    );
+
+    let again = w.buy(&learner, "c1").await;
+    assert_ne!(again.text("purchase_id"), purchase);
+    assert_eq!(w.sales("c1", again.position()).await, 1);
+}
+
+#[tokio::test]
+async fn owners_review_and_others_are_forbidden() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let learner = w.user("leo", &["learner"]).await;
+    let other = w.user("olga", &["learner"]).await;
+    w.publish(&creator, "c1", "article", "rust", 500).await;
+    w.buy(&learner, "c1").await;
+
+    let path = "/v1/contents/c1/review";
+    let review = || json!({"text": "Clear and short."});
+    w.send(Method::PUT, path, Some(&learner), review())
+        .await
+        .ok(StatusCode::OK);
+    for token in [&other, &creator] {
+        w.send(Method::PUT, path, Some(token), review())
+            .await
+            .refused(StatusCode::FORBIDDEN, "forbidden", "owner");
+    }
+}
+
+#[tokio::test]
+async fn the_creator_marks_a_reply_in_the_thread_as_the_answer() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let learner = w.user("leo", &["learner"]).await;
+    let other = w.user("olga", &["learner"]).await;
+    w.publish(&creator, "c1", "article", "rust", 500).await;
+
+    let asked = json!({"text": "Why borrow?", "is_question": true});
+    let question = w.comment(&learner, "c1", asked).await;
+    let reply = json!({"text": "To share.", "parent_id": question});
+    let reply = w.comment(&other, "c1", reply).await;
+    let aside = w.comment(&other, "c1", json!({"text": "Nice."})).await;
+    w.send(
+        Method::POST,
+        "/v1/contents/c1/comments",
+        None,
+        json!({"text": "Hi"}),
+    )
+    .await
+    .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    let answer = format!("/v1/contents/c1/comments/{question}/answer");
+    w.post(&answer, &learner, json!({"answer_id": reply}))
+        .await
+        .refused(StatusCode::FORBIDDEN, "forbidden", "only the creator");
+    w.post(&answer, &creator, json!({"answer_id": aside}))
+        .await
+        .refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "not a reply in the question's thread",
+        );
+    let marked = w.post(&answer, &creator, json!({"answer_id": reply})).await;
+    marked.ok(StatusCode::OK);
+    assert_eq!(marked.text("comment_id"), question);
+}
+
+#[tokio::test]
+async fn unpublished_and_retired_items_leave_the_catalog_but_owners_keep_them() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let learner = w.user("leo", &["learner"]).await;
+    let other = w.user("olga", &["learner"]).await;
+    w.publish(&creator, "c1", "article", "rust", 500).await;
+    w.publish(&creator, "c2", "course", "go", 500).await;
+    w.buy(&learner, "c1").await;
+    w.buy(&learner, "c2").await;
+
+    w.post("/v1/contents/c1/unpublish", &learner, Value::Null)
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    let hidden = w
+        .post("/v1/contents/c1/unpublish", &creator, Value::Null)
+        .await;
+    hidden.ok(StatusCode::OK);
+    assert_eq!(w.listed("sort=newest", hidden.position()).await, ["c2"]);
+    let retired = w
+        .post("/v1/contents/c2/retire", &creator, Value::Null)
+        .await;
+    retired.ok(StatusCode::OK);
+    let at = retired.position();
+    assert_eq!(w.listed("sort=newest", at).await, Vec::<String>::new());
+
+    w.post("/v1/contents/c1/purchases", &other, Value::Null)
+        .await
+        .refused(
+            StatusCode::CONFLICT,
+            "content-not-published",
+            "not published",
+        );
+    w.post("/v1/contents/c2/purchases", &other, Value::Null)
+        .await
+        .refused(StatusCode::CONFLICT, "content-conflict", "retired");
+    for (id, stage) in [("c1", "unpublished"), ("c2", "retired")] {
+        let path = format!("/v1/contents/{id}?min_position={at}");
+        let item = w.get(&path, Some(&learner)).await;
+        item.ok(StatusCode::OK);
+        assert_eq!(item.body["stage"], stage);
+    }
 }
