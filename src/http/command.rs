@@ -106,11 +106,17 @@ mod tests {
     #[test]
     fn idempotency_keys_are_scoped_and_checked() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::HeaderName::from_static("idempotency-key"), HeaderValue::from_static("k-1"));
+        headers.insert(
+            header::HeaderName::from_static("idempotency-key"),
+            HeaderValue::from_static("k-1"),
+        );
         let a = idempotency_key(&headers, "POST /a").ok().flatten();
         let b = idempotency_key(&headers, "POST /b").ok().flatten();
         assert!(a.is_some() && a != b);
-        headers.insert(header::HeaderName::from_static("idempotency-key"), HeaderValue::from_static("has space"));
+        headers.insert(
+            header::HeaderName::from_static("idempotency-key"),
+            HeaderValue::from_static("has space"),
+        );
         assert!(idempotency_key(&headers, "POST /a").is_err());
     }
 }
