@@ -16,6 +16,7 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let stats = state.store.stats();
     let mut body = render(&stats, state.store.recovery_report());
     render_domain(&mut body, &state, stats.head.checked_sub(1));
+    state.requests.render(&mut body);
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 

@@ -18,6 +18,7 @@ mod health;
 mod metrics;
 pub(crate) mod problem;
 mod ratelimit;
+mod requests;
 mod sessions;
 mod shutdown;
 mod users;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, FromRequest, Handler, HttpRequest, HttpServer, Resource, Responder, web};
 use agora_events::LogStore;
 use anyhow::Context;
@@ -53,6 +54,8 @@ pub(crate) struct AppState {
     pub(crate) login_limits: LoginLimits,
     /// Login attempt counters.
     pub(crate) limiter: ratelimit::RateLimiter,
+    /// Requests served, by route.
+    pub(crate) requests: requests::RequestMetrics,
 }
 
 /// Login attempts allowed per window.
@@ -79,6 +82,7 @@ impl AppState {
                 per_address: settings.login_attempts_per_address,
             },
             limiter: ratelimit::RateLimiter::default(),
+            requests: requests::RequestMetrics::default(),
         })
     }
 }
@@ -109,7 +113,28 @@ pub(crate) fn app(
         .error_handler(|error, _| problem::invalid_request(&error).into());
     let path = web::PathConfig::default()
         .error_handler(|error, _| problem::invalid_request(&error).into());
+    let observed = state.clone();
     App::new()
+        .wrap_fn(move |request, service| {
+            let started = std::time::Instant::now();
+            let method = request.method().to_string();
+            let state = observed.clone();
+            let answer = service.call(request);
+            async move {
+                let answer = answer.await;
+                let (route, status) = match &answer {
+                    Ok(response) => (
+                        response.request().match_pattern(),
+                        response.status().as_u16(),
+                    ),
+                    Err(error) => (None, error.as_response_error().status_code().as_u16()),
+                };
+                state
+                    .requests
+                    .record(route, &method, status, started.elapsed());
+                answer
+            }
+        })
         .app_data(state)
         .app_data(json)
         .app_data(query)

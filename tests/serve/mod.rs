@@ -61,6 +61,19 @@ async fn serve_on_port_0_prints_its_url_and_answers_the_probes() {
             "{family} missing:\n{text}"
         );
     }
+    // Requests are counted and timed by route.
+    assert!(
+        text.contains(
+            "agora_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "agora_http_request_duration_seconds_count{route=\"/readyz\",method=\"GET\"} 1\n"
+        ),
+        "{text}"
+    );
 }
 
 #[tokio::test]
