@@ -292,6 +292,29 @@ async fn concurrent_keyed_purchases_record_one_sale() {
     again.problem(StatusCode::CONFLICT, "already-purchased");
 }
 
+/// The bar: 100 concurrent identical purchases, without an
+/// idempotency key, charge once: one 201, 99 × 409 `already-purchased`.
+#[tokio::test]
+async fn a_hundred_concurrent_unkeyed_purchases_charge_once() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let learner = w.user("leo", &["learner"]).await;
+    w.publish(&creator, "c1", "article", "rust", 500).await;
+
+    let path = "/v1/contents/c1/purchases";
+    let answers =
+        futures::future::join_all((0..100).map(|_| w.post(path, &learner, Value::Null))).await;
+    let created: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(created.len(), 1, "exactly one purchase");
+    for answer in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        answer.problem(StatusCode::CONFLICT, "already-purchased");
+    }
+    assert_eq!(w.sales("c1", created[0].position()).await, 1);
+}
+
 #[tokio::test]
 async fn permissions_and_bad_input_answer_problems_and_write_nothing() {
     let w = World::new();
