@@ -1,9 +1,12 @@
 //! What every command endpoint shares: version `ETag`s, `If-Match`,
 //! `Idempotency-Key`, and the problem for each way a command can fail.
 
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
-use agora_actors::aggregate::CommandError;
+use agora_actors::aggregate::{Aggregate, CommandError, Executed};
 use agora_actors::user::idempotency_id;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::problem::{ApiError, ProblemKind};
@@ -14,6 +17,48 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// The strong `ETag` of an aggregate version.
 pub(crate) fn etag(version: u64) -> String {
     format!("\"{version}\"")
+}
+
+/// What every command answers.
+#[derive(Debug, Serialize)]
+struct CommandReply {
+    id: String,
+    /// The aggregate's version after the command.
+    version: Option<u64>,
+    /// Position of the last event written; pass it as `min_position` to read it back.
+    position: Option<u64>,
+    /// Whether this answer repeats the first answer to this `Idempotency-Key`.
+    replayed: bool,
+    /// The id of what the command created inside the aggregate, under its
+    /// own name (`purchase_id`, `comment_id`).
+    #[serde(flatten)]
+    created: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// The answer to a command on aggregate `id`: its outcome as JSON, the new
+/// version as `ETag`, and `location` (for a new aggregate) as `Location`.
+/// `created` names an id the command made inside the aggregate.
+pub(crate) fn command_response<A: Aggregate>(
+    status: StatusCode,
+    id: String,
+    executed: &Executed<A>,
+    location: Option<String>,
+    created: Option<(&'static str, String)>,
+) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    if let Some(version) = executed.version {
+        response.insert_header((header::ETAG, etag(version)));
+    }
+    if let Some(location) = location {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.json(CommandReply {
+        id,
+        version: executed.version,
+        position: executed.position,
+        replayed: executed.replayed,
+        created: created.into_iter().collect(),
+    })
 }
 
 /// Parses `If-Match: "N"` (absent: `None`).

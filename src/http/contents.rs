@@ -177,22 +177,6 @@ pub(crate) struct ListQuery {
     min_position: Option<u64>,
 }
 
-/// What a command answers.
-#[derive(Debug, Serialize)]
-struct CommandReply {
-    id: String,
-    /// The item's version after the command.
-    version: Option<u64>,
-    /// Position of the last event written; pass it as `min_position` to read it back.
-    position: Option<u64>,
-    /// Whether this answer repeats the first answer to this `Idempotency-Key`.
-    replayed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purchase_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment_id: Option<String>,
-}
-
 /// A rating summary on the wire.
 #[derive(Debug, Serialize)]
 struct RatingView {
@@ -668,34 +652,22 @@ enum Extra {
     Comment(String),
 }
 
-/// The answer to a command: its outcome, the new `ETag`, and for a draft
-/// the new item's `Location`.
+/// The answer to a command on item `id`; a new item also gets its
+/// `Location`, a purchase or comment its id.
 fn reply(
     status: StatusCode,
     id: String,
     executed: &Executed<Content>,
     extra: Extra,
 ) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    if let Some(version) = executed.version {
-        response.insert_header((header::ETAG, etag(version)));
-    }
-    let (purchase_id, comment_id) = match extra {
-        Extra::None => (None, None),
-        Extra::Purchase(p) => (Some(p), None),
-        Extra::Comment(c) => (None, Some(c)),
+    let created = match extra {
+        Extra::None => None,
+        Extra::Purchase(p) => Some(("purchase_id", p)),
+        Extra::Comment(c) => Some(("comment_id", c)),
     };
-    if status == StatusCode::CREATED && purchase_id.is_none() && comment_id.is_none() {
-        response.insert_header((header::LOCATION, format!("/v1/contents/{id}")));
-    }
-    response.json(CommandReply {
-        id,
-        version: executed.version,
-        position: executed.position,
-        replayed: executed.replayed,
-        purchase_id,
-        comment_id,
-    })
+    let location =
+        (status == StatusCode::CREATED && created.is_none()).then(|| format!("/v1/contents/{id}"));
+    command::command_response(status, id, executed, location, created)
 }
 
 /// Maps a use-case failure to its problem.

@@ -73,18 +73,6 @@ pub(crate) struct ReadQuery {
     min_position: Option<u64>,
 }
 
-/// What a command answers.
-#[derive(Debug, Serialize)]
-struct CommandReply {
-    id: String,
-    /// The user's version after the command.
-    version: Option<u64>,
-    /// Position of the last event written; pass it as `min_position` to read it back.
-    position: Option<u64>,
-    /// Whether this answer repeats the first answer to this `Idempotency-Key`.
-    replayed: bool,
-}
-
 /// A user as read.
 #[derive(Debug, Serialize)]
 struct UserView {
@@ -220,22 +208,10 @@ async fn update(
     Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
 }
 
-/// The answer to a command: its outcome, the new `ETag`, and for a
-/// registration the new user's `Location`.
+/// The answer to a command on user `id`; a registration also gets its `Location`.
 fn command_response(status: StatusCode, id: String, executed: &Executed<User>) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    if let Some(version) = executed.version {
-        response.insert_header((header::ETAG, etag(version)));
-    }
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/users/{id}")));
-    }
-    response.json(CommandReply {
-        id,
-        version: executed.version,
-        position: executed.position,
-        replayed: executed.replayed,
-    })
+    let location = (status == StatusCode::CREATED).then(|| format!("/v1/users/{id}"));
+    command::command_response(status, id, executed, location, None)
 }
 
 fn actor_metadata(key: Option<Uuid>, actor: &str) -> EventMetadata {
