@@ -71,9 +71,7 @@ macro_rules! contract_tests {
     )*};
 }
 
-// Every check of the shared suite except `read_all_pages_through_the_log`,
-// which starts from `r.position - 24` and so assumes dense positions; its
-// equivalent for sparse positions is below.
+// Every check of the shared suite (each works on sparse positions).
 contract_tests!(
     append_then_read_back,
     expected_version_conflicts_write_nothing,
@@ -83,57 +81,8 @@ contract_tests!(
     concurrent_writers_get_one_total_order,
     subscription_switches_from_catch_up_to_live_without_gap_or_duplicate,
     slow_subscriber_still_sees_everything,
+    read_all_pages_through_the_log,
 );
-
-/// The suite's `read_all_pages_through_the_log`, starting from the position
-/// of the stream's first event rather than computing it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_all_pages_through_the_log_with_sparse_positions() {
-    let Some((backend, prefix)) = backend() else {
-        return;
-    };
-    let store = backend.open().await;
-    let s = contract::stream(&prefix, "p");
-    store
-        .append(&s, ExpectedVersion::Any, contract::events("E", 25))
-        .await
-        .expect("append");
-    let first = store
-        .read_stream(&s, 0, 1, ReadDirection::Forward)
-        .await
-        .expect("read")
-        .first()
-        .expect("one event")
-        .position;
-    let mut from = first;
-    let mut seen = Vec::new();
-    while seen.len() < 25 {
-        let page = store.read_all(from, 7).await.expect("page");
-        assert!(page.len() <= 7);
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        seen.extend(page.into_iter().filter(|e| e.stream == s));
-    }
-    assert_eq!(
-        seen.iter().map(|e| e.version).collect::<Vec<_>>(),
-        (0..25).collect::<Vec<_>>()
-    );
-    // Other tests may append to the shared server meanwhile: only ours must
-    // not show up past the head.
-    let head = store
-        .head_position()
-        .await
-        .expect("head")
-        .expect("not empty");
-    let past_head = store.read_all(head + 1, 10).await.expect("past head");
-    assert!(
-        past_head
-            .iter()
-            .all(|e| !e.stream.as_str().starts_with(&prefix)),
-        "{past_head:?}"
-    );
-    assert!(store.read_all(first, 0).await.expect("max 0").is_empty());
-}
 
 /// The versions of `stream`'s events that `read_all(from, …)` returns,
 /// reading on until its version `last`.
