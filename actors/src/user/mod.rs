@@ -280,7 +280,8 @@ impl Aggregate for User {
             UserEvent::SessionStarted(e) => {
                 // Sessions expired by this login's time are gone for good
                 // (as in the users view), so the state stays small.
-                self.sessions.retain(|_, expires_at| *expires_at > e.started_at);
+                self.sessions
+                    .retain(|_, expires_at| *expires_at > e.started_at);
                 self.sessions.insert(e.session_id.clone(), e.expires_at);
             }
             UserEvent::SessionEnded(e) => {
