@@ -64,6 +64,13 @@ pub(crate) struct Settings {
     pub(crate) login_attempts_per_address: u32,
     /// Days after a purchase during which its buyer may refund it.
     pub(crate) refund_window_days: u64,
+    /// The platform's fee on every sale of a creator's item or membership,
+    /// in basis points (2000 = 20 %); fixed into each sale when it happens.
+    pub(crate) platform_fee_bps: u32,
+    /// Start with a manual clock that stands still until an admin moves it
+    /// (`POST /v1/admin/clock`): for tests and demos of renewals, expiries
+    /// and refund windows. Never in production.
+    pub(crate) manual_clock: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +91,8 @@ impl Default for Settings {
             login_attempts_per_account: 5,
             login_attempts_per_address: 30,
             refund_window_days: 14,
+            platform_fee_bps: 2_000,
+            manual_clock: false,
         }
     }
 }

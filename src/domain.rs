@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora_actors::aggregate::{Registry, RegistryConfig};
+use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
 use agora_actors::user::{User, UserService};
-use agora_events::EventStore;
 use agora_events::personal::{KeyStore, MasterKey};
+use agora_events::{EventStore, Timestamp};
 use anyhow::Context;
 
 use crate::config::Settings;
@@ -24,6 +25,8 @@ pub(crate) struct Domain {
     pub(crate) users: UserService,
     /// Content items, purchases and engagement, and the catalog.
     pub(crate) contents: ContentService,
+    /// The clock every service stamps commands with.
+    pub(crate) clock: Clock,
 }
 
 /// Where the projections keep their snapshots.
@@ -51,9 +54,16 @@ impl Domain {
         let catalog = projection::start::<CatalogView>(store, projection_config)
             .context("starting the catalog projection")?;
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
+        let clock = if settings.manual_clock {
+            Clock::manual(Timestamp::now())
+        } else {
+            Clock::system()
+        };
         Ok(Self {
-            users: UserService::new(registry, Arc::new(keys), users_view),
-            contents: ContentService::new(contents, catalog, refund_window),
+            users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
+            contents: ContentService::new(contents, catalog, refund_window)
+                .with_clock(clock.clone()),
+            clock,
         })
     }
 

@@ -19,6 +19,7 @@
 //! [`aggregate::testing`].
 
 pub mod aggregate;
+pub mod clock;
 pub mod content;
 pub mod projection;
 pub mod user;

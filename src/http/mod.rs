@@ -12,6 +12,7 @@
 //! socket, so handlers can be tested in-process.
 
 mod auth;
+mod clock;
 mod command;
 mod contents;
 mod health;
@@ -145,6 +146,7 @@ pub(crate) fn app(
         .configure(users::routes)
         .configure(sessions::routes)
         .configure(contents::routes)
+        .configure(clock::routes)
         .default_service(web::to(not_found))
 }
 

@@ -7,12 +7,13 @@
 
 use std::time::Duration;
 
+use agora_events::EventMetadata;
 use agora_events::domain::content::{Body, ContentKind, Money};
-use agora_events::{EventMetadata, Timestamp};
 use uuid::Uuid;
 
 use super::{Content, ContentCommand, ContentError, DraftChanges};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
+use crate::clock::Clock;
 use crate::projection::ProjectionHandle;
 use crate::projection::catalog::CatalogView;
 use crate::user::valid_id;
@@ -90,6 +91,7 @@ pub struct ContentService {
     registry: Registry<Content>,
     catalog: ProjectionHandle<CatalogView>,
     refund_window: Duration,
+    clock: Clock,
 }
 
 impl ContentService {
@@ -104,7 +106,18 @@ impl ContentService {
             registry,
             catalog,
             refund_window,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same service stamping commands with `clock`'s time.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The clock commands are stamped with.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The catalog read model.
@@ -320,7 +333,7 @@ impl ContentService {
             expected_version: request.if_match.map(Some),
             idempotency_key: request.idempotency_key,
             metadata: request.metadata(),
-            now: Timestamp::now(),
+            now: self.clock.now(),
         };
         Ok(self.registry.execute(id, execute).await?)
     }

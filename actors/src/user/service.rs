@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{User, UserCommand, UserError, password};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
+use crate::clock::Clock;
 use crate::projection::ProjectionHandle;
 use crate::projection::users::{UserRecord, UsersView};
 
@@ -171,6 +172,7 @@ pub struct UserService {
     registry: Registry<User>,
     keys: Arc<KeyStore>,
     view: ProjectionHandle<UsersView>,
+    clock: Clock,
 }
 
 impl UserService {
@@ -184,7 +186,14 @@ impl UserService {
             registry,
             keys,
             view,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same service stamping commands (and judging session expiry)
+    /// with `clock`'s time.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// The users read model.
@@ -329,7 +338,7 @@ impl UserService {
             .map(|b| format!("{b:02x}"))
             .collect();
         let session_id = format!("s-{}", Uuid::now_v7().simple());
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let ttl_micros = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);
         let expires_at = Timestamp(now.0.saturating_add(ttl_micros));
         let command = UserCommand::StartSession {
@@ -368,7 +377,7 @@ impl UserService {
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
         let hash = token_hash(token);
         self.view.read(|view| {
-            let session = view.session(&hash, Timestamp::now())?;
+            let session = view.session(&hash, self.clock.now())?;
             let user = view.get(&session.user_id)?;
             Some(Principal {
                 user_id: session.user_id.clone(),
@@ -399,7 +408,7 @@ impl UserService {
             expected_version,
             idempotency_key,
             metadata,
-            now: Timestamp::now(),
+            now: self.clock.now(),
         };
         self.registry.execute(id, execute).await
     }

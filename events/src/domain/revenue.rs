@@ -9,13 +9,16 @@
 //! rounded down and the seller gets the rest, so the shares of a sale always
 //! add up to its price.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// 100 % in basis points.
 pub const BPS_SCALE: u32 = 10_000;
 
 /// Who a share of a sale goes to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
 pub enum Account {
     /// The platform itself (its fee, or all of a platform membership).
@@ -31,7 +34,7 @@ pub enum Account {
 /// Guarantees (for shares made by [`split_sale`]): `amount_cents > 0`, and
 /// the shares of one sale name each account at most once and add up to the
 /// sale's price.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct RevenueShare {
     /// Who gets it.
     pub account: Account,

@@ -1,0 +1,99 @@
+//! `GET`/`POST /v1/admin/clock`: the server's clock. Reading it is open to
+//! admins and auditors; moving it is for admins, and only when the server
+//! was started with `manual_clock = true` (tests and demos of renewals,
+//! expiries and refund windows). A system clock answers 409 to a move.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use agora_events::Timestamp;
+use agora_events::domain::user::Role;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Authenticated;
+use super::problem::{ApiError, ProblemKind};
+use crate::timefmt::rfc3339;
+
+/// The routes of this module.
+pub(crate) fn routes(config: &mut web::ServiceConfig) {
+    config.service(
+        web::resource("/v1/admin/clock")
+            .route(web::get().to(read))
+            .route(web::post().to(moved))
+            .default_service(web::to(super::method_not_allowed)),
+    );
+}
+
+/// How to move the clock: exactly one of the fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveClock {
+    /// Seconds to move forward.
+    advance_secs: Option<u64>,
+    /// A time to set, in microseconds since the Unix epoch.
+    set_micros: Option<i64>,
+}
+
+/// The clock's reading.
+#[derive(Debug, Serialize)]
+struct ClockReading {
+    /// `true` when the clock only moves when told.
+    manual: bool,
+    /// Now, RFC 3339.
+    now: String,
+    /// Now, microseconds since the Unix epoch.
+    now_micros: i64,
+}
+
+fn reading(state: &AppState) -> ClockReading {
+    let now = state.clock.now();
+    ClockReading {
+        manual: state.clock.is_manual(),
+        now: rfc3339(now),
+        now_micros: now.0,
+    }
+}
+
+async fn read(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<ClockReading>, ApiError> {
+    if !(auth.0.has(Role::Admin) || auth.0.has(Role::Auditor)) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only admins and auditors read the clock",
+        ));
+    }
+    Ok(web::Json(reading(&state)))
+}
+
+async fn moved(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<MoveClock>,
+) -> Result<HttpResponse, ApiError> {
+    if !auth.0.has(Role::Admin) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only admins move the clock",
+        ));
+    }
+    let moved = match (body.advance_secs, body.set_micros) {
+        (Some(secs), None) => state.clock.advance(Duration::from_secs(secs)),
+        (None, Some(micros)) => state.clock.set(Timestamp(micros)),
+        _ => {
+            return Err(ApiError::new(
+                ProblemKind::InvalidRequest,
+                "give exactly one of `advance_secs` and `set_micros`",
+            ));
+        }
+    };
+    if moved.is_none() {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            "the server runs on the system clock; start it with manual_clock = true to move time",
+        ));
+    }
+    Ok(HttpResponse::Ok().json(reading(&state)))
+}
