@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use agora_events::Timestamp;
 use agora_events::domain::user::Role;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -26,9 +27,9 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
 }
 
 /// How to move the clock: exactly one of the fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct MoveClock {
+pub(crate) struct MoveClock {
     /// Seconds to move forward.
     advance_secs: Option<u64>,
     /// A time to set, in microseconds since the Unix epoch.
@@ -36,8 +37,8 @@ struct MoveClock {
 }
 
 /// The clock's reading.
-#[derive(Debug, Serialize)]
-struct ClockReading {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ClockReading {
     /// `true` when the clock only moves when told.
     manual: bool,
     /// Now, RFC 3339.

@@ -6,6 +6,7 @@
 
 use actix_web::{HttpResponse, web};
 use agora_events::EventStore;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::AppState;
@@ -19,15 +20,15 @@ pub(crate) async fn healthz() -> HttpResponse {
 }
 
 /// The body of a ready answer.
-#[derive(Debug, Serialize)]
-struct Readiness {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Readiness {
     status: &'static str,
     store: StoreReadiness,
     projections: Vec<ProjectionReadiness>,
 }
 
 /// How far one read model is.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ProjectionReadiness {
     name: &'static str,
     /// Position of the last event applied, `null` before the first.
@@ -38,7 +39,7 @@ struct ProjectionReadiness {
     failure: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct StoreReadiness {
     backend: &'static str,
     /// Position of the last event in `$all`, `null` when empty.

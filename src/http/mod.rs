@@ -11,12 +11,14 @@
 //! and wrong methods (405). [`app`] builds the whole application without a
 //! socket, so handlers can be tested in-process.
 
+mod api;
 mod auth;
 mod clock;
 mod command;
 mod contents;
 mod health;
 mod metrics;
+mod openapi;
 pub(crate) mod problem;
 mod ratelimit;
 mod requests;
@@ -143,6 +145,7 @@ pub(crate) fn app(
         .service(get("/healthz", health::healthz))
         .service(get("/readyz", health::readyz))
         .service(get("/metrics", metrics::metrics))
+        .service(get("/openapi.json", openapi::serve))
         .configure(users::routes)
         .configure(sessions::routes)
         .configure(contents::routes)

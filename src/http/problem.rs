@@ -235,6 +235,43 @@ impl ProblemKind {
     pub(crate) const fn status(self) -> StatusCode {
         self.describe().1
     }
+
+    /// The stable `type` URI clients match on.
+    pub(crate) const fn type_uri(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// Every kind, in the table's order (the OpenAPI document lists their
+    /// `type` URIs; a test checks none is missing).
+    pub(crate) const ALL: &'static [ProblemKind] = &[
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::InvalidRequest,
+        Self::WrongExpectedVersion,
+        Self::DuplicateEventId,
+        Self::StoreUnavailable,
+        Self::StoreCorrupt,
+        Self::NotSupported,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::ValidationFailed,
+        Self::UserNotFound,
+        Self::UserExists,
+        Self::PreconditionFailed,
+        Self::Conflict,
+        Self::ProjectionLagging,
+        Self::Unavailable,
+        Self::Internal,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::TooManyRequests,
+        Self::ContentNotFound,
+        Self::ContentExists,
+        Self::ContentPartNotFound,
+        Self::AlreadyPurchased,
+        Self::ContentNotPublished,
+        Self::ContentConflict,
+    ];
 }
 
 /// An error answered as a problem document.
@@ -376,6 +413,23 @@ mod tests {
     use actix_web::body::to_bytes;
 
     use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_with_its_own_type() {
+        let source = include_str!("problem.rs");
+        let table = &source[source.find("const fn describe").expect("describe")..];
+        let table = &table[..table.find("pub(crate) const fn status").expect("status")];
+        let arms = table.matches("            Self::").count();
+        assert_eq!(
+            ProblemKind::ALL.len(),
+            arms,
+            "ProblemKind::ALL misses a kind"
+        );
+        let mut uris: Vec<&str> = ProblemKind::ALL.iter().map(|k| k.type_uri()).collect();
+        uris.sort_unstable();
+        uris.dedup();
+        assert_eq!(uris.len(), arms, "two kinds share a type URI");
+    }
 
     #[actix_web::test]
     async fn problems_have_the_rfc_shape() {

@@ -14,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::user::UserServiceError;
 use agora_events::EventMetadata;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -44,15 +45,16 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Body of `POST /v1/sessions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
     user_id: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
-struct SessionReply {
+/// The answer to a login: the bearer token and when it expires.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct SessionReply {
     token: String,
     token_type: &'static str,
     session_id: String,

@@ -15,6 +15,7 @@ use agora_actors::aggregate::{CommandError, Executed};
 use agora_actors::user::{ProfileUpdate, Registration, User, UserError, UserServiceError};
 use agora_events::EventMetadata;
 use agora_events::domain::user::{PersonalDetails, Role};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -43,7 +44,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Body of `POST /v1/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterBody {
     id: Option<String>,
@@ -57,7 +58,7 @@ pub(crate) struct RegisterBody {
 }
 
 /// Body of `PATCH /v1/users/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateBody {
     display_name: Option<String>,
@@ -67,15 +68,15 @@ pub(crate) struct UpdateBody {
 }
 
 /// Query of `GET /v1/users/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReadQuery {
     min_position: Option<u64>,
 }
 
 /// A user as read.
-#[derive(Debug, Serialize)]
-struct UserView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct UserView {
     id: String,
     display_name: String,
     roles: Vec<Role>,

@@ -1,6 +1,7 @@
 //! Events of the User aggregate. Personal fields (e-mail, real name, phone)
 //! only ever appear sealed (see [`crate::personal`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{DomainDecodeError, DomainEvent, decode_v1};
@@ -9,7 +10,9 @@ use crate::model::Timestamp;
 use crate::personal::Sealed;
 
 /// What a user may do on the platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Buys, rates and follows content.

@@ -1,0 +1,263 @@
+//! The route table of the HTTP API as documentation: one row per route,
+//! with who may call it and the types of its query, body and answer. The
+//! OpenAPI document ([`super::openapi`]) and the command schemas in
+//! `schemas/commands/` are generated from it; tests check it against the
+//! routes the application really serves.
+
+use std::sync::OnceLock;
+
+use super::openapi::{self, Endpoint};
+use super::{clock, health, sessions, users};
+
+/// Every route of the API, in the order the document lists them.
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    let mut all = vec![
+        Endpoint::get("/healthz", "Liveness: `ok` while the process serves.")
+            .text("text/plain"),
+        Endpoint::get(
+            "/readyz",
+            "Readiness: the store is open and every projection caught up (503 otherwise).",
+        )
+        .reply::<health::Readiness>(200),
+        Endpoint::get(
+            "/metrics",
+            "Prometheus text: requests by route and status, latency histograms, events appended, projection lag.",
+        )
+        .text("text/plain; version=0.0.4"),
+        Endpoint::get("/openapi.json", "This document.").text("application/json"),
+    ];
+    all.extend(identity());
+    all.extend(admin());
+    all
+}
+
+fn identity() -> Vec<Endpoint> {
+    vec![
+        Endpoint::post(
+            "/v1/users",
+            "Register a user (argon2id-hashed password; admin and auditor roles are granted by admins only).",
+        )
+        .body::<users::RegisterBody>()
+        .reply::<users::UserView>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/users/{id}",
+            "Read a user; personal data only to the user, admins and auditors.",
+        )
+        .query::<users::ReadQuery>()
+        .reply::<users::UserView>(200),
+        Endpoint::patch("/v1/users/{id}", "Change a profile.")
+            .token("the user themself or an admin")
+            .body::<users::UpdateBody>()
+            .reply::<users::UserView>(200)
+            .keyed()
+            .conditional(),
+        Endpoint::post(
+            "/v1/sessions",
+            "Log in: an opaque bearer token (rate-limited per account and per address).",
+        )
+        .body::<sessions::LoginBody>()
+        .reply::<sessions::SessionReply>(201),
+        Endpoint::delete("/v1/sessions/current", "Log out: revoke this token.")
+            .token("any user")
+            .empty(204),
+    ]
+}
+
+fn admin() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/admin/clock",
+            "Read the clock commands are stamped with.",
+        )
+        .token("admin, auditor")
+        .reply::<clock::ClockReading>(200),
+        Endpoint::post(
+            "/v1/admin/clock",
+            "Move a manual clock (settings `manual_clock`); runs due renewals and expiries.",
+        )
+        .token("admin")
+        .body::<clock::MoveClock>()
+        .reply::<clock::ClockReading>(200),
+    ]
+}
+
+/// The OpenAPI document as served: pretty JSON with a final newline,
+/// byte-identical to `schemas/openapi.json`.
+pub(crate) fn openapi_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let document = openapi::document(&endpoints());
+        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn repo_file(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+
+    /// Compares `text` with the committed file, or rewrites the file when
+    /// `AGORA_BLESS=1` (after a deliberate API change).
+    fn check_committed(relative: &str, text: &str) -> Result<(), String> {
+        let path = repo_file(relative);
+        if std::env::var_os("AGORA_BLESS").is_some_and(|v| v == "1") {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(&path, text).map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(committed) if committed == text => Ok(()),
+            Ok(_) => Err(format!(
+                "{relative} differs from the code; if the API change is deliberate, run \
+                 `AGORA_BLESS=1 cargo test --bin agora schemas` and commit the result"
+            )),
+            Err(e) => Err(format!("{relative}: {e}")),
+        }
+    }
+
+    #[test]
+    fn committed_openapi_document_matches_the_code() {
+        check_committed("schemas/openapi.json", openapi_text()).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn committed_command_schemas_match_the_code() {
+        let mut expected = BTreeSet::new();
+        let mut failures = Vec::new();
+        for endpoint in endpoints() {
+            let Some(schema) = endpoint.body_schema() else {
+                continue;
+            };
+            let name = format!("schemas/commands/{}.json", endpoint.operation_id());
+            let mut text = serde_json::to_string_pretty(&schema).expect("schema JSON");
+            text.push('\n');
+            if let Err(e) = check_committed(&name, &text) {
+                failures.push(e);
+            }
+            expected.insert(name);
+        }
+        // No stale schema of a command that no longer exists.
+        let dir = repo_file("schemas/commands");
+        for entry in std::fs::read_dir(&dir).expect("schemas/commands") {
+            let name = format!(
+                "schemas/commands/{}",
+                entry.expect("entry").file_name().to_string_lossy()
+            );
+            if !expected.contains(&name) {
+                failures.push(format!("{name} has no command any more: delete it"));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_unique_operations() {
+        let document: serde_json::Value =
+            serde_json::from_str(openapi_text()).expect("the document is JSON");
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut ids = BTreeSet::new();
+        let mut routes = BTreeSet::new();
+        for endpoint in endpoints() {
+            assert!(
+                ids.insert(endpoint.operation_id()),
+                "two rows share the operation id {}",
+                endpoint.operation_id()
+            );
+            assert!(
+                routes.insert((endpoint.path, endpoint.method)),
+                "{} {:?} is listed twice",
+                endpoint.path,
+                endpoint.method
+            );
+        }
+        // Every `$ref` points at a schema the document has.
+        let text = openapi_text();
+        for reference in text.split("\"$ref\": \"").skip(1) {
+            let target = &reference[..reference.find('"').expect("closing quote")];
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .or_else(|| target.strip_prefix("#/components/responses/"))
+                .unwrap_or_else(|| panic!("unexpected $ref {target}"));
+            let found = document["components"]["schemas"].get(name).is_some()
+                || document["components"]["responses"].get(name).is_some();
+            assert!(found, "dangling $ref {target}");
+        }
+    }
+
+    /// Every `(path, method)` registered in the HTTP modules' `routes`
+    /// functions, read from their source.
+    fn registered_routes() -> BTreeSet<(String, String)> {
+        let mut found = BTreeSet::new();
+        let dir = repo_file("src/http");
+        let mut files = vec![dir];
+        let mut sources = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("src/http") {
+                    files.push(entry.expect("entry").path());
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(std::fs::read_to_string(&path).expect("source"));
+            }
+        }
+        for source in sources {
+            // The registration code sits before the first `#[cfg(test)]`.
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            let mut rest = source;
+            while let Some(start) = rest.find("resource(\"") {
+                let after = &rest[start + "resource(\"".len()..];
+                let Some(end) = after.find('"') else { break };
+                let path = &after[..end];
+                let block_end = after[end..]
+                    .find("resource(\"")
+                    .map_or(after.len(), |i| end + i);
+                let block = &after[end..block_end];
+                for method in ["get", "post", "put", "patch", "delete"] {
+                    if block.contains(&format!("web::{method}()")) {
+                        found.insert((path.to_owned(), method.to_owned()));
+                    }
+                }
+                rest = &after[end..];
+            }
+            let mut rest = source;
+            while let Some(start) = rest.find(".service(get(\"") {
+                let after = &rest[start + ".service(get(\"".len()..];
+                let Some(end) = after.find('"') else { break };
+                found.insert((after[..end].to_owned(), "get".to_owned()));
+                rest = &after[end..];
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_row_is_a_route() {
+        let documented: BTreeSet<(String, String)> = endpoints()
+            .iter()
+            .map(|e| (e.path.to_owned(), e.method.key().to_owned()))
+            .collect();
+        let registered = registered_routes();
+        assert!(
+            registered.len() > 10,
+            "the route scan found too little: {registered:?}"
+        );
+        let undocumented: Vec<_> = registered.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&registered).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes without a row: {undocumented:?}"
+        );
+        assert!(unserved.is_empty(), "rows without a route: {unserved:?}");
+    }
+}

@@ -1,0 +1,440 @@
+//! The OpenAPI 3.1 document of the HTTP API, served at `GET /openapi.json`
+//! and kept in `schemas/openapi.json`.
+//!
+//! It is built from one table, [`endpoints`](super::api::endpoints): each
+//! row names a route, who may call it, and the Rust types of its query,
+//! body and answer. The types' JSON Schemas come from `schemars` (JSON
+//! Schema 2020-12, the dialect OpenAPI 3.1 uses), so the document cannot
+//! drift from the code that parses and writes those bodies. Tests check
+//! that every row is a real route, that every route has a row, and that
+//! the committed file equals the generated one.
+
+use std::collections::BTreeMap;
+
+use actix_web::HttpResponse;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+
+use super::problem::{PROBLEM_JSON, ProblemKind};
+
+/// Makes the schema of one type in a generator (a `$ref` into
+/// `#/components/schemas` for named types).
+pub(crate) type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// An HTTP method of a documented route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// The lowercase name OpenAPI uses as the operation's key.
+    pub(crate) const fn key(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::Post => "post",
+            Self::Put => "put",
+            Self::Patch => "patch",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// What an endpoint answers when it succeeds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reply {
+    status: u16,
+    media_type: &'static str,
+    schema: Option<SchemaFn>,
+}
+
+/// One documented route: method, path, who may call it and its types.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    summary: &'static str,
+    /// `None`: anyone; `Some(who)`: a bearer token, and who may use it.
+    access: Option<&'static str>,
+    query: Option<SchemaFn>,
+    body: Option<SchemaFn>,
+    reply: Reply,
+    keyed: bool,
+    conditional: bool,
+}
+
+impl Endpoint {
+    fn new(method: Method, path: &'static str, summary: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            summary,
+            access: None,
+            query: None,
+            body: None,
+            reply: Reply {
+                status: 200,
+                media_type: "application/json",
+                schema: None,
+            },
+            keyed: false,
+            conditional: false,
+        }
+    }
+
+    /// A `GET` route.
+    pub(crate) fn get(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Method::Get, path, summary)
+    }
+
+    /// A `POST` route.
+    pub(crate) fn post(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Method::Post, path, summary)
+    }
+
+    /// A `PUT` route.
+    pub(crate) fn put(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Method::Put, path, summary)
+    }
+
+    /// A `PATCH` route.
+    pub(crate) fn patch(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Method::Patch, path, summary)
+    }
+
+    /// A `DELETE` route.
+    pub(crate) fn delete(path: &'static str, summary: &'static str) -> Self {
+        Self::new(Method::Delete, path, summary)
+    }
+
+    /// Needs a bearer token; `who` says which callers it accepts.
+    pub(crate) fn token(mut self, who: &'static str) -> Self {
+        self.access = Some(who);
+        self
+    }
+
+    /// Takes query parameters: the fields of `T`.
+    pub(crate) fn query<T: JsonSchema>(mut self) -> Self {
+        self.query = Some(schema_of::<T>);
+        self
+    }
+
+    /// Takes a JSON body of type `T`.
+    pub(crate) fn body<T: JsonSchema>(mut self) -> Self {
+        self.body = Some(schema_of::<T>);
+        self
+    }
+
+    /// Answers `status` with a JSON body of type `T`.
+    pub(crate) fn reply<T: JsonSchema>(mut self, status: u16) -> Self {
+        self.reply = Reply {
+            status,
+            media_type: "application/json",
+            schema: Some(schema_of::<T>),
+        };
+        self
+    }
+
+    /// Answers `status` with no body.
+    pub(crate) fn empty(mut self, status: u16) -> Self {
+        self.reply = Reply {
+            status,
+            media_type: "",
+            schema: None,
+        };
+        self
+    }
+
+    /// Answers 200 with a body of `media_type` that has no JSON schema.
+    pub(crate) fn text(mut self, media_type: &'static str) -> Self {
+        self.reply = Reply {
+            status: 200,
+            media_type,
+            schema: None,
+        };
+        self
+    }
+
+    /// Honours `Idempotency-Key`: a repeat answers like the first time.
+    pub(crate) fn keyed(mut self) -> Self {
+        self.keyed = true;
+        self
+    }
+
+    /// Honours `If-Match` (the aggregate version from the `ETag`).
+    pub(crate) fn conditional(mut self) -> Self {
+        self.conditional = true;
+        self
+    }
+
+    /// Answers with a `text/event-stream` of server-sent events.
+    pub(crate) fn streams(mut self) -> Self {
+        self.reply.media_type = "text/event-stream";
+        self
+    }
+
+    /// The operation id: the method and the path's literal segments, with
+    /// `{param}` segments as `by_param`.
+    pub(crate) fn operation_id(&self) -> String {
+        let mut id = self.method.key().to_owned();
+        for segment in self.path.split('/').filter(|s| !s.is_empty() && *s != "v1") {
+            id.push('_');
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => {
+                    id.push_str("by_");
+                    id.push_str(param);
+                }
+                None => id.push_str(&segment.replace(['-', ':', '.'], "_")),
+            }
+        }
+        id
+    }
+
+    /// The names of the path's `{param}` segments, in order.
+    pub(crate) fn path_params(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+
+    /// The JSON Schema of the body, standing alone (with its own `$defs`),
+    /// as kept in `schemas/commands/`.
+    pub(crate) fn body_schema(&self) -> Option<Value> {
+        let make = self.body?;
+        let mut generator = SchemaSettings::draft2020_12().into_generator();
+        let mut root = make(&mut generator).to_value();
+        // A named type comes back as a `$ref`: inline the root, keep the rest.
+        let mut definitions = generator.take_definitions(true);
+        if let Some(name) = root
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map(str::to_owned)
+            && let Some(inlined) = definitions.remove(&name)
+        {
+            root = inlined;
+        }
+        if let Value::Object(object) = &mut root {
+            object.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+            object.insert(
+                "$id".into(),
+                json!(format!("urn:agora:schema:command:{}", self.operation_id())),
+            );
+            if !definitions.is_empty() {
+                object.insert("$defs".into(), Value::Object(definitions));
+            }
+        }
+        Some(root)
+    }
+}
+
+/// Builds the whole OpenAPI 3.1 document from `endpoints`.
+pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|settings| settings.definitions_path = "/components/schemas".into())
+        .into_generator();
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    for endpoint in endpoints {
+        let operation = operation(endpoint, &mut generator);
+        paths
+            .entry(endpoint.path)
+            .or_default()
+            .insert(endpoint.method.key().to_owned(), operation);
+    }
+    let mut schemas = generator.take_definitions(true);
+    schemas.insert("Problem".into(), problem_schema());
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Agora",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Paid knowledge and technology outsourcing over one event-sourced core. \
+                JSON in and out; every error is application/problem+json with a stable `type` \
+                (see the Problem schema); mutations need `Authorization: Bearer TOKEN` from \
+                POST /v1/sessions; mutating requests may carry `Idempotency-Key`.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An opaque random session token from POST /v1/sessions, \
+                        revoked by DELETE /v1/sessions/current or when it expires."
+                }
+            },
+            "responses": {
+                "Problem": {
+                    "description": "An error, from the one table of problem types.",
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                }
+            }
+        }
+    })
+}
+
+fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
+    let mut parameters: Vec<Value> = endpoint
+        .path_params()
+        .map(|name| {
+            json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+        })
+        .collect();
+    if let Some(query) = endpoint.query {
+        parameters.extend(query_parameters(query));
+    }
+    if endpoint.keyed {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "1 to 255 visible ASCII characters; a repeat with the same key answers like the first time and changes nothing.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+        }));
+    }
+    if endpoint.conditional {
+        parameters.push(json!({
+            "name": "If-Match", "in": "header", "required": false,
+            "description": "The ETag (aggregate version) the change applies to; a stale one gets 412.",
+            "schema": {"type": "string"}
+        }));
+    }
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(endpoint.operation_id()));
+    op.insert("summary".into(), json!(endpoint.summary));
+    if let Some(who) = endpoint.access {
+        op.insert("description".into(), json!(format!("Who may call: {who}.")));
+        op.insert("security".into(), json!([{"bearer": []}]));
+    }
+    if !parameters.is_empty() {
+        op.insert("parameters".into(), Value::Array(parameters));
+    }
+    if let Some(body) = endpoint.body {
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/json": {"schema": body(generator)}}}),
+        );
+    }
+    let reply = endpoint.reply;
+    let mut success = Map::new();
+    success.insert("description".into(), json!(status_text(reply.status)));
+    if !reply.media_type.is_empty() {
+        let schema = match reply.schema {
+            Some(make) => make(generator).to_value(),
+            None => json!({"type": "string"}),
+        };
+        success.insert(
+            "content".into(),
+            json!({reply.media_type: {"schema": schema}}),
+        );
+    }
+    op.insert(
+        "responses".into(),
+        json!({
+            reply.status.to_string(): success,
+            "default": {"$ref": "#/components/responses/Problem"}
+        }),
+    );
+    Value::Object(op)
+}
+
+/// The fields of a query type as OpenAPI `in: query` parameters.
+fn query_parameters(make: SchemaFn) -> Vec<Value> {
+    let mut inline = SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    let schema = make(&mut inline).to_value();
+    // Named types may still come back as a `$ref` at the top.
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
+            inline
+                .definitions()
+                .get(&name)
+                .cloned()
+                .unwrap_or(Value::Null)
+        }
+        None => schema,
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            // An absent parameter is how a query says "none": no `null`.
+            let mut property = property.clone();
+            if let Some(types) = property.get_mut("type").and_then(Value::as_array_mut) {
+                types.retain(|t| t != "null");
+                if let [single] = types.as_slice() {
+                    property["type"] = single.clone();
+                }
+            }
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "schema": property,
+            });
+            if let Some(description) = property.get("description") {
+                parameter["description"] = description.clone();
+            }
+            parameter
+        })
+        .collect()
+}
+
+fn problem_schema() -> Value {
+    let types: Vec<&str> = ProblemKind::ALL.iter().map(|k| k.type_uri()).collect();
+    json!({
+        "type": "object",
+        "description": "An error (RFC 9457). Clients match on `type`; `detail` is for people and may change.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "enum": types},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"}
+        }
+    })
+}
+
+fn status_text(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No content",
+        _ => "Success",
+    }
+}
+
+/// `GET /openapi.json`: the document of this build.
+pub(crate) async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(super::api::openapi_text())
+}
