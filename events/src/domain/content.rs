@@ -12,14 +12,18 @@
 //! Memberships are not here: a member's access to an item comes from the
 //! Membership aggregate, never from a [`ContentPurchased`].
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::EventSchema;
 use super::{DomainDecodeError, DomainEvent, decode_v1};
 use crate::codec;
 use crate::model::Timestamp;
 
 /// What kind of item a piece of content is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentKind {
     /// A single piece, read once.
@@ -31,7 +35,7 @@ pub enum ContentKind {
 }
 
 /// One chapter of a structured body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Chapter {
     /// The chapter's title: trimmed, not empty, no control characters.
     pub title: String,
@@ -40,7 +44,7 @@ pub struct Chapter {
 }
 
 /// The body of a content item.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Body {
     /// One text.
@@ -50,7 +54,7 @@ pub enum Body {
 }
 
 /// An amount of money in the smallest unit of a currency.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Money {
     /// Amount in cents (the currency's minor unit); 0 means free.
     pub amount_cents: u64,
@@ -63,7 +67,7 @@ pub struct Money {
 /// Guarantees: the first event of every content stream, and only there; the
 /// title is trimmed, 1–200 characters; the summary, body, tags and language
 /// are within the aggregate's limits; tags are trimmed and without repeats.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentDrafted {
     /// The content item's id (the aggregate id).
     pub content_id: String,
@@ -91,7 +95,7 @@ pub struct ContentDrafted {
 /// and only by its creator; at least
 /// one field is present, and each present field differs from its previous
 /// value and obeys the same rules as in [`ContentDrafted`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DraftEdited {
     /// The new kind.
     pub kind: Option<ContentKind>,
@@ -114,7 +118,7 @@ pub struct DraftEdited {
 /// Guarantees: the item is not retired; the price differs from the previous
 /// one; the currency is three uppercase ASCII letters. Past purchases keep
 /// the price they paid.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PriceSet {
     /// The new price.
     pub price: Money,
@@ -127,7 +131,7 @@ pub struct PriceSet {
 /// Guarantees: the item was not published or retired; it has a title, a
 /// non-empty body and a price. After the first one, the item's text can no
 /// longer be edited.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentPublished {
     /// When it was published.
     pub published_at: Timestamp,
@@ -137,7 +141,7 @@ pub struct ContentPublished {
 /// keep their entitlement. It may be published again.
 ///
 /// Guarantees: the item was published.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentUnpublished {
     /// When it was unpublished.
     pub unpublished_at: Timestamp,
@@ -147,7 +151,7 @@ pub struct ContentUnpublished {
 /// edited or sold again; owners keep their entitlement.
 ///
 /// Guarantees: the item was not retired before.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentRetired {
     /// When it was retired.
     pub retired_at: Timestamp,
@@ -159,7 +163,7 @@ pub struct ContentRetired {
 /// Guarantees: the item was published and not retired; the buyer is not the
 /// creator and had no live (unrefunded) purchase of it; `purchase_id` was
 /// never used on this item before; `price` is the item's price at that time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentPurchased {
     /// Who bought it.
     pub buyer_id: String,
@@ -179,7 +183,7 @@ pub struct ContentPurchased {
 /// Guarantees: the purchase exists, belongs to `buyer_id`, was not refunded
 /// before, and the refund was asked by the buyer within the caller's refund
 /// window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PurchaseRefunded {
     /// The refunded purchase.
     pub purchase_id: String,
@@ -194,7 +198,7 @@ pub struct PurchaseRefunded {
 ///
 /// Guarantees: the user owned the item at the time; `stars` is 1 to 5 and
 /// differs from the user's previous rating.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentRated {
     /// Who rated.
     pub user_id: String,
@@ -209,7 +213,7 @@ pub struct ContentRated {
 ///
 /// Guarantees: the user owned the item at the time; the text is trimmed,
 /// 1–5000 characters, and differs from the user's previous review.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReviewWritten {
     /// Who wrote it.
     pub user_id: String,
@@ -224,7 +228,7 @@ pub struct ReviewWritten {
 ///
 /// Guarantees: the item is a course the user owned at the time; at most one
 /// check-in per user per `day`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckedIn {
     /// Who checked in.
     pub user_id: String,
@@ -241,7 +245,7 @@ pub struct CheckedIn {
 /// Guarantees: the item was published; `comment_id` was never used on this
 /// item before; `parent_id`, if any, names an earlier comment of this item;
 /// the text is trimmed, 1–5000 characters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CommentPosted {
     /// The comment's id, unique within this item.
     pub comment_id: String,
@@ -264,7 +268,7 @@ pub struct CommentPosted {
 /// item; `answer_id` is a
 /// comment in its thread (a reply to it, directly or through other replies)
 /// and differs from the previously marked answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AnswerMarked {
     /// The question.
     pub comment_id: String,
@@ -366,6 +370,25 @@ impl DomainEvent for ContentEvent {
     }
 }
 
+/// The payload schema of every content event type and version.
+pub fn schemas() -> Vec<EventSchema> {
+    vec![
+        EventSchema::of::<ContentDrafted>("ContentDrafted", 1),
+        EventSchema::of::<DraftEdited>("ContentDraftEdited", 1),
+        EventSchema::of::<PriceSet>("ContentPriceSet", 1),
+        EventSchema::of::<ContentPublished>("ContentPublished", 1),
+        EventSchema::of::<ContentUnpublished>("ContentUnpublished", 1),
+        EventSchema::of::<ContentRetired>("ContentRetired", 1),
+        EventSchema::of::<ContentPurchased>("ContentPurchased", 1),
+        EventSchema::of::<PurchaseRefunded>("ContentPurchaseRefunded", 1),
+        EventSchema::of::<ContentRated>("ContentRated", 1),
+        EventSchema::of::<ReviewWritten>("ContentReviewWritten", 1),
+        EventSchema::of::<CheckedIn>("ContentCheckedIn", 1),
+        EventSchema::of::<CommentPosted>("ContentCommentPosted", 1),
+        EventSchema::of::<AnswerMarked>("ContentAnswerMarked", 1),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,8 +482,17 @@ mod tests {
             }),
         ];
         let mut names = std::collections::BTreeSet::new();
+        let listed: Vec<_> = schemas()
+            .iter()
+            .map(|s| (s.event_type, s.version))
+            .collect();
         for event in events {
             assert!(names.insert(event.event_type()), "type names are unique");
+            assert!(
+                listed.contains(&(event.event_type(), event.schema_version())),
+                "{} has no schema listed",
+                event.event_type()
+            );
             assert_eq!(event.schema_version(), 1);
             let bytes = event.encode_payload().unwrap_or_default();
             let back = ContentEvent::decode(event.event_type(), event.schema_version(), &bytes);

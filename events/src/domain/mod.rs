@@ -4,6 +4,7 @@
 
 pub mod content;
 pub mod revenue;
+pub mod schema;
 pub mod user;
 
 use crate::codec::{self, DecodeError};

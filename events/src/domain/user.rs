@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::EventSchema;
 use super::{DomainDecodeError, DomainEvent, decode_v1};
 use crate::codec;
 use crate::model::Timestamp;
@@ -32,7 +33,7 @@ pub enum Role {
 }
 
 /// The personal fields of a user, as they are sealed into events.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PersonalDetails {
     /// Contact e-mail address.
     pub email: String,
@@ -43,7 +44,7 @@ pub struct PersonalDetails {
 }
 
 /// A user joined the platform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct UserRegistered {
     /// The user's id (also the key of their personal data).
     pub user_id: String,
@@ -58,7 +59,7 @@ pub struct UserRegistered {
 }
 
 /// A user changed their profile; absent fields are unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct UserProfileChanged {
     /// The new public name.
     pub display_name: Option<String>,
@@ -69,7 +70,7 @@ pub struct UserProfileChanged {
 }
 
 /// A user's password was set or changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PasswordSet {
     /// The argon2id PHC string of the password, sealed for the user, so a
     /// forgotten user's credential is gone with their key. The password
@@ -81,7 +82,7 @@ pub struct PasswordSet {
 
 /// A user logged in: a bearer token now stands for them until it expires
 /// or the session ends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SessionStarted {
     /// The session's id.
     pub session_id: String,
@@ -95,7 +96,7 @@ pub struct SessionStarted {
 }
 
 /// A session ended (logout): its token is no longer accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SessionEnded {
     /// The session's id.
     pub session_id: String,
@@ -155,6 +156,17 @@ impl DomainEvent for UserEvent {
     }
 }
 
+/// The payload schema of every user event type and version.
+pub fn schemas() -> Vec<EventSchema> {
+    vec![
+        EventSchema::of::<UserRegistered>("UserRegistered", 1),
+        EventSchema::of::<UserProfileChanged>("UserProfileChanged", 1),
+        EventSchema::of::<PasswordSet>("UserPasswordSet", 1),
+        EventSchema::of::<SessionStarted>("UserSessionStarted", 1),
+        EventSchema::of::<SessionEnded>("UserSessionEnded", 1),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +208,16 @@ mod tests {
                 ended_at: Timestamp(9),
             }),
         ];
+        let listed: Vec<_> = schemas()
+            .iter()
+            .map(|s| (s.event_type, s.version))
+            .collect();
         for event in events {
+            assert!(
+                listed.contains(&(event.event_type(), event.schema_version())),
+                "{} has no schema listed",
+                event.event_type()
+            );
             let bytes = event.encode_payload().unwrap_or_default();
             let back = UserEvent::decode(event.event_type(), event.schema_version(), &bytes);
             assert_eq!(back.ok(), Some(event));

@@ -10,7 +10,7 @@ use crate::codec;
 
 /// Personal data of one subject, encrypted with that subject's data key.
 /// Serializable, so it can sit inside any event payload.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sealed {
     /// The random 192-bit nonce.
     pub nonce: [u8; 24],
