@@ -6,6 +6,7 @@
 
 use std::sync::OnceLock;
 
+use super::command::CommandReply;
 use super::openapi::{self, Endpoint};
 use super::{clock, health, sessions, users};
 
@@ -38,7 +39,7 @@ fn identity() -> Vec<Endpoint> {
             "Register a user (argon2id-hashed password; admin and auditor roles are granted by admins only).",
         )
         .body::<users::RegisterBody>()
-        .reply::<users::UserView>(201)
+        .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::get(
             "/v1/users/{id}",
@@ -49,7 +50,7 @@ fn identity() -> Vec<Endpoint> {
         Endpoint::patch("/v1/users/{id}", "Change a profile.")
             .token("the user themself or an admin")
             .body::<users::UpdateBody>()
-            .reply::<users::UserView>(200)
+            .reply::<CommandReply>(200)
             .keyed()
             .conditional(),
         Endpoint::post(

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use agora_actors::aggregate::{Aggregate, CommandError, Executed};
 use agora_actors::user::idempotency_id;
+use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,8 +21,9 @@ pub(crate) fn etag(version: u64) -> String {
 }
 
 /// What every command answers.
-#[derive(Debug, Serialize)]
-struct CommandReply {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CommandReply {
+    /// The aggregate the command went to.
     id: String,
     /// The aggregate's version after the command.
     version: Option<u64>,
