@@ -4,9 +4,11 @@
 
 mod common;
 
+mod catalog;
 mod config;
 mod contents;
 mod help;
+mod library;
 mod serve;
 mod sessions;
 mod store_lock;

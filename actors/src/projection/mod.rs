@@ -14,6 +14,10 @@ mod replay;
 mod runner;
 mod snapshot;
 pub mod users;
+pub mod bodies;
+mod content_stream;
+pub mod dashboard;
+pub mod library;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -3,10 +3,16 @@
 //! rating, by id, folded from the Content events.
 //!
 //! Listing filters (tag, kind, language, price range, creator) and sorts
-//! (newest, rating, sales) published items with cursor pagination. For now
-//! it filters linearly over the ordered map; full-text search over title,
-//! summary and tags (a `tantivy` index kept by a projection) is a later
-//! step.
+//! (newest, rating, sales, relevance) published items with cursor
+//! pagination. Full-text search (`q`) over title, summary and tags goes
+//! through a `tantivy` index ([`search`]) kept next to the items: it is not
+//! part of the serialized state (snapshots stay byte-identical to a
+//! rebuild), but rebuilt from the items when a snapshot loads. With `q`,
+//! only the index's matches are filtered and sorted (by BM25 relevance
+//! unless another sort is asked).
+
+mod search;
+mod tokenize;
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -15,6 +21,8 @@ use agora_events::domain::DomainEvent;
 use agora_events::domain::content::{ContentEvent, ContentKind, Money};
 use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
+
+pub use search::SearchUnavailable;
 
 use super::Projection;
 use crate::aggregate::Aggregate;
@@ -91,6 +99,8 @@ impl CatalogItem {
                 i64::try_from(millis).unwrap_or(i64::MAX)
             }
             CatalogSort::Sales => i64::try_from(self.sales).unwrap_or(i64::MAX),
+            // Without a score (no `q`), relevance falls back to recency.
+            CatalogSort::Relevance => self.published_at.map_or(i64::MIN, |t| t.0),
         }
     }
 }
@@ -105,6 +115,8 @@ pub enum CatalogSort {
     Rating,
     /// Most sales first.
     Sales,
+    /// Best full-text match first (BM25); needs a search text.
+    Relevance,
 }
 
 impl CatalogSort {
@@ -114,6 +126,7 @@ impl CatalogSort {
             Self::Newest => 'n',
             Self::Rating => 'r',
             Self::Sales => 's',
+            Self::Relevance => 'q',
         }
     }
 }
@@ -121,6 +134,9 @@ impl CatalogSort {
 /// A listing request; `None` filters match everything.
 #[derive(Clone, Debug, Default)]
 pub struct CatalogQuery {
+    /// Items whose title, summary or tags contain every word of this text
+    /// (CJK text matches by character pairs).
+    pub text: Option<String>,
     /// Items carrying this tag.
     pub tag: Option<String>,
     /// Items of this kind.
@@ -146,6 +162,17 @@ pub struct CatalogQuery {
 #[error("the cursor is not one this listing's sort returned")]
 pub struct BadCursor;
 
+/// Why a listing failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// The cursor is not from this listing (400).
+    #[error(transparent)]
+    BadCursor(#[from] BadCursor),
+    /// The search index failed (503).
+    #[error(transparent)]
+    Search(#[from] SearchUnavailable),
+}
+
 /// One page of a listing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CatalogPage {
@@ -155,10 +182,35 @@ pub struct CatalogPage {
     pub next_cursor: Option<String>,
 }
 
-/// Every content item by id.
+/// Every content item by id, and their full-text index.
+///
+/// Serialized as the items alone; deserializing rebuilds the index.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(from = "StoredCatalog")]
 pub struct CatalogView {
     items: BTreeMap<String, CatalogItem>,
+    #[serde(skip)]
+    search: search::SearchIndex,
+}
+
+/// The serialized shape of a [`CatalogView`]: its items.
+#[derive(Deserialize)]
+struct StoredCatalog {
+    items: BTreeMap<String, CatalogItem>,
+}
+
+impl From<StoredCatalog> for CatalogView {
+    fn from(stored: StoredCatalog) -> Self {
+        let mut view = Self {
+            items: stored.items,
+            search: search::SearchIndex::default(),
+        };
+        for item in view.items.values() {
+            view.search
+                .upsert(&item.id, &item.title, &item.summary, &item.tags);
+        }
+        view
+    }
 }
 
 /// An opaque cursor: sort tag, sort key and id.
@@ -188,8 +240,10 @@ impl CatalogView {
         self.items.is_empty()
     }
 
-    /// One page of published items matching `query`.
-    pub fn list(&self, query: &CatalogQuery) -> Result<CatalogPage, BadCursor> {
+    /// One page of published items matching `query`. With a search text,
+    /// only the index's matches are considered, and [`CatalogSort::Relevance`]
+    /// orders them by score.
+    pub fn list(&self, query: &CatalogQuery) -> Result<CatalogPage, ListError> {
         let sort = query.sort;
         let after = query
             .cursor
@@ -197,11 +251,25 @@ impl CatalogView {
             .map(|c| parse_cursor(sort, c))
             .transpose()?
             .map(|(key, id)| (Reverse(key), id));
-        let mut matching: Vec<(Reverse<i64>, &CatalogItem)> = self
-            .items
-            .values()
-            .filter(|item| item.stage == CatalogStage::Published && matches(item, query))
-            .map(|item| (Reverse(item.sort_key(sort)), item))
+        let candidates: Vec<(&CatalogItem, Option<f32>)> = match query.text.as_deref() {
+            Some(text) => self
+                .search
+                .search(text)?
+                .into_iter()
+                .filter_map(|(id, score)| self.items.get(id).map(|item| (item, Some(score))))
+                .collect(),
+            None => self.items.values().map(|item| (item, None)).collect(),
+        };
+        let mut matching: Vec<(Reverse<i64>, &CatalogItem)> = candidates
+            .into_iter()
+            .filter(|(item, _)| item.stage == CatalogStage::Published && matches(item, query))
+            .map(|(item, score)| {
+                let key = match (sort, score) {
+                    (CatalogSort::Relevance, Some(score)) => score_key(score),
+                    _ => item.sort_key(sort),
+                };
+                (Reverse(key), item)
+            })
             .filter(|(key, item)| {
                 after
                     .as_ref()
@@ -221,6 +289,20 @@ impl CatalogView {
             .collect();
         Ok(CatalogPage { items, next_cursor })
     }
+
+    /// Re-indexes item `id`'s text.
+    fn reindex(&mut self, id: &str) {
+        if let Some(item) = self.items.get(id) {
+            self.search
+                .upsert(&item.id, &item.title, &item.summary, &item.tags);
+        }
+    }
+}
+
+/// A relevance score as an ordered integer key: the bits of a
+/// non-negative `f32` order like the numbers.
+fn score_key(score: f32) -> i64 {
+    i64::from(score.max(0.0).to_bits())
 }
 
 /// Whether `item` passes every filter of `query`.
@@ -273,6 +355,7 @@ impl Projection for CatalogView {
                     published_at: None,
                 },
             );
+            self.reindex(id);
             return Ok(());
         }
         let item = self
@@ -298,6 +381,7 @@ impl Projection for CatalogView {
                 if let Some(language) = e.language {
                     item.language = language;
                 }
+                self.reindex(id);
             }
             ContentEvent::PriceSet(e) => item.price = Some(e.price),
             ContentEvent::Published(e) => {
