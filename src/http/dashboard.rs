@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 use agora_actors::content::day_of;
-use agora_actors::projection::dashboard::DayFigures;
+use agora_actors::projection::dashboard::{CreatorFigures, DayFigures};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +155,7 @@ async fn read(
         ));
     }
     let body = state.dashboard.read(|view| {
-        let empty = Default::default();
+        let empty = CreatorFigures::default();
         let figures = view.creator(&creator_id).unwrap_or(&empty);
         let (days, totals) = figures.period(from, to);
         DashboardResponse {

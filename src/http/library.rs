@@ -160,7 +160,7 @@ fn response(view: &LibraryView, user_id: &str, library: &UserLibrary, today: u32
             }
         })
         .collect();
-    let empty = Default::default();
+    let empty: std::collections::BTreeSet<u32> = Default::default();
     let mut course_ids: Vec<&String> = library
         .owned
         .keys()

@@ -464,7 +464,7 @@ mod tests {
         assert_eq!(ids(&second), ["b"]);
         assert_eq!(second.next_cursor, None);
         query.sort = CatalogSort::Newest;
-        assert_eq!(view.list(&query), Err(BadCursor));
+        assert_eq!(view.list(&query), Err(ListError::BadCursor(BadCursor)));
     }
 
     #[test]
@@ -488,5 +488,132 @@ mod tests {
             ..CatalogQuery::default()
         };
         assert_eq!(ids(&view.list(&query).expect("page")), ["c", "b", "a"]);
+    }
+
+    /// A catalog folded from real events: the index is kept by `apply`.
+    fn searchable() -> CatalogView {
+        use agora_events::domain::content::{
+            Body, ContentDrafted, ContentPublished, ContentPurchased, DraftEdited, PriceSet,
+        };
+
+        use super::super::content_stream::testing::Log;
+
+        let mut log = Log::default();
+        let mut view = CatalogView::default();
+        let items = [
+            ("a", "Rust actors", "Message passing", "en", 100),
+            ("b", "Async Rust", "Futures and tasks", "en", 300),
+            ("c", "Rust编程语言", "系统编程入门", "zh-CN", 200),
+            ("d", "Cooking", "Pasta and rust-free pans", "en", 50),
+        ];
+        for (i, (id, title, summary, language, cents)) in items.into_iter().enumerate() {
+            let at = i64::try_from(i).unwrap_or(0);
+            let events = [
+                ContentEvent::Drafted(ContentDrafted {
+                    content_id: id.into(),
+                    creator_id: "u1".into(),
+                    kind: ContentKind::Article,
+                    title: "placeholder".into(),
+                    summary: summary.into(),
+                    body: Body::Text("b".into()),
+                    tags: vec![],
+                    language: language.into(),
+                    drafted_at: Timestamp(at),
+                }),
+                ContentEvent::DraftEdited(DraftEdited {
+                    kind: None,
+                    title: Some(title.into()),
+                    summary: None,
+                    body: None,
+                    tags: None,
+                    language: None,
+                    edited_at: Timestamp(at),
+                }),
+                ContentEvent::PriceSet(PriceSet {
+                    price: Money {
+                        amount_cents: cents,
+                        currency: "CNY".into(),
+                    },
+                    set_at: Timestamp(at),
+                }),
+                ContentEvent::Published(ContentPublished {
+                    published_at: Timestamp(at),
+                }),
+            ];
+            for event in &events {
+                view.apply(&log.record(id, event)).expect("applies");
+            }
+        }
+        let sale = ContentEvent::Purchased(ContentPurchased {
+            buyer_id: "u2".into(),
+            price: Money {
+                amount_cents: 300,
+                currency: "CNY".into(),
+            },
+            purchase_id: "p1".into(),
+            purchased_at: Timestamp(9),
+            partner_id: None,
+        });
+        view.apply(&log.record("b", &sale)).expect("applies");
+        view
+    }
+
+    fn search(text: &str, sort: CatalogSort, limit: usize) -> CatalogQuery {
+        CatalogQuery {
+            text: Some(text.into()),
+            sort,
+            limit,
+            ..CatalogQuery::default()
+        }
+    }
+
+    #[test]
+    fn search_ranks_by_relevance_and_keeps_filters_sorts_and_cursors() {
+        let view = searchable();
+        let found = view
+            .list(&search("rust", CatalogSort::Relevance, 10))
+            .expect("page");
+        assert_eq!(ids(&found).len(), 4, "the edited titles are indexed");
+        let old_title = search("placeholder", CatalogSort::Relevance, 10);
+        assert!(view.list(&old_title).expect("page").items.is_empty());
+        let by_sales = view.list(&search("rust", CatalogSort::Sales, 10)).expect("page");
+        assert_eq!(ids(&by_sales)[0], "b");
+        let mut query = search("rust", CatalogSort::Relevance, 10);
+        query.language = Some("zh-cn".into());
+        assert_eq!(ids(&view.list(&query).expect("page")), ["c"]);
+        query.language = None;
+        query.max_price = Some(150);
+        let cheap_page = view.list(&query).expect("page");
+        let mut cheap = ids(&cheap_page);
+        cheap.sort_unstable();
+        assert_eq!(cheap, ["a", "d"]);
+        assert_eq!(ids(&view.list(&search("编程", CatalogSort::Relevance, 10)).expect("page")), ["c"]);
+
+        let mut paged = Vec::new();
+        let mut query = search("rust", CatalogSort::Relevance, 1);
+        loop {
+            let page = view.list(&query).expect("page");
+            paged.extend(ids(&page).into_iter().map(String::from));
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, ids(&found));
+    }
+
+    #[test]
+    fn a_restored_catalog_searches_like_the_live_one_and_encodes_the_same() {
+        let live = searchable();
+        let bytes = agora_events::codec::encode_payload(&live).expect("encodes");
+        let restored: CatalogView = agora_events::codec::decode_payload(&bytes).expect("decodes");
+        let query = search("rust", CatalogSort::Sales, 10);
+        assert_eq!(
+            ids(&restored.list(&query).expect("page")),
+            ids(&live.list(&query).expect("page"))
+        );
+        assert_eq!(ids(&restored.list(&query).expect("page")).len(), 4);
+        let again = agora_events::codec::encode_payload(&restored).expect("encodes");
+        assert_eq!(bytes, again);
     }
 }

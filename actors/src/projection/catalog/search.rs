@@ -110,8 +110,8 @@ impl Inner {
         index
             .tokenizers()
             .register(TOKENIZER, TextAnalyzer::from(MixedTokenizer));
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
-        let reader = index
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
