@@ -60,10 +60,12 @@ impl Domain {
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
-        let catalog = projection::start::<CatalogView>(Arc::clone(&store), projection_config.clone())
-            .context("starting the catalog projection")?;
-        let library = projection::start::<LibraryView>(Arc::clone(&store), projection_config.clone())
-            .context("starting the library projection")?;
+        let catalog =
+            projection::start::<CatalogView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the catalog projection")?;
+        let library =
+            projection::start::<LibraryView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the library projection")?;
         let dashboard =
             projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the dashboard projection")?;
@@ -94,7 +96,11 @@ impl Domain {
             ("users", users.checkpoint(), users.failure()),
             ("catalog", catalog.checkpoint(), catalog.failure()),
             ("library", self.library.checkpoint(), self.library.failure()),
-            ("dashboard", self.dashboard.checkpoint(), self.dashboard.failure()),
+            (
+                "dashboard",
+                self.dashboard.checkpoint(),
+                self.dashboard.failure(),
+            ),
             ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
         ]
     }

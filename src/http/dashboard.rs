@@ -186,7 +186,9 @@ fn period(query: &DashboardQuery, today: u32) -> Result<(u32, u32), ApiError> {
         text.as_deref()
             .map(|t| {
                 parse_day(t).ok_or_else(|| {
-                    invalid(format!("{name} must be a day YYYY-MM-DD or an RFC 3339 time"))
+                    invalid(format!(
+                        "{name} must be a day YYYY-MM-DD or an RFC 3339 time"
+                    ))
                 })
             })
             .transpose()
@@ -197,7 +199,9 @@ fn period(query: &DashboardQuery, today: u32) -> Result<(u32, u32), ApiError> {
         return Err(invalid("from must not be after to".into()));
     }
     if to - from >= MAX_DAYS {
-        return Err(invalid(format!("the period must be at most {MAX_DAYS} days")));
+        return Err(invalid(format!(
+            "the period must be at most {MAX_DAYS} days"
+        )));
     }
     Ok((from, to))
 }

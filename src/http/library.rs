@@ -139,7 +139,12 @@ fn kind_name(kind: ContentKind) -> &'static str {
 }
 
 /// The wire view of `library` (of user `user_id`) on day `today`.
-fn response(view: &LibraryView, user_id: &str, library: &UserLibrary, today: u32) -> LibraryResponse {
+fn response(
+    view: &LibraryView,
+    user_id: &str,
+    library: &UserLibrary,
+    today: u32,
+) -> LibraryResponse {
     let title = |id: &str| view.card(id).map(|c| c.title.clone()).unwrap_or_default();
     let owned = library
         .owned
@@ -225,7 +230,11 @@ async fn read(
             format!("the library has not reached position {position} yet"),
         ));
     }
-    if state.users.view().read(|users| users.get(&user_id).is_none()) {
+    if state
+        .users
+        .view()
+        .read(|users| users.get(&user_id).is_none())
+    {
         return Err(ApiError::new(
             ProblemKind::UserNotFound,
             format!("no user {user_id:?}"),

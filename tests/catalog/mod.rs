@@ -134,7 +134,8 @@ impl Shop {
     /// `cents` CNY and publishes it; answers the last position.
     pub(crate) async fn publish(&self, token: &str, draft: Value, cents: u64) -> u64 {
         let id = draft["id"].as_str().expect("id").to_owned();
-        self.command(Method::POST, "/v1/contents", token, draft).await;
+        self.command(Method::POST, "/v1/contents", token, draft)
+            .await;
         let price = json!({"amount_cents": cents, "currency": "CNY"});
         let path = format!("/v1/contents/{id}");
         self.command(Method::PUT, &format!("{path}/price"), token, price)
@@ -165,7 +166,14 @@ impl Shop {
 }
 
 /// A draft's JSON.
-pub(crate) fn draft(id: &str, kind: &str, title: &str, summary: &str, tags: &[&str], language: &str) -> Value {
+pub(crate) fn draft(
+    id: &str,
+    kind: &str,
+    title: &str,
+    summary: &str,
+    tags: &[&str],
+    language: &str,
+) -> Value {
     json!({
         "id": id, "kind": kind, "title": title, "summary": summary,
         "body": {"text": format!("The body of {id}.")}, "tags": tags, "language": language,
@@ -218,11 +226,66 @@ pub(crate) fn urlencode(text: &str) -> String {
 /// moves the clock); answers the last position.
 pub(crate) async fn stock(shop: &Shop, root: &str, ada: &str, bo: &str) -> u64 {
     let items = [
-        (ada, draft("rust-actors", "article", "Rust actors in practice", "Message passing with actix", &["rust", "backend"], "en"), 1000),
-        (bo, draft("rust-web", "course", "Web services", "Building HTTP APIs in Rust", &["web"], "en"), 3000),
-        (ada, draft("go-intro", "article", "Go for beginners", "Goroutines and channels", &["go"], "en"), 500),
-        (bo, draft("zh-rust", "course", "Rust编程语言入门", "从零开始学习系统编程", &["编程"], "zh-CN"), 2000),
-        (ada, draft("zh-cook", "article", "家常菜谱", "简单的中国菜", &["烹饪"], "zh-CN"), 800),
+        (
+            ada,
+            draft(
+                "rust-actors",
+                "article",
+                "Rust actors in practice",
+                "Message passing with actix",
+                &["rust", "backend"],
+                "en",
+            ),
+            1000,
+        ),
+        (
+            bo,
+            draft(
+                "rust-web",
+                "course",
+                "Web services",
+                "Building HTTP APIs in Rust",
+                &["web"],
+                "en",
+            ),
+            3000,
+        ),
+        (
+            ada,
+            draft(
+                "go-intro",
+                "article",
+                "Go for beginners",
+                "Goroutines and channels",
+                &["go"],
+                "en",
+            ),
+            500,
+        ),
+        (
+            bo,
+            draft(
+                "zh-rust",
+                "course",
+                "Rust编程语言入门",
+                "从零开始学习系统编程",
+                &["编程"],
+                "zh-CN",
+            ),
+            2000,
+        ),
+        (
+            ada,
+            draft(
+                "zh-cook",
+                "article",
+                "家常菜谱",
+                "简单的中国菜",
+                &["烹饪"],
+                "zh-CN",
+            ),
+            800,
+        ),
     ];
     let mut last = 0;
     for (token, item, cents) in items {
@@ -230,7 +293,8 @@ pub(crate) async fn stock(shop: &Shop, root: &str, ada: &str, bo: &str) -> u64 {
         shop.advance_secs(root, 60).await;
     }
     let secret = draft("rust-draft", "article", "Rust secrets", "", &["rust"], "en");
-    shop.command(Method::POST, "/v1/contents", ada, secret).await;
+    shop.command(Method::POST, "/v1/contents", ada, secret)
+        .await;
     last
 }
 
@@ -254,10 +318,22 @@ async fn search_finds_english_and_chinese_and_keeps_filters_sorts_and_cursors() 
     assert_eq!(found, ["rust-actors"], "every word must match, in any case");
 
     // Chinese: character pairs, in titles, summaries and tags.
-    assert_eq!(ids(&shop.get(&search("编程语言"), None, StatusCode::OK).await), ["zh-rust"]);
-    assert_eq!(ids(&shop.get(&search("菜谱"), None, StatusCode::OK).await), ["zh-cook"]);
-    assert_eq!(ids(&shop.get(&search("中国"), None, StatusCode::OK).await), ["zh-cook"]);
-    assert_eq!(ids(&shop.get(&search("编程"), None, StatusCode::OK).await), ["zh-rust"]);
+    assert_eq!(
+        ids(&shop.get(&search("编程语言"), None, StatusCode::OK).await),
+        ["zh-rust"]
+    );
+    assert_eq!(
+        ids(&shop.get(&search("菜谱"), None, StatusCode::OK).await),
+        ["zh-cook"]
+    );
+    assert_eq!(
+        ids(&shop.get(&search("中国"), None, StatusCode::OK).await),
+        ["zh-cook"]
+    );
+    assert_eq!(
+        ids(&shop.get(&search("编程"), None, StatusCode::OK).await),
+        ["zh-rust"]
+    );
     assert!(ids(&shop.get(&search("语法"), None, StatusCode::OK).await).is_empty());
 
     // Filters still apply to matches.
@@ -266,42 +342,97 @@ async fn search_finds_english_and_chinese_and_keeps_filters_sorts_and_cursors() 
     let mut courses = ids(&shop.get(&with("kind=course"), None, StatusCode::OK).await);
     courses.sort();
     assert_eq!(courses, ["rust-web", "zh-rust"]);
-    assert_eq!(ids(&shop.get(&with("language=zh-CN"), None, StatusCode::OK).await), ["zh-rust"]);
-    assert_eq!(ids(&shop.get(&with("max_price=1500"), None, StatusCode::OK).await), ["rust-actors"]);
-    assert_eq!(ids(&shop.get(&with("min_price=2500"), None, StatusCode::OK).await), ["rust-web"]);
+    assert_eq!(
+        ids(&shop
+            .get(&with("language=zh-CN"), None, StatusCode::OK)
+            .await),
+        ["zh-rust"]
+    );
+    assert_eq!(
+        ids(&shop
+            .get(&with("max_price=1500"), None, StatusCode::OK)
+            .await),
+        ["rust-actors"]
+    );
+    assert_eq!(
+        ids(&shop
+            .get(&with("min_price=2500"), None, StatusCode::OK)
+            .await),
+        ["rust-web"]
+    );
     let mut by_bo = ids(&shop.get(&with("creator=bo"), None, StatusCode::OK).await);
     by_bo.sort();
     assert_eq!(by_bo, ["rust-web", "zh-rust"]);
-    assert_eq!(ids(&shop.get(&with("tag=backend"), None, StatusCode::OK).await), ["rust-actors"]);
+    assert_eq!(
+        ids(&shop.get(&with("tag=backend"), None, StatusCode::OK).await),
+        ["rust-actors"]
+    );
 
     // Other sorts order the matches: a sale puts rust-web first by sales.
     let bought = shop.buy(&cy, "rust-web").await;
     let at = bought["position"].as_u64().expect("position");
     let by_sales = format!("/v1/contents?min_position={at}&q=rust&sort=sales");
-    assert_eq!(ids(&shop.get(&by_sales, None, StatusCode::OK).await)[0], "rust-web");
-    let newest = ids(&shop.get(&format!("{rust}&sort=newest"), None, StatusCode::OK).await);
+    assert_eq!(
+        ids(&shop.get(&by_sales, None, StatusCode::OK).await)[0],
+        "rust-web"
+    );
+    let newest = ids(&shop
+        .get(&format!("{rust}&sort=newest"), None, StatusCode::OK)
+        .await);
     assert_eq!(newest, ["zh-rust", "rust-web", "rust-actors"]);
 
     // Cursors walk every match once, in the order of one big page.
-    for (query, limit) in [("q=rust", 1), ("q=rust&sort=newest", 2), ("sort=newest", 2), ("sort=sales", 3)] {
-        let whole = ids(&shop.get(&format!("/v1/contents?{query}&limit=50"), None, StatusCode::OK).await);
+    for (query, limit) in [
+        ("q=rust", 1),
+        ("q=rust&sort=newest", 2),
+        ("sort=newest", 2),
+        ("sort=sales", 3),
+    ] {
+        let whole = ids(&shop
+            .get(
+                &format!("/v1/contents?{query}&limit=50"),
+                None,
+                StatusCode::OK,
+            )
+            .await);
         assert_eq!(all_pages(&shop, query, limit).await, whole, "{query}");
     }
     let everything = all_pages(&shop, "sort=newest", 2).await;
     assert_eq!(everything.len(), 5, "published items only: {everything:?}");
 
     // Bad requests.
-    let (status, body) = shop.send(Method::GET, "/v1/contents?sort=relevance", None, Value::Null).await;
+    let (status, body) = shop
+        .send(
+            Method::GET,
+            "/v1/contents?sort=relevance",
+            None,
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let page = shop.get("/v1/contents?q=rust&limit=1", None, StatusCode::OK).await;
+    let page = shop
+        .get("/v1/contents?q=rust&limit=1", None, StatusCode::OK)
+        .await;
     let cursor = page["next_cursor"].as_str().expect("cursor");
     let mixed = format!("/v1/contents?sort=sales&cursor={}", urlencode(cursor));
     let (status, body) = shop.send(Method::GET, &mixed, None, Value::Null).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let long = "a".repeat(201);
-    let (status, _) = shop.send(Method::GET, &format!("/v1/contents?q={long}"), None, Value::Null).await;
+    let (status, _) = shop
+        .send(
+            Method::GET,
+            &format!("/v1/contents?q={long}"),
+            None,
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(ids(&shop.get("/v1/contents?q=%21%21", None, StatusCode::OK).await).is_empty());
+    assert!(
+        ids(&shop
+            .get("/v1/contents?q=%21%21", None, StatusCode::OK)
+            .await)
+        .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -312,7 +443,11 @@ async fn bodies_go_to_creators_admins_and_owners_and_hidden_items_to_insiders() 
     let dee = shop.user("dee", &["learner"]).await;
     let root = shop.admin().await;
     let at = shop
-        .publish(&ada, draft("c1", "article", "Deep dive", "", &[], "en"), 900)
+        .publish(
+            &ada,
+            draft("c1", "article", "Deep dive", "", &[], "en"),
+            900,
+        )
         .await;
     let path = format!("/v1/contents/c1?min_position={at}");
 
@@ -332,11 +467,17 @@ async fn bodies_go_to_creators_admins_and_owners_and_hidden_items_to_insiders() 
 
     // An owner reads the body; after a refund, no longer.
     let bought = shop.buy(&cy, "c1").await;
-    let purchase = bought["purchase_id"].as_str().expect("purchase id").to_owned();
+    let purchase = bought["purchase_id"]
+        .as_str()
+        .expect("purchase id")
+        .to_owned();
     let at = bought["position"].as_u64().expect("position");
     let path = format!("/v1/contents/c1?min_position={at}");
     let owner = shop.get(&path, Some(&cy), StatusCode::OK).await;
-    assert_eq!((owner["owned"].clone(), owner["body_included"].clone()), (json!(true), json!(true)));
+    assert_eq!(
+        (owner["owned"].clone(), owner["body_included"].clone()),
+        (json!(true), json!(true))
+    );
     assert_eq!(owner["body"]["text"], "The body of c1.");
 
     // Unpublished: owners and insiders still see it, others get 404.
@@ -347,13 +488,20 @@ async fn bodies_go_to_creators_admins_and_owners_and_hidden_items_to_insiders() 
     let path = format!("/v1/contents/c1?min_position={at}");
     shop.get(&path, None, StatusCode::NOT_FOUND).await;
     shop.get(&path, Some(&dee), StatusCode::NOT_FOUND).await;
-    assert_eq!(shop.get(&path, Some(&cy), StatusCode::OK).await["stage"], "unpublished");
+    assert_eq!(
+        shop.get(&path, Some(&cy), StatusCode::OK).await["stage"],
+        "unpublished"
+    );
     shop.get(&path, Some(&root), StatusCode::OK).await;
     let refund = format!("/v1/contents/c1/purchases/{purchase}/refund");
     let refunded = shop.command(Method::POST, &refund, &cy, Value::Null).await;
     let at = refunded["position"].as_u64().expect("position");
-    shop.get(&format!("/v1/contents/c1?min_position={at}"), Some(&cy), StatusCode::NOT_FOUND)
-        .await;
+    shop.get(
+        &format!("/v1/contents/c1?min_position={at}"),
+        Some(&cy),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // Drafts: the creator and admins only.
     let drafted = shop

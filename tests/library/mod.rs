@@ -46,10 +46,18 @@ async fn the_library_shows_owned_items_progress_streaks_and_ratings() {
     let ada = shop.user("ada", &["creator"]).await;
     let cy = shop.user("cy", &["learner"]).await;
     let dee = shop.user("dee", &["learner"]).await;
-    shop.publish(&ada, draft("course", "course", "Daily Rust", "", &[], "en"), 1000)
-        .await;
-    shop.publish(&ada, draft("essay", "article", "An essay", "", &[], "en"), 300)
-        .await;
+    shop.publish(
+        &ada,
+        draft("course", "course", "Daily Rust", "", &[], "en"),
+        1000,
+    )
+    .await;
+    shop.publish(
+        &ada,
+        draft("essay", "article", "An essay", "", &[], "en"),
+        300,
+    )
+    .await;
     shop.buy(&cy, "course").await;
     let bought = shop.buy(&cy, "essay").await;
     let purchase = bought["purchase_id"].as_str().expect("purchase").to_owned();
@@ -101,9 +109,16 @@ async fn the_library_shows_owned_items_progress_streaks_and_ratings() {
     shop.get(path, None, StatusCode::UNAUTHORIZED).await;
     shop.get(path, Some(&dee), StatusCode::FORBIDDEN).await;
     shop.get(path, Some(&ada), StatusCode::FORBIDDEN).await;
-    assert_eq!(owned_ids(&library(&shop, "cy", &root, at).await), ["course"]);
-    shop.get("/v1/users/nobody/library", Some(&root), StatusCode::NOT_FOUND)
-        .await;
+    assert_eq!(
+        owned_ids(&library(&shop, "cy", &root, at).await),
+        ["course"]
+    );
+    shop.get(
+        "/v1/users/nobody/library",
+        Some(&root),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let empty = library(&shop, "dee", &dee, at).await;
     assert!(owned_ids(&empty).is_empty());
     assert_eq!(empty["streak"]["current"], 0);
@@ -130,7 +145,9 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
         .await;
     shop.publish(&ada, draft("a2", "article", "Two", "", &[], "en"), 250)
         .await;
-    let clock = shop.get("/v1/admin/clock", Some(&root), StatusCode::OK).await;
+    let clock = shop
+        .get("/v1/admin/clock", Some(&root), StatusCode::OK)
+        .await;
     let day_one = clock["now"].as_str().expect("now")[..10].to_owned();
 
     // Day one: three sales of a1, one of a2, two ratings.
@@ -151,7 +168,9 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
     shop.command(Method::POST, &refund, &buyers[0], Value::Null)
         .await;
     let at = rate(&shop, &buyers[2], "a1", 4).await;
-    let clock = shop.get("/v1/admin/clock", Some(&root), StatusCode::OK).await;
+    let clock = shop
+        .get("/v1/admin/clock", Some(&root), StatusCode::OK)
+        .await;
     let day_two = clock["now"].as_str().expect("now")[..10].to_owned();
 
     let both = format!("from={day_one}&to={day_two}");
@@ -178,7 +197,14 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
     assert_eq!(days[1]["net_cents"]["CNY"], -1000);
 
     // One day only; the default period (30 days to today) sees both.
-    let second = dashboard(&shop, "ada", &ada, &format!("from={day_two}&to={day_two}"), at).await;
+    let second = dashboard(
+        &shop,
+        "ada",
+        &ada,
+        &format!("from={day_two}&to={day_two}"),
+        at,
+    )
+    .await;
     assert_eq!(second["totals"]["sales"], 0);
     assert_eq!(second["totals"]["refunds"], 1);
     let default = dashboard(&shop, "ada", &root, "", at).await;
@@ -188,16 +214,25 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
     // Who may read it, and bad periods.
     let path = "/v1/creators/ada/dashboard";
     shop.get(path, None, StatusCode::UNAUTHORIZED).await;
-    shop.get(path, Some(&buyers[0]), StatusCode::FORBIDDEN).await;
+    shop.get(path, Some(&buyers[0]), StatusCode::FORBIDDEN)
+        .await;
     let backwards = format!("{path}?from={day_two}&to={day_one}");
     if day_one != day_two {
         shop.get(&backwards, Some(&ada), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }
-    shop.get(&format!("{path}?from=soon"), Some(&ada), StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
-    shop.get("/v1/creators/nobody/dashboard", Some(&root), StatusCode::NOT_FOUND)
-        .await;
+    shop.get(
+        &format!("{path}?from=soon"),
+        Some(&ada),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    shop.get(
+        "/v1/creators/nobody/dashboard",
+        Some(&root),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let learner = dashboard(&shop, "b1", &buyers[0], "", at).await;
     assert_eq!(learner["totals"]["sales"], 0);
 }
@@ -222,23 +257,32 @@ async fn deleting_the_projections_rebuilds_the_same_answers() {
         format!("/v1/contents?q={}&min_position={at}", urlencode("编程")),
         format!("/v1/contents?sort=rating&limit=2&min_position={at}"),
         format!("/v1/contents/zh-rust?min_position={at}"),
-        format!("/v1/creators/bo/dashboard?from=2000-01-01&to=2100-01-01&min_position={at}"),
-        format!("/v1/creators/ada/dashboard?from=2000-01-01&to=2100-01-01&min_position={at}"),
+        format!("/v1/creators/bo/dashboard?from=2025-01-01&to=2034-01-01&min_position={at}"),
+        format!("/v1/creators/ada/dashboard?from=2025-01-01&to=2034-01-01&min_position={at}"),
     ];
     let mut before = Vec::new();
     for path in &reads {
         before.push(shop.get(path, Some(&root), StatusCode::OK).await);
     }
     let stable = |library: &Value| {
-        json!([library["owned"], library["ratings"], library["streak"]["longest"],
-               library["courses"][0]["days_checked_in"], library["courses"][0]["streak"]["longest"]])
+        json!([
+            library["owned"],
+            library["ratings"],
+            library["streak"]["longest"],
+            library["courses"][0]["days_checked_in"],
+            library["courses"][0]["streak"]["longest"]
+        ])
     };
     let library_before = stable(&library(&shop, "cy", &cy, at).await);
     assert_eq!(library_before[2], 2);
 
     let shop = shop.restart_without_projections();
     for (path, expected) in reads.iter().zip(&before) {
-        assert_eq!(&shop.get(path, Some(&root), StatusCode::OK).await, expected, "{path}");
+        assert_eq!(
+            &shop.get(path, Some(&root), StatusCode::OK).await,
+            expected,
+            "{path}"
+        );
     }
     assert_eq!(stable(&library(&shop, "cy", &cy, at).await), library_before);
 

@@ -10,9 +10,7 @@ use crate::content::Content;
 /// The content id and the decoded event if `event` is on a content stream;
 /// `Ok(None)` for any other stream; `Err` if a content event does not
 /// decode (the projection then stops at it).
-pub(super) fn content_event(
-    event: &RecordedEvent,
-) -> Result<Option<(&str, ContentEvent)>, String> {
+pub(super) fn content_event(event: &RecordedEvent) -> Result<Option<(&str, ContentEvent)>, String> {
     let Some(id) = event
         .stream
         .as_str()

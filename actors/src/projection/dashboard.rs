@@ -166,8 +166,9 @@ impl Projection for DashboardView {
                     .ok_or("a refund of a purchase that was never made")?;
                 let day = creator.days.entry(day_of(e.refunded_at)).or_default();
                 day.refunds += 1;
-                *day.refunded_cents.entry(price.currency.clone()).or_default() +=
-                    price.amount_cents;
+                *day.refunded_cents
+                    .entry(price.currency.clone())
+                    .or_default() += price.amount_cents;
             }
             ContentEvent::Rated(e) => {
                 let day = creator.days.entry(day_of(e.rated_at)).or_default();
@@ -175,7 +176,8 @@ impl Projection for DashboardView {
                 day.stars += u64::from(e.stars);
                 match item.ratings.insert(e.user_id, e.stars) {
                     Some(old) => {
-                        creator.rating_sum = creator.rating_sum - u64::from(old) + u64::from(e.stars);
+                        creator.rating_sum =
+                            creator.rating_sum - u64::from(old) + u64::from(e.stars);
                     }
                     None => {
                         creator.rating_sum += u64::from(e.stars);

@@ -311,7 +311,11 @@ mod tests {
             buyer_id: "u2".into(),
             refunded_at: Timestamp(6),
         });
-        view.apply(&log.record("c1", &refund_of_old)).expect("applies");
-        assert!(view.owns("u2", "c1"), "an old refund never removes a newer purchase");
+        view.apply(&log.record("c1", &refund_of_old))
+            .expect("applies");
+        assert!(
+            view.owns("u2", "c1"),
+            "an old refund never removes a newer purchase"
+        );
     }
 }

@@ -9,15 +9,15 @@
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
 
+pub mod bodies;
 pub mod catalog;
+mod content_stream;
+pub mod dashboard;
+pub mod library;
 mod replay;
 mod runner;
 mod snapshot;
 pub mod users;
-pub mod bodies;
-mod content_stream;
-pub mod dashboard;
-pub mod library;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -30,9 +30,8 @@ pub(super) struct Access {
 /// Whether `principal` is the item's creator, an admin or an auditor: who
 /// sees everything of an item.
 fn is_insider(principal: Option<&Principal>, item: &CatalogItem) -> bool {
-    principal.is_some_and(|p| {
-        p.user_id == item.creator_id || p.has(Role::Admin) || p.has(Role::Auditor)
-    })
+    principal
+        .is_some_and(|p| p.user_id == item.creator_id || p.has(Role::Admin) || p.has(Role::Auditor))
 }
 
 /// Whether `principal` may read `item`'s body: the creator, admins,
@@ -60,7 +59,11 @@ pub(super) fn may_see_unlisted(
 }
 
 /// What `principal` may read of `item`.
-pub(super) fn access(state: &AppState, principal: Option<&Principal>, item: &CatalogItem) -> Access {
+pub(super) fn access(
+    state: &AppState,
+    principal: Option<&Principal>,
+    item: &CatalogItem,
+) -> Access {
     let owned = principal.is_some_and(|p| {
         state
             .library

@@ -64,4 +64,3 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(mark_answer)),
     );
 }
-

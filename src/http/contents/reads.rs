@@ -189,7 +189,9 @@ pub(super) async fn list(
         .as_ref()
         .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
     {
-        return Err(invalid(format!("q must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(invalid(format!(
+            "q must be at most {MAX_QUERY_CHARS} characters"
+        )));
     }
     let sort = match (query.sort, text.is_some()) {
         (None, false) | (Some(SortParam::Newest), _) => CatalogSort::Newest,

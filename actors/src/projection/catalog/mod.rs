@@ -576,7 +576,9 @@ mod tests {
         assert_eq!(ids(&found).len(), 4, "the edited titles are indexed");
         let old_title = search("placeholder", CatalogSort::Relevance, 10);
         assert!(view.list(&old_title).expect("page").items.is_empty());
-        let by_sales = view.list(&search("rust", CatalogSort::Sales, 10)).expect("page");
+        let by_sales = view
+            .list(&search("rust", CatalogSort::Sales, 10))
+            .expect("page");
         assert_eq!(ids(&by_sales)[0], "b");
         let mut query = search("rust", CatalogSort::Relevance, 10);
         query.language = Some("zh-cn".into());
@@ -587,7 +589,12 @@ mod tests {
         let mut cheap = ids(&cheap_page);
         cheap.sort_unstable();
         assert_eq!(cheap, ["a", "d"]);
-        assert_eq!(ids(&view.list(&search("编程", CatalogSort::Relevance, 10)).expect("page")), ["c"]);
+        assert_eq!(
+            ids(&view
+                .list(&search("编程", CatalogSort::Relevance, 10))
+                .expect("page")),
+            ["c"]
+        );
 
         let mut paged = Vec::new();
         let mut query = search("rust", CatalogSort::Relevance, 1);

@@ -175,7 +175,8 @@ impl SearchIndex {
                             Term::from_field_text(field, term),
                             IndexRecordOption::WithFreqs,
                         );
-                        let boosted: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), boost));
+                        let boosted: Box<dyn Query> =
+                            Box::new(BoostQuery::new(Box::new(query), boost));
                         (Occur::Should, boosted)
                     })
                     .collect();
