@@ -69,7 +69,7 @@ impl Domain {
         let dashboard =
             projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the dashboard projection")?;
-        let bodies = projection::start::<BodiesView>(Arc::clone(&store), projection_config)
+        let bodies = projection::start::<BodiesView>(store, projection_config)
             .context("starting the bodies projection")?;
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
         let clock = if settings.manual_clock {
