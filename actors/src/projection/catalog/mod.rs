@@ -115,7 +115,9 @@ pub enum CatalogSort {
     Rating,
     /// Most sales first.
     Sales,
-    /// Best full-text match first (BM25); needs a search text.
+    /// Best full-text match first (BM25); needs a search text. Its cursors
+    /// carry the score: new items indexed between two pages may shift
+    /// scores, so a page boundary is exact only while the catalog is still.
     Relevance,
 }
 
