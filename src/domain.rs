@@ -9,9 +9,12 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
+use agora_actors::projection::dashboard::DashboardView;
+use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::users::UsersView;
-use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
+use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
 use agora_actors::user::{User, UserService};
 use agora_events::personal::{KeyStore, MasterKey};
 use agora_events::{EventStore, Timestamp};
@@ -27,6 +30,12 @@ pub(crate) struct Domain {
     pub(crate) contents: ContentService,
     /// The clock every service stamps commands with.
     pub(crate) clock: Clock,
+    /// Each learner's owned items, check-ins and ratings.
+    pub(crate) library: ProjectionHandle<LibraryView>,
+    /// Each creator's sales, revenue, refunds and ratings per day.
+    pub(crate) dashboard: ProjectionHandle<DashboardView>,
+    /// Each item's body, for those who may read it.
+    pub(crate) bodies: ProjectionHandle<BodiesView>,
 }
 
 /// Where the projections keep their snapshots.
@@ -51,8 +60,17 @@ impl Domain {
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
-        let catalog = projection::start::<CatalogView>(store, projection_config)
-            .context("starting the catalog projection")?;
+        let catalog =
+            projection::start::<CatalogView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the catalog projection")?;
+        let library =
+            projection::start::<LibraryView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the library projection")?;
+        let dashboard =
+            projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the dashboard projection")?;
+        let bodies = projection::start::<BodiesView>(store, projection_config)
+            .context("starting the bodies projection")?;
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
         let clock = if settings.manual_clock {
             Clock::manual(Timestamp::now())
@@ -64,6 +82,9 @@ impl Domain {
             contents: ContentService::new(contents, catalog, refund_window)
                 .with_clock(clock.clone()),
             clock,
+            library,
+            dashboard,
+            bodies,
         })
     }
 
@@ -74,6 +95,13 @@ impl Domain {
         vec![
             ("users", users.checkpoint(), users.failure()),
             ("catalog", catalog.checkpoint(), catalog.failure()),
+            ("library", self.library.checkpoint(), self.library.failure()),
+            (
+                "dashboard",
+                self.dashboard.checkpoint(),
+                self.dashboard.failure(),
+            ),
+            ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
         ]
     }
 }
@@ -92,7 +120,16 @@ pub(crate) async fn replay_all(
     let catalog = projection::replay::<CatalogView>(store, &dir, write)
         .await
         .context("replaying the catalog projection")?;
-    Ok(vec![users, catalog])
+    let library = projection::replay::<LibraryView>(store, &dir, write)
+        .await
+        .context("replaying the library projection")?;
+    let dashboard = projection::replay::<DashboardView>(store, &dir, write)
+        .await
+        .context("replaying the dashboard projection")?;
+    let bodies = projection::replay::<BodiesView>(store, &dir, write)
+        .await
+        .context("replaying the bodies projection")?;
+    Ok(vec![users, catalog, library, dashboard, bodies])
 }
 
 /// The master key from the settings, or from its file (created on first use).

@@ -4,10 +4,12 @@
 
 mod common;
 
+mod catalog;
 mod config;
 mod contents;
 mod help;
 mod openapi;
+mod library;
 mod serve;
 mod sessions;
 mod store_lock;

@@ -16,7 +16,10 @@ mod auth;
 mod clock;
 mod command;
 mod contents;
+mod dashboard;
+mod days;
 mod health;
+mod library;
 mod metrics;
 mod openapi;
 pub(crate) mod problem;
@@ -150,6 +153,8 @@ pub(crate) fn app(
         .configure(sessions::routes)
         .configure(contents::routes)
         .configure(clock::routes)
+        .configure(library::routes)
+        .configure(dashboard::routes)
         .default_service(web::to(not_found))
 }
 

@@ -9,7 +9,11 @@
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
 
+pub mod bodies;
 pub mod catalog;
+mod content_stream;
+pub mod dashboard;
+pub mod library;
 mod replay;
 mod runner;
 mod snapshot;

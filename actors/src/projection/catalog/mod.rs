@@ -3,10 +3,16 @@
 //! rating, by id, folded from the Content events.
 //!
 //! Listing filters (tag, kind, language, price range, creator) and sorts
-//! (newest, rating, sales) published items with cursor pagination. For now
-//! it filters linearly over the ordered map; full-text search over title,
-//! summary and tags (a `tantivy` index kept by a projection) is a later
-//! step.
+//! (newest, rating, sales, relevance) published items with cursor
+//! pagination. Full-text search (`q`) over title, summary and tags goes
+//! through a `tantivy` index ([`search`]) kept next to the items: it is not
+//! part of the serialized state (snapshots stay byte-identical to a
+//! rebuild), but rebuilt from the items when a snapshot loads. With `q`,
+//! only the index's matches are filtered and sorted (by BM25 relevance
+//! unless another sort is asked).
+
+mod search;
+mod tokenize;
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -15,6 +21,8 @@ use agora_events::domain::DomainEvent;
 use agora_events::domain::content::{ContentEvent, ContentKind, Money};
 use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
+
+pub use search::SearchUnavailable;
 
 use super::Projection;
 use crate::aggregate::Aggregate;
@@ -91,6 +99,8 @@ impl CatalogItem {
                 i64::try_from(millis).unwrap_or(i64::MAX)
             }
             CatalogSort::Sales => i64::try_from(self.sales).unwrap_or(i64::MAX),
+            // Without a score (no `q`), relevance falls back to recency.
+            CatalogSort::Relevance => self.published_at.map_or(i64::MIN, |t| t.0),
         }
     }
 }
@@ -105,6 +115,10 @@ pub enum CatalogSort {
     Rating,
     /// Most sales first.
     Sales,
+    /// Best full-text match first (BM25); needs a search text. Its cursors
+    /// carry the score: new items indexed between two pages may shift
+    /// scores, so a page boundary is exact only while the catalog is still.
+    Relevance,
 }
 
 impl CatalogSort {
@@ -114,6 +128,7 @@ impl CatalogSort {
             Self::Newest => 'n',
             Self::Rating => 'r',
             Self::Sales => 's',
+            Self::Relevance => 'q',
         }
     }
 }
@@ -121,6 +136,9 @@ impl CatalogSort {
 /// A listing request; `None` filters match everything.
 #[derive(Clone, Debug, Default)]
 pub struct CatalogQuery {
+    /// Items whose title, summary or tags contain every word of this text
+    /// (CJK text matches by character pairs).
+    pub text: Option<String>,
     /// Items carrying this tag.
     pub tag: Option<String>,
     /// Items of this kind.
@@ -146,6 +164,17 @@ pub struct CatalogQuery {
 #[error("the cursor is not one this listing's sort returned")]
 pub struct BadCursor;
 
+/// Why a listing failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// The cursor is not from this listing (400).
+    #[error(transparent)]
+    BadCursor(#[from] BadCursor),
+    /// The search index failed (503).
+    #[error(transparent)]
+    Search(#[from] SearchUnavailable),
+}
+
 /// One page of a listing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CatalogPage {
@@ -155,10 +184,35 @@ pub struct CatalogPage {
     pub next_cursor: Option<String>,
 }
 
-/// Every content item by id.
+/// Every content item by id, and their full-text index.
+///
+/// Serialized as the items alone; deserializing rebuilds the index.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(from = "StoredCatalog")]
 pub struct CatalogView {
     items: BTreeMap<String, CatalogItem>,
+    #[serde(skip)]
+    search: search::SearchIndex,
+}
+
+/// The serialized shape of a [`CatalogView`]: its items.
+#[derive(Deserialize)]
+struct StoredCatalog {
+    items: BTreeMap<String, CatalogItem>,
+}
+
+impl From<StoredCatalog> for CatalogView {
+    fn from(stored: StoredCatalog) -> Self {
+        let mut view = Self {
+            items: stored.items,
+            search: search::SearchIndex::default(),
+        };
+        for item in view.items.values() {
+            view.search
+                .upsert(&item.id, &item.title, &item.summary, &item.tags);
+        }
+        view
+    }
 }
 
 /// An opaque cursor: sort tag, sort key and id.
@@ -188,8 +242,10 @@ impl CatalogView {
         self.items.is_empty()
     }
 
-    /// One page of published items matching `query`.
-    pub fn list(&self, query: &CatalogQuery) -> Result<CatalogPage, BadCursor> {
+    /// One page of published items matching `query`. With a search text,
+    /// only the index's matches are considered, and [`CatalogSort::Relevance`]
+    /// orders them by score.
+    pub fn list(&self, query: &CatalogQuery) -> Result<CatalogPage, ListError> {
         let sort = query.sort;
         let after = query
             .cursor
@@ -197,11 +253,25 @@ impl CatalogView {
             .map(|c| parse_cursor(sort, c))
             .transpose()?
             .map(|(key, id)| (Reverse(key), id));
-        let mut matching: Vec<(Reverse<i64>, &CatalogItem)> = self
-            .items
-            .values()
-            .filter(|item| item.stage == CatalogStage::Published && matches(item, query))
-            .map(|item| (Reverse(item.sort_key(sort)), item))
+        let candidates: Vec<(&CatalogItem, Option<f32>)> = match query.text.as_deref() {
+            Some(text) => self
+                .search
+                .search(text)?
+                .into_iter()
+                .filter_map(|(id, score)| self.items.get(id).map(|item| (item, Some(score))))
+                .collect(),
+            None => self.items.values().map(|item| (item, None)).collect(),
+        };
+        let mut matching: Vec<(Reverse<i64>, &CatalogItem)> = candidates
+            .into_iter()
+            .filter(|(item, _)| item.stage == CatalogStage::Published && matches(item, query))
+            .map(|(item, score)| {
+                let key = match (sort, score) {
+                    (CatalogSort::Relevance, Some(score)) => score_key(score),
+                    _ => item.sort_key(sort),
+                };
+                (Reverse(key), item)
+            })
             .filter(|(key, item)| {
                 after
                     .as_ref()
@@ -221,6 +291,20 @@ impl CatalogView {
             .collect();
         Ok(CatalogPage { items, next_cursor })
     }
+
+    /// Re-indexes item `id`'s text.
+    fn reindex(&mut self, id: &str) {
+        if let Some(item) = self.items.get(id) {
+            self.search
+                .upsert(&item.id, &item.title, &item.summary, &item.tags);
+        }
+    }
+}
+
+/// A relevance score as an ordered integer key: the bits of a
+/// non-negative `f32` order like the numbers.
+fn score_key(score: f32) -> i64 {
+    i64::from(score.max(0.0).to_bits())
 }
 
 /// Whether `item` passes every filter of `query`.
@@ -273,6 +357,7 @@ impl Projection for CatalogView {
                     published_at: None,
                 },
             );
+            self.reindex(id);
             return Ok(());
         }
         let item = self
@@ -298,6 +383,7 @@ impl Projection for CatalogView {
                 if let Some(language) = e.language {
                     item.language = language;
                 }
+                self.reindex(id);
             }
             ContentEvent::PriceSet(e) => item.price = Some(e.price),
             ContentEvent::Published(e) => {
@@ -380,7 +466,7 @@ mod tests {
         assert_eq!(ids(&second), ["b"]);
         assert_eq!(second.next_cursor, None);
         query.sort = CatalogSort::Newest;
-        assert_eq!(view.list(&query), Err(BadCursor));
+        assert_eq!(view.list(&query), Err(ListError::BadCursor(BadCursor)));
     }
 
     #[test]
@@ -404,5 +490,139 @@ mod tests {
             ..CatalogQuery::default()
         };
         assert_eq!(ids(&view.list(&query).expect("page")), ["c", "b", "a"]);
+    }
+
+    /// A catalog folded from real events: the index is kept by `apply`.
+    fn searchable() -> CatalogView {
+        use agora_events::domain::content::{
+            Body, ContentDrafted, ContentPublished, ContentPurchased, DraftEdited, PriceSet,
+        };
+
+        use super::super::content_stream::testing::Log;
+
+        let mut log = Log::default();
+        let mut view = CatalogView::default();
+        let items = [
+            ("a", "Rust actors", "Message passing", "en", 100),
+            ("b", "Async Rust", "Futures and tasks", "en", 300),
+            ("c", "Rust编程语言", "系统编程入门", "zh-CN", 200),
+            ("d", "Cooking", "Pasta and rust-free pans", "en", 50),
+        ];
+        for (i, (id, title, summary, language, cents)) in items.into_iter().enumerate() {
+            let at = i64::try_from(i).unwrap_or(0);
+            let events = [
+                ContentEvent::Drafted(ContentDrafted {
+                    content_id: id.into(),
+                    creator_id: "u1".into(),
+                    kind: ContentKind::Article,
+                    title: "placeholder".into(),
+                    summary: summary.into(),
+                    body: Body::Text("b".into()),
+                    tags: vec![],
+                    language: language.into(),
+                    drafted_at: Timestamp(at),
+                }),
+                ContentEvent::DraftEdited(DraftEdited {
+                    kind: None,
+                    title: Some(title.into()),
+                    summary: None,
+                    body: None,
+                    tags: None,
+                    language: None,
+                    edited_at: Timestamp(at),
+                }),
+                ContentEvent::PriceSet(PriceSet {
+                    price: Money {
+                        amount_cents: cents,
+                        currency: "CNY".into(),
+                    },
+                    set_at: Timestamp(at),
+                }),
+                ContentEvent::Published(ContentPublished {
+                    published_at: Timestamp(at),
+                }),
+            ];
+            for event in &events {
+                view.apply(&log.record(id, event)).expect("applies");
+            }
+        }
+        let sale = ContentEvent::Purchased(ContentPurchased {
+            buyer_id: "u2".into(),
+            price: Money {
+                amount_cents: 300,
+                currency: "CNY".into(),
+            },
+            purchase_id: "p1".into(),
+            purchased_at: Timestamp(9),
+            partner_id: None,
+        });
+        view.apply(&log.record("b", &sale)).expect("applies");
+        view
+    }
+
+    fn search(text: &str, sort: CatalogSort, limit: usize) -> CatalogQuery {
+        CatalogQuery {
+            text: Some(text.into()),
+            sort,
+            limit,
+            ..CatalogQuery::default()
+        }
+    }
+
+    #[test]
+    fn search_ranks_by_relevance_and_keeps_filters_sorts_and_cursors() {
+        let view = searchable();
+        let found = view
+            .list(&search("rust", CatalogSort::Relevance, 10))
+            .expect("page");
+        assert_eq!(ids(&found).len(), 4, "the edited titles are indexed");
+        let old_title = search("placeholder", CatalogSort::Relevance, 10);
+        assert!(view.list(&old_title).expect("page").items.is_empty());
+        let by_sales = view
+            .list(&search("rust", CatalogSort::Sales, 10))
+            .expect("page");
+        assert_eq!(ids(&by_sales)[0], "b");
+        let mut query = search("rust", CatalogSort::Relevance, 10);
+        query.language = Some("zh-cn".into());
+        assert_eq!(ids(&view.list(&query).expect("page")), ["c"]);
+        query.language = None;
+        query.max_price = Some(150);
+        let cheap_page = view.list(&query).expect("page");
+        let mut cheap = ids(&cheap_page);
+        cheap.sort_unstable();
+        assert_eq!(cheap, ["a", "d"]);
+        assert_eq!(
+            ids(&view
+                .list(&search("编程", CatalogSort::Relevance, 10))
+                .expect("page")),
+            ["c"]
+        );
+
+        let mut paged = Vec::new();
+        let mut query = search("rust", CatalogSort::Relevance, 1);
+        loop {
+            let page = view.list(&query).expect("page");
+            paged.extend(ids(&page).into_iter().map(String::from));
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, ids(&found));
+    }
+
+    #[test]
+    fn a_restored_catalog_searches_like_the_live_one_and_encodes_the_same() {
+        let live = searchable();
+        let bytes = agora_events::codec::encode_payload(&live).expect("encodes");
+        let restored: CatalogView = agora_events::codec::decode_payload(&bytes).expect("decodes");
+        let query = search("rust", CatalogSort::Sales, 10);
+        assert_eq!(
+            ids(&restored.list(&query).expect("page")),
+            ids(&live.list(&query).expect("page"))
+        );
+        assert_eq!(ids(&restored.list(&query).expect("page")).len(), 4);
+        let again = agora_events::codec::encode_payload(&restored).expect("encodes");
+        assert_eq!(bytes, again);
     }
 }

@@ -1,75 +1,22 @@
-//! `/v1/contents`: draft, edit, price, publish, buy, refund, rate, review,
-//! check in, comment — and the catalog.
-//!
-//! - Every mutation needs a bearer token (401 without); the caller becomes
-//!   the events' actor and the aggregate checks who may do what (the
-//!   creator edits, prices and publishes; owners rate, review and check
-//!   in; the buyer refunds). Drafting also needs the `creator` role.
-//! - Commands answer `{id, version, position, replayed}` (plus the new
-//!   `purchase_id` or `comment_id`) and the item's `ETag`; `If-Match`
-//!   makes a command conditional (412 when stale); `Idempotency-Key` makes
-//!   a repeat answer the first answer. Keys are scoped to the route and the
-//!   caller. A purchase's id is derived from its key, so concurrent repeats
-//!   record one purchase.
-//! - `GET /v1/contents/{id}` and `GET /v1/contents` read the catalog
-//!   projection (`?min_position=P` waits until it applied `P`). Drafts are
-//!   shown to their creator only (404 to anyone else); listings show
-//!   published items only.
+//! The commands on `/v1/contents`: draft, edit, price, publish, buy,
+//! refund, rate, review, check in, comment, mark an answer. Each handler
+//! parses, calls one [`ContentService`](agora_actors::content::ContentService)
+//! use case as the caller, and answers `{id, version, position, replayed}`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::aggregate::{CommandError, Executed};
 use agora_actors::content::{
     Content, ContentError, ContentServiceError, DraftChanges, NewContent, Request,
 };
-use agora_actors::projection::catalog::{
-    CatalogItem, CatalogQuery, CatalogSort, CatalogStage, MAX_PAGE,
-};
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::AppState;
-use super::auth::{Authenticated, MaybeAuthenticated};
-use super::command::{self, etag, idempotency_key, if_match};
-use super::problem::{ApiError, ProblemKind};
-use crate::timefmt::rfc3339;
-
-/// Page size of a listing without `limit`.
-const DEFAULT_PAGE: usize = 20;
-
-/// The routes of this module.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(super::method_not_allowed));
-    cfg.service(
-        resource("/v1/contents")
-            .route(web::post().to(draft))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource("/v1/contents/{id}")
-            .route(web::get().to(read))
-            .route(web::patch().to(edit)),
-    )
-    .service(resource("/v1/contents/{id}/price").route(web::put().to(set_price)))
-    .service(resource("/v1/contents/{id}/publish").route(web::post().to(publish)))
-    .service(resource("/v1/contents/{id}/unpublish").route(web::post().to(unpublish)))
-    .service(resource("/v1/contents/{id}/retire").route(web::post().to(retire)))
-    .service(resource("/v1/contents/{id}/purchases").route(web::post().to(purchase)))
-    .service(
-        resource("/v1/contents/{id}/purchases/{purchase_id}/refund").route(web::post().to(refund)),
-    )
-    .service(resource("/v1/contents/{id}/rating").route(web::put().to(rate)))
-    .service(resource("/v1/contents/{id}/review").route(web::put().to(review)))
-    .service(resource("/v1/contents/{id}/check-ins").route(web::post().to(check_in)))
-    .service(resource("/v1/contents/{id}/comments").route(web::post().to(comment)))
-    .service(
-        resource("/v1/contents/{id}/comments/{comment_id}/answer")
-            .route(web::post().to(mark_answer)),
-    );
-}
+use super::super::AppState;
+use super::super::auth::Authenticated;
+use super::super::command::{self, idempotency_key, if_match};
+use super::super::problem::{ApiError, ProblemKind};
 
 /// Body of `POST /v1/contents`.
 #[derive(Debug, Deserialize)]
@@ -145,97 +92,8 @@ pub(crate) struct AnswerBody {
     answer_id: String,
 }
 
-/// Query of `GET /v1/contents/{id}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ReadQuery {
-    min_position: Option<u64>,
-}
-
-/// The order of a listing, on the wire.
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum SortParam {
-    Newest,
-    Rating,
-    Sales,
-}
-
-/// Query of `GET /v1/contents`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ListQuery {
-    tag: Option<String>,
-    kind: Option<ContentKind>,
-    language: Option<String>,
-    min_price: Option<u64>,
-    max_price: Option<u64>,
-    creator: Option<String>,
-    sort: Option<SortParam>,
-    limit: Option<usize>,
-    cursor: Option<String>,
-    min_position: Option<u64>,
-}
-
-/// A rating summary on the wire.
-#[derive(Debug, Serialize)]
-struct RatingView {
-    average: Option<f64>,
-    count: u64,
-}
-
-/// A catalog item on the wire.
-#[derive(Debug, Serialize)]
-struct ItemView {
-    id: String,
-    kind: ContentKind,
-    title: String,
-    summary: String,
-    tags: Vec<String>,
-    language: String,
-    creator_id: String,
-    price: Option<Money>,
-    stage: CatalogStage,
-    sales: u64,
-    rating: RatingView,
-    version: u64,
-    drafted_at: String,
-    published_at: Option<String>,
-}
-
-impl From<CatalogItem> for ItemView {
-    fn from(item: CatalogItem) -> Self {
-        Self {
-            rating: RatingView {
-                average: item.rating_average(),
-                count: item.rating_count,
-            },
-            id: item.id,
-            kind: item.kind,
-            title: item.title,
-            summary: item.summary,
-            tags: item.tags,
-            language: item.language,
-            creator_id: item.creator_id,
-            price: item.price,
-            stage: item.stage,
-            sales: item.sales,
-            version: item.version,
-            drafted_at: rfc3339(item.drafted_at),
-            published_at: item.published_at.map(rfc3339),
-        }
-    }
-}
-
-/// A listing page on the wire.
-#[derive(Debug, Serialize)]
-struct PageView {
-    items: Vec<ItemView>,
-    next_cursor: Option<String>,
-}
-
 /// `POST /v1/contents`: creators only.
-async fn draft(
+pub(super) async fn draft(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -266,82 +124,8 @@ async fn draft(
     Ok(reply(StatusCode::CREATED, id, &executed, Extra::None))
 }
 
-/// `GET /v1/contents/{id}`: drafts only for their creator.
-async fn read(
-    state: web::Data<AppState>,
-    auth: MaybeAuthenticated,
-    id: web::Path<String>,
-    query: web::Query<ReadQuery>,
-) -> Result<HttpResponse, ApiError> {
-    wait_for(&state, query.min_position).await?;
-    let not_found = || ApiError::new(ProblemKind::ContentNotFound, format!("no content {id:?}"));
-    let item = state
-        .contents
-        .catalog()
-        .read(|catalog| catalog.get(&id).cloned())
-        .ok_or_else(not_found)?;
-    let is_creator = auth
-        .0
-        .as_ref()
-        .is_some_and(|p| p.user_id == item.creator_id);
-    if item.stage == CatalogStage::Draft && !is_creator {
-        return Err(not_found());
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(item.version)))
-        .json(ItemView::from(item)))
-}
-
-/// `GET /v1/contents`: published items, filtered, sorted, paginated.
-async fn list(
-    state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    wait_for(&state, query.min_position).await?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::new(
-            ProblemKind::ValidationFailed,
-            format!("limit must be 1 to {MAX_PAGE}"),
-        ));
-    }
-    if let (Some(min), Some(max)) = (query.min_price, query.max_price)
-        && min > max
-    {
-        return Err(ApiError::new(
-            ProblemKind::ValidationFailed,
-            "min_price must not be above max_price",
-        ));
-    }
-    let catalog_query = CatalogQuery {
-        tag: query.tag,
-        kind: query.kind,
-        language: query.language,
-        min_price: query.min_price,
-        max_price: query.max_price,
-        creator: query.creator,
-        sort: match query.sort {
-            None | Some(SortParam::Newest) => CatalogSort::Newest,
-            Some(SortParam::Rating) => CatalogSort::Rating,
-            Some(SortParam::Sales) => CatalogSort::Sales,
-        },
-        limit,
-        cursor: query.cursor,
-    };
-    let page = state
-        .contents
-        .catalog()
-        .read(|catalog| catalog.list(&catalog_query))
-        .map_err(|e| ApiError::new(ProblemKind::InvalidRequest, e.to_string()))?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: page.items.into_iter().map(ItemView::from).collect(),
-        next_cursor: page.next_cursor,
-    }))
-}
-
 /// `PATCH /v1/contents/{id}`: the creator changes a draft.
-async fn edit(
+pub(super) async fn edit(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -372,7 +156,7 @@ async fn edit(
 }
 
 /// `PUT /v1/contents/{id}/price`.
-async fn set_price(
+pub(super) async fn set_price(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -407,7 +191,7 @@ enum StageChange {
 }
 
 /// `POST /v1/contents/{id}/publish`.
-async fn publish(
+pub(super) async fn publish(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -417,7 +201,7 @@ async fn publish(
 }
 
 /// `POST /v1/contents/{id}/unpublish`.
-async fn unpublish(
+pub(super) async fn unpublish(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -427,7 +211,7 @@ async fn unpublish(
 }
 
 /// `POST /v1/contents/{id}/retire`.
-async fn retire(
+pub(super) async fn retire(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -460,7 +244,7 @@ async fn change_stage(
 }
 
 /// `POST /v1/contents/{id}/purchases`: the caller buys the item.
-async fn purchase(
+pub(super) async fn purchase(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -481,7 +265,7 @@ async fn purchase(
 }
 
 /// `POST /v1/contents/{id}/purchases/{purchase_id}/refund`: the buyer.
-async fn refund(
+pub(super) async fn refund(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -503,7 +287,7 @@ async fn refund(
 }
 
 /// `PUT /v1/contents/{id}/rating`: an owner.
-async fn rate(
+pub(super) async fn rate(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -525,7 +309,7 @@ async fn rate(
 }
 
 /// `PUT /v1/contents/{id}/review`: an owner.
-async fn review(
+pub(super) async fn review(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -547,7 +331,7 @@ async fn review(
 }
 
 /// `POST /v1/contents/{id}/check-ins`: an owner of a course, once a day.
-async fn check_in(
+pub(super) async fn check_in(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -569,7 +353,7 @@ async fn check_in(
 }
 
 /// `POST /v1/contents/{id}/comments`: anyone logged in, on a published item.
-async fn comment(
+pub(super) async fn comment(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -592,7 +376,7 @@ async fn comment(
 }
 
 /// `POST /v1/contents/{id}/comments/{comment_id}/answer`: the creator.
-async fn mark_answer(
+pub(super) async fn mark_answer(
     state: web::Data<AppState>,
     auth: Authenticated,
     request: HttpRequest,
@@ -612,25 +396,6 @@ async fn mark_answer(
         &executed,
         Extra::Comment(comment_id),
     ))
-}
-
-/// Waits (bounded) until the catalog applied `position`, if given.
-async fn wait_for(state: &AppState, position: Option<u64>) -> Result<(), ApiError> {
-    match position {
-        Some(position)
-            if !state
-                .contents
-                .catalog()
-                .wait_for(position, state.read_wait)
-                .await =>
-        {
-            Err(ApiError::new(
-                ProblemKind::ProjectionLagging,
-                format!("the catalog has not reached position {position} yet"),
-            ))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// The service request of an authenticated call: the caller, its

@@ -1,0 +1,283 @@
+//! Each creator's dashboard: sales, gross revenue, refunds and ratings of
+//! their items, per day (UTC days since the epoch), folded from the
+//! Content events.
+//!
+//! Money is kept per currency (an item's price may change currency), in
+//! cents. A sale counts on the day of the purchase, a refund on the day of
+//! the refund (with the amount the refunded purchase paid). Ratings count
+//! on the day they were given (a changed rating is a new rating that day);
+//! the overall average uses each user's current rating of each item.
+
+use std::collections::BTreeMap;
+
+use agora_events::RecordedEvent;
+use agora_events::domain::content::{ContentEvent, Money};
+use serde::{Deserialize, Serialize};
+
+use super::Projection;
+use super::content_stream::content_event;
+use crate::content::day_of;
+
+/// What happened on one day (or, summed, over a period).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayFigures {
+    /// Purchases made.
+    pub sales: u64,
+    /// What they paid, cents by currency.
+    pub gross_cents: BTreeMap<String, u64>,
+    /// Purchases refunded.
+    pub refunds: u64,
+    /// What the refunded purchases had paid, cents by currency.
+    pub refunded_cents: BTreeMap<String, u64>,
+    /// Ratings given (new or changed).
+    pub ratings: u64,
+    /// Sum of their stars.
+    pub stars: u64,
+}
+
+impl DayFigures {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &DayFigures) {
+        self.sales += other.sales;
+        self.refunds += other.refunds;
+        self.ratings += other.ratings;
+        self.stars += other.stars;
+        for (currency, cents) in &other.gross_cents {
+            *self.gross_cents.entry(currency.clone()).or_default() += cents;
+        }
+        for (currency, cents) in &other.refunded_cents {
+            *self.refunded_cents.entry(currency.clone()).or_default() += cents;
+        }
+    }
+
+    /// Gross minus refunded, cents by currency (negative when a period
+    /// refunds more than it sells).
+    pub fn net_cents(&self) -> BTreeMap<String, i128> {
+        let mut net: BTreeMap<String, i128> = self
+            .gross_cents
+            .iter()
+            .map(|(c, v)| (c.clone(), i128::from(*v)))
+            .collect();
+        for (currency, cents) in &self.refunded_cents {
+            *net.entry(currency.clone()).or_default() -= i128::from(*cents);
+        }
+        net
+    }
+
+    /// The average of the ratings given, if any.
+    pub fn rating_average(&self) -> Option<f64> {
+        (self.ratings > 0).then(|| self.stars as f64 / self.ratings as f64)
+    }
+}
+
+/// One creator's figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatorFigures {
+    /// Figures by day.
+    pub days: BTreeMap<u32, DayFigures>,
+    /// Sum of the current ratings' stars over all their items.
+    pub rating_sum: u64,
+    /// Number of current ratings over all their items.
+    pub rating_count: u64,
+}
+
+impl CreatorFigures {
+    /// The days from `from` to `to` (inclusive) that had any activity, and
+    /// their sum.
+    pub fn period(&self, from: u32, to: u32) -> (Vec<(u32, &DayFigures)>, DayFigures) {
+        let mut total = DayFigures::default();
+        let days: Vec<(u32, &DayFigures)> = self
+            .days
+            .range(from..=to)
+            .map(|(day, figures)| (*day, figures))
+            .collect();
+        for (_, figures) in &days {
+            total.add(figures);
+        }
+        (days, total)
+    }
+
+    /// The average of the current ratings of all their items.
+    pub fn rating_average(&self) -> Option<f64> {
+        (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64)
+    }
+}
+
+/// What the dashboard remembers of one item.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ItemLedger {
+    creator_id: String,
+    /// What each purchase paid, for its refund.
+    purchases: BTreeMap<String, Money>,
+    /// Current stars by user.
+    ratings: BTreeMap<String, u8>,
+}
+
+/// Every creator's dashboard.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DashboardView {
+    items: BTreeMap<String, ItemLedger>,
+    creators: BTreeMap<String, CreatorFigures>,
+}
+
+impl DashboardView {
+    /// The figures of `creator_id` (`None`: no item of theirs ever drafted).
+    pub fn creator(&self, creator_id: &str) -> Option<&CreatorFigures> {
+        self.creators.get(creator_id)
+    }
+}
+
+impl Projection for DashboardView {
+    const NAME: &'static str = "dashboard";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let Some((id, content)) = content_event(event)? else {
+            return Ok(());
+        };
+        if let ContentEvent::Drafted(e) = &content {
+            self.items.insert(
+                id.to_owned(),
+                ItemLedger {
+                    creator_id: e.creator_id.clone(),
+                    ..ItemLedger::default()
+                },
+            );
+            self.creators.entry(e.creator_id.clone()).or_default();
+            return Ok(());
+        }
+        let item = self
+            .items
+            .get_mut(id)
+            .ok_or("an event of content that was never drafted")?;
+        let creator = self.creators.entry(item.creator_id.clone()).or_default();
+        match content {
+            ContentEvent::Purchased(e) => {
+                let day = creator.days.entry(day_of(e.purchased_at)).or_default();
+                day.sales += 1;
+                *day.gross_cents.entry(e.price.currency.clone()).or_default() +=
+                    e.price.amount_cents;
+                item.purchases.insert(e.purchase_id, e.price);
+            }
+            ContentEvent::PurchaseRefunded(e) => {
+                let price = item
+                    .purchases
+                    .get(&e.purchase_id)
+                    .ok_or("a refund of a purchase that was never made")?;
+                let day = creator.days.entry(day_of(e.refunded_at)).or_default();
+                day.refunds += 1;
+                *day.refunded_cents
+                    .entry(price.currency.clone())
+                    .or_default() += price.amount_cents;
+            }
+            ContentEvent::Rated(e) => {
+                let day = creator.days.entry(day_of(e.rated_at)).or_default();
+                day.ratings += 1;
+                day.stars += u64::from(e.stars);
+                match item.ratings.insert(e.user_id, e.stars) {
+                    Some(old) => {
+                        creator.rating_sum =
+                            creator.rating_sum - u64::from(old) + u64::from(e.stars);
+                    }
+                    None => {
+                        creator.rating_sum += u64::from(e.stars);
+                        creator.rating_count += 1;
+                    }
+                }
+            }
+            ContentEvent::Drafted(_)
+            | ContentEvent::DraftEdited(_)
+            | ContentEvent::PriceSet(_)
+            | ContentEvent::Published(_)
+            | ContentEvent::Unpublished(_)
+            | ContentEvent::Retired(_)
+            | ContentEvent::ReviewWritten(_)
+            | ContentEvent::CheckedIn(_)
+            | ContentEvent::CommentPosted(_)
+            | ContentEvent::AnswerMarked(_) => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_events::Timestamp;
+    use agora_events::domain::content::{
+        Body, ContentDrafted, ContentKind, ContentPurchased, ContentRated, PurchaseRefunded,
+    };
+
+    use super::super::content_stream::testing::Log;
+    use super::*;
+    use crate::content::MICROS_PER_DAY;
+
+    fn on_day(day: i64) -> Timestamp {
+        Timestamp(day * MICROS_PER_DAY + 5)
+    }
+
+    fn bought(buyer: &str, purchase: &str, cents: u64, day: i64) -> ContentEvent {
+        ContentEvent::Purchased(ContentPurchased {
+            buyer_id: buyer.into(),
+            price: Money {
+                amount_cents: cents,
+                currency: "CNY".into(),
+            },
+            purchase_id: purchase.into(),
+            purchased_at: on_day(day),
+            partner_id: None,
+        })
+    }
+
+    fn rated(user: &str, stars: u8, day: i64) -> ContentEvent {
+        ContentEvent::Rated(ContentRated {
+            user_id: user.into(),
+            stars,
+            rated_at: on_day(day),
+        })
+    }
+
+    #[test]
+    fn given_sales_refunds_and_ratings_then_days_and_periods_add_up() {
+        let mut log = Log::default();
+        let mut view = DashboardView::default();
+        let events = [
+            ContentEvent::Drafted(ContentDrafted {
+                content_id: "c1".into(),
+                creator_id: "u1".into(),
+                kind: ContentKind::Article,
+                title: "T".into(),
+                summary: String::new(),
+                body: Body::Text("b".into()),
+                tags: vec![],
+                language: "en".into(),
+                drafted_at: on_day(0),
+            }),
+            bought("u2", "p1", 1000, 1),
+            bought("u3", "p2", 1200, 1),
+            rated("u2", 5, 1),
+            ContentEvent::PurchaseRefunded(PurchaseRefunded {
+                purchase_id: "p1".into(),
+                buyer_id: "u2".into(),
+                refunded_at: on_day(2),
+            }),
+            rated("u3", 2, 3),
+            rated("u3", 4, 3),
+        ];
+        for event in &events {
+            view.apply(&log.record("c1", event)).expect("applies");
+        }
+        let creator = view.creator("u1").expect("creator");
+        assert_eq!((creator.rating_count, creator.rating_sum), (2, 9));
+        let (days, total) = creator.period(0, 10);
+        assert_eq!(days.iter().map(|(d, _)| *d).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(total.sales, 2);
+        assert_eq!(total.gross_cents["CNY"], 2200);
+        assert_eq!(total.refunds, 1);
+        assert_eq!(total.net_cents()["CNY"], 1200);
+        assert_eq!(total.ratings, 3);
+        let (_, day_two) = creator.period(2, 2);
+        assert_eq!((day_two.sales, day_two.refunds), (0, 1));
+        assert_eq!(day_two.net_cents()["CNY"], -1000);
+        assert!(view.creator("u2").is_none());
+    }
+}
