@@ -7,8 +7,9 @@
 use std::sync::OnceLock;
 
 use super::command::CommandReply;
+use super::contents::{commands, reads};
 use super::openapi::{self, Endpoint};
-use super::{clock, health, sessions, users};
+use super::{clock, dashboard, health, library, sessions, users};
 
 /// Every route of the API, in the order the document lists them.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -28,6 +29,9 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         Endpoint::get("/openapi.json", "This document.").text("application/json"),
     ];
     all.extend(identity());
+    all.extend(contents());
+    all.extend(engagement());
+    all.extend(reading());
     all.extend(admin());
     all
 }
@@ -62,6 +66,148 @@ fn identity() -> Vec<Endpoint> {
         Endpoint::delete("/v1/sessions/current", "Log out: revoke this token.")
             .token("any user")
             .empty(204),
+    ]
+}
+
+fn contents() -> Vec<Endpoint> {
+    const CREATOR: &str = "the item's creator (role creator)";
+    vec![
+        Endpoint::post("/v1/contents", "Draft a new article, course or column.")
+            .token("creators")
+            .body::<commands::DraftBody>()
+            .reply::<CommandReply>(201)
+            .keyed(),
+        Endpoint::get(
+            "/v1/contents",
+            "The catalog: filter by tag, kind, language, price range and creator; sort by newest, \
+             rating, sales or relevance; full-text search with `q` (title, summary, tags; English \
+             and Chinese); cursor pages.",
+        )
+        .query::<reads::ListQuery>()
+        .reply::<reads::PageView>(200),
+        Endpoint::get(
+            "/v1/contents/{id}",
+            "One item: published ones to everyone, drafts to their creator, admins and auditors; \
+             the body only to those who may read it (creator, owners, members, admins, auditors).",
+        )
+        .query::<reads::ReadQuery>()
+        .reply::<reads::DetailView>(200),
+        Endpoint::patch(
+            "/v1/contents/{id}",
+            "Edit a draft (never after the first publishing).",
+        )
+        .token(CREATOR)
+        .body::<commands::EditBody>()
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::put(
+            "/v1/contents/{id}/price",
+            "Set the price future purchases pay.",
+        )
+        .token(CREATOR)
+        .body::<commands::PriceBody>()
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contents/{id}/publish",
+            "Publish: needs a title, a body and a price.",
+        )
+        .token(CREATOR)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contents/{id}/unpublish",
+            "Hide a published item; owners keep it.",
+        )
+        .token(CREATOR)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contents/{id}/retire",
+            "Withdraw an item for good; owners keep it.",
+        )
+        .token(CREATOR)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+    ]
+}
+
+fn engagement() -> Vec<Endpoint> {
+    const OWNER: &str = "owners of the item (a live purchase or a covering membership)";
+    vec![
+        Endpoint::post(
+            "/v1/contents/{id}/purchases",
+            "Buy an item: one entitlement per buyer, never charged twice; the sale is split \
+             between creator, platform and partner by the shares in force.",
+        )
+        .token("any user but the item's creator")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::post(
+            "/v1/contents/{id}/purchases/{purchase_id}/refund",
+            "Refund a purchase within the refund window: the entitlement ends, the ledger entries are reversed.",
+        )
+        .token("the buyer")
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::put("/v1/contents/{id}/rating", "Rate 1–5 (one rating per user; a new one replaces it).")
+            .token(OWNER)
+            .body::<commands::RatingBody>()
+            .reply::<CommandReply>(200)
+            .keyed(),
+        Endpoint::put("/v1/contents/{id}/review", "Write or replace a review.")
+            .token(OWNER)
+            .body::<commands::ReviewBody>()
+            .reply::<CommandReply>(200)
+            .keyed(),
+        Endpoint::post(
+            "/v1/contents/{id}/check-ins",
+            "Check in on a course today (打卡); streaks are derived.",
+        )
+        .token(OWNER)
+        .body::<commands::CheckInBody>()
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::post(
+            "/v1/contents/{id}/comments",
+            "Comment, reply, or ask a question on a published item.",
+        )
+        .token("any user")
+        .body::<commands::CommentBody>()
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::post(
+            "/v1/contents/{id}/comments/{comment_id}/answer",
+            "Mark a reply as the answer to a question.",
+        )
+        .token("the item's creator")
+        .body::<commands::AnswerBody>()
+        .reply::<CommandReply>(200)
+        .keyed(),
+    ]
+}
+
+fn reading() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/users/{id}/library",
+            "A learner's library: owned items, course progress, streaks, ratings given.",
+        )
+        .token("the user, admins, auditors")
+        .query::<library::LibraryQuery>()
+        .reply::<library::LibraryResponse>(200),
+        Endpoint::get(
+            "/v1/creators/{id}/dashboard",
+            "A creator's sales, revenue, refunds and ratings per day over a period (`from`, `to`: YYYY-MM-DD).",
+        )
+        .token("the creator, admins, auditors")
+        .query::<dashboard::DashboardQuery>()
+        .reply::<dashboard::DashboardResponse>(200),
     ]
 }
 

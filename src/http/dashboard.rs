@@ -39,9 +39,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Query of `GET /v1/creators/{id}/dashboard`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DashboardQuery {
+pub(crate) struct DashboardQuery {
     from: Option<String>,
     to: Option<String>,
     min_position: Option<u64>,

@@ -28,9 +28,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Query of `GET /v1/users/{id}/library`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct LibraryQuery {
+pub(crate) struct LibraryQuery {
     min_position: Option<u64>,
 }
 

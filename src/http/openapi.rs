@@ -181,12 +181,6 @@ impl Endpoint {
         self
     }
 
-    /// Answers with a `text/event-stream` of server-sent events.
-    pub(crate) fn streams(mut self) -> Self {
-        self.reply.media_type = "text/event-stream";
-        self
-    }
-
     /// The operation id: the method and the path's literal segments, with
     /// `{param}` segments as `by_param`.
     pub(crate) fn operation_id(&self) -> String {

@@ -11,6 +11,7 @@ use agora_actors::content::{
 };
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::Role;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::super::AppState;
@@ -19,23 +20,29 @@ use super::super::command::{self, idempotency_key, if_match};
 use super::super::problem::{ApiError, ProblemKind};
 
 /// Body of `POST /v1/contents`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DraftBody {
+    /// A client-chosen id (1–64 of `A-Za-z0-9_-.:`), or absent to have one generated.
     id: Option<String>,
+    /// Article, course or column.
     kind: ContentKind,
+    /// 1–200 characters, trimmed.
     title: String,
+    /// A short summary.
     #[serde(default)]
     summary: String,
-    /// `{"text": "..."}` or `{"chapters": [{"title", "body"}]}`.
+    /// `{"text": "..."}` or `{"chapters": [{"title", "body"}]}`; publishing needs one.
     body: Option<Body>,
+    /// Tags, trimmed, without repeats.
     #[serde(default)]
     tags: Vec<String>,
+    /// BCP 47 language tag (`en`, `zh-CN`).
     language: String,
 }
 
 /// Body of `PATCH /v1/contents/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EditBody {
     kind: Option<ContentKind>,
@@ -47,48 +54,55 @@ pub(crate) struct EditBody {
 }
 
 /// Body of `PUT /v1/contents/{id}/price`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PriceBody {
+    /// The price in the currency's minor unit; 0 means free.
     amount_cents: u64,
+    /// ISO 4217 code: three uppercase letters.
     currency: String,
 }
 
 /// Body of `PUT /v1/contents/{id}/rating`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RatingBody {
+    /// 1 to 5.
     stars: u8,
 }
 
 /// Body of `PUT /v1/contents/{id}/review`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
     text: String,
 }
 
 /// Body of `POST /v1/contents/{id}/check-ins`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckInBody {
     note: Option<String>,
 }
 
 /// Body of `POST /v1/contents/{id}/comments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommentBody {
+    /// The comment's text.
     text: String,
+    /// The comment this one answers, if any.
     parent_id: Option<String>,
+    /// A question the creator may mark an answer to.
     #[serde(default)]
     is_question: bool,
 }
 
 /// Body of `POST /v1/contents/{id}/comments/{comment_id}/answer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AnswerBody {
+    /// The reply (a comment under the question) to mark as the answer.
     answer_id: String,
 }
 

@@ -22,8 +22,8 @@
 //! [`bodies`] (who may read what of an item).
 
 mod bodies;
-mod commands;
-mod reads;
+pub(super) mod commands;
+pub(super) mod reads;
 
 use actix_web::web;
 

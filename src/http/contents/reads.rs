@@ -7,6 +7,7 @@ use agora_actors::projection::catalog::{
     CatalogItem, CatalogQuery, CatalogSort, CatalogStage, ListError, MAX_PAGE,
 };
 use agora_events::domain::content::{ContentKind, Money};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::super::AppState;
@@ -23,14 +24,14 @@ const DEFAULT_PAGE: usize = 20;
 const MAX_QUERY_CHARS: usize = 200;
 
 /// Query of `GET /v1/contents/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReadQuery {
     min_position: Option<u64>,
 }
 
 /// The order of a listing, on the wire.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum SortParam {
     Newest,
@@ -40,7 +41,7 @@ pub(crate) enum SortParam {
 }
 
 /// Query of `GET /v1/contents`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     q: Option<String>,
@@ -57,15 +58,15 @@ pub(crate) struct ListQuery {
 }
 
 /// A rating summary on the wire.
-#[derive(Debug, Serialize)]
-struct RatingView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RatingView {
     average: Option<f64>,
     count: u64,
 }
 
 /// A catalog item on the wire.
-#[derive(Debug, Serialize)]
-struct ItemView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ItemView {
     id: String,
     kind: ContentKind,
     title: String,
@@ -108,8 +109,8 @@ impl From<CatalogItem> for ItemView {
 
 /// One item on the wire: its card, whether the caller owns it, and its
 /// body when the caller may read it.
-#[derive(Debug, Serialize)]
-struct DetailView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct DetailView {
     #[serde(flatten)]
     item: ItemView,
     /// The caller holds a live purchase of it.
@@ -122,8 +123,8 @@ struct DetailView {
 }
 
 /// A listing page on the wire.
-#[derive(Debug, Serialize)]
-struct PageView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct PageView {
     items: Vec<ItemView>,
     next_cursor: Option<String>,
 }

@@ -32,7 +32,7 @@ use crate::content::Content;
 pub const MAX_PAGE: usize = 100;
 
 /// Where an item is in its life, as the catalog shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CatalogStage {
     /// Only its creator sees it.
