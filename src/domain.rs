@@ -9,9 +9,11 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::catalog::CatalogView;
+use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::users::UsersView;
-use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
+use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
 use agora_actors::user::{User, UserService};
 use agora_events::personal::{KeyStore, MasterKey};
 use agora_events::{EventStore, Timestamp};
@@ -27,6 +29,10 @@ pub(crate) struct Domain {
     pub(crate) contents: ContentService,
     /// The clock every service stamps commands with.
     pub(crate) clock: Clock,
+    /// Partner platforms and their catalog imports.
+    pub(crate) partners: PartnerService,
+    /// The revenue ledger.
+    pub(crate) ledger: ProjectionHandle<LedgerView>,
 }
 
 /// Where the projections keep their snapshots.
@@ -46,24 +52,45 @@ impl Domain {
             ..RegistryConfig::default()
         };
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
-        let contents = Registry::<Content>::new(Arc::clone(&store), registry_config);
+        let contents = Registry::<Content>::new(Arc::clone(&store), registry_config.clone());
+        let partners = Arc::new(Registry::<Partner>::new(
+            Arc::clone(&store),
+            registry_config,
+        ));
         let projection_config = ProjectionConfig::new(projections_dir(settings));
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
+        let ledger = projection::start::<LedgerView>(Arc::clone(&store), projection_config.clone())
+            .context("starting the ledger projection")?;
         let catalog = projection::start::<CatalogView>(store, projection_config)
             .context("starting the catalog projection")?;
+        let import = ImportSettings {
+            max_items: settings.partner_import_max_items,
+            concurrency: settings.partner_import_concurrency,
+            max_body_bytes: settings.partner_import_max_body_bytes,
+        };
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
         let clock = if settings.manual_clock {
             Clock::manual(Timestamp::now())
         } else {
             Clock::system()
         };
+        let partner_service = PartnerService::new(
+            Arc::clone(&partners),
+            users_view.clone(),
+            settings.platform_fee_bps,
+            import,
+        )
+        .with_clock(clock.clone());
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
             contents: ContentService::new(contents, catalog, refund_window)
-                .with_clock(clock.clone()),
+                .with_clock(clock.clone())
+                .with_revenue(settings.platform_fee_bps, partners),
             clock,
+            partners: partner_service,
+            ledger,
         })
     }
 
@@ -74,6 +101,7 @@ impl Domain {
         vec![
             ("users", users.checkpoint(), users.failure()),
             ("catalog", catalog.checkpoint(), catalog.failure()),
+            ("ledger", self.ledger.checkpoint(), self.ledger.failure()),
         ]
     }
 }
@@ -92,7 +120,10 @@ pub(crate) async fn replay_all(
     let catalog = projection::replay::<CatalogView>(store, &dir, write)
         .await
         .context("replaying the catalog projection")?;
-    Ok(vec![users, catalog])
+    let ledger = projection::replay::<LedgerView>(store, &dir, write)
+        .await
+        .context("replaying the ledger projection")?;
+    Ok(vec![users, catalog, ledger])
 }
 
 /// The master key from the settings, or from its file (created on first use).

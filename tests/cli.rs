@@ -7,6 +7,8 @@ mod common;
 mod config;
 mod contents;
 mod help;
+mod ledger;
+mod partners;
 mod serve;
 mod sessions;
 mod store_lock;

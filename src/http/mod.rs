@@ -16,7 +16,9 @@ mod clock;
 mod command;
 mod contents;
 mod health;
+mod ledger;
 mod metrics;
+mod partners;
 pub(crate) mod problem;
 mod ratelimit;
 mod requests;
@@ -147,6 +149,8 @@ pub(crate) fn app(
         .configure(sessions::routes)
         .configure(contents::routes)
         .configure(clock::routes)
+        .configure(partners::routes)
+        .configure(ledger::routes)
         .default_service(web::to(not_found))
 }
 

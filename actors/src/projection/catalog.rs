@@ -320,6 +320,7 @@ impl Projection for CatalogView {
             | ContentEvent::CheckedIn(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_) => {}
+            ContentEvent::ListedByPartner(_) => {}
         }
         Ok(())
     }
