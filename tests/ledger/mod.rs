@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::partners::{Market, item};
 
-/// The manual clock's step, one day.
-const DAY: u64 = 86_400;
+/// The manual clock's step: ten hours (sessions live 24 hours).
+const STEP_SECS: u64 = 10 * 3_600;
 
 /// Starts a market on the manual clock with partner `acme` (share 15 %,
 /// user `acme-bot`), creator `cora`, learners `leo` and `mia`, and
@@ -124,12 +124,12 @@ async fn statements_cover_a_period_and_share_changes_touch_later_sales_only() {
         .send(Method::GET, "/v1/admin/clock", Some(&m.admin), Value::Null)
         .await;
     let t0 = clock["now_micros"].as_i64().expect("now");
-    let advance = |days: u64| {
+    let advance = |steps: u64| {
         m.send(
             Method::POST,
             "/v1/admin/clock",
             Some(&m.admin),
-            json!({"advance_secs": days * DAY}),
+            json!({"advance_secs": steps * STEP_SECS}),
         )
     };
 
@@ -170,7 +170,7 @@ async fn statements_cover_a_period_and_share_changes_touch_later_sales_only() {
     let last = buy(&m, &leo, "own").await;
     let at = &last["position"];
 
-    let from = t0 + 12 * 3_600 * 1_000_000;
+    let from = t0 + 5 * 3_600 * 1_000_000;
     let period = format!("/v1/creators/cora/statement?from={from}&to={t2}");
     let creator = statement(&m, &cora, &period, at).await;
     assert_eq!(creator["opening"], json!({"CNY": 650}));
