@@ -185,6 +185,11 @@ pub(crate) struct AdminCreateArgs {
     /// The admin's e-mail (stored encrypted).
     #[arg(long)]
     pub(crate) email: String,
+
+    /// Create an auditor instead (reads and replays everything, writes
+    /// nothing): the only way to get the auditor role.
+    #[arg(long)]
+    pub(crate) auditor: bool,
 }
 
 /// `agora config`.

@@ -71,6 +71,14 @@ pub(crate) struct Settings {
     /// (`POST /v1/admin/clock`): for tests and demos of renewals, expiries
     /// and refund windows. Never in production.
     pub(crate) manual_clock: bool,
+    /// Most items one partner catalog import may carry; more get 413.
+    pub(crate) partner_import_max_items: usize,
+    /// Items of one catalog import listed at once (bounds the concurrent
+    /// content commands of one call).
+    pub(crate) partner_import_concurrency: usize,
+    /// Largest catalog import body, in bytes (larger ones get 413); other
+    /// routes keep `max_body_bytes`.
+    pub(crate) partner_import_max_body_bytes: usize,
 }
 
 impl Default for Settings {
@@ -93,6 +101,9 @@ impl Default for Settings {
             refund_window_days: 14,
             platform_fee_bps: 2_000,
             manual_clock: false,
+            partner_import_max_items: 5_000,
+            partner_import_concurrency: 64,
+            partner_import_max_body_bytes: 32 << 20,
         }
     }
 }

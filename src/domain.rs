@@ -9,9 +9,11 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::dashboard::DashboardView;
+use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
@@ -36,6 +38,10 @@ pub(crate) struct Domain {
     pub(crate) dashboard: ProjectionHandle<DashboardView>,
     /// Each item's body, for those who may read it.
     pub(crate) bodies: ProjectionHandle<BodiesView>,
+    /// Partner platforms and their catalog imports.
+    pub(crate) partners: PartnerService,
+    /// The revenue ledger.
+    pub(crate) ledger: ProjectionHandle<LedgerView>,
 }
 
 /// Where the projections keep their snapshots.
@@ -55,11 +61,17 @@ impl Domain {
             ..RegistryConfig::default()
         };
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
-        let contents = Registry::<Content>::new(Arc::clone(&store), registry_config);
+        let contents = Registry::<Content>::new(Arc::clone(&store), registry_config.clone());
+        let partners = Arc::new(Registry::<Partner>::new(
+            Arc::clone(&store),
+            registry_config,
+        ));
         let projection_config = ProjectionConfig::new(projections_dir(settings));
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
+        let ledger = projection::start::<LedgerView>(Arc::clone(&store), projection_config.clone())
+            .context("starting the ledger projection")?;
         let catalog =
             projection::start::<CatalogView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the catalog projection")?;
@@ -71,20 +83,35 @@ impl Domain {
                 .context("starting the dashboard projection")?;
         let bodies = projection::start::<BodiesView>(store, projection_config)
             .context("starting the bodies projection")?;
+        let import = ImportSettings {
+            max_items: settings.partner_import_max_items,
+            concurrency: settings.partner_import_concurrency,
+            max_body_bytes: settings.partner_import_max_body_bytes,
+        };
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
         let clock = if settings.manual_clock {
             Clock::manual(Timestamp::now())
         } else {
             Clock::system()
         };
+        let partner_service = PartnerService::new(
+            Arc::clone(&partners),
+            users_view.clone(),
+            settings.platform_fee_bps,
+            import,
+        )
+        .with_clock(clock.clone());
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
             contents: ContentService::new(contents, catalog, refund_window)
-                .with_clock(clock.clone()),
+                .with_clock(clock.clone())
+                .with_revenue(settings.platform_fee_bps, partners),
             clock,
             library,
             dashboard,
             bodies,
+            partners: partner_service,
+            ledger,
         })
     }
 
@@ -102,6 +129,7 @@ impl Domain {
                 self.dashboard.failure(),
             ),
             ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
+            ("ledger", self.ledger.checkpoint(), self.ledger.failure()),
         ]
     }
 }
@@ -129,7 +157,10 @@ pub(crate) async fn replay_all(
     let bodies = projection::replay::<BodiesView>(store, &dir, write)
         .await
         .context("replaying the bodies projection")?;
-    Ok(vec![users, catalog, library, dashboard, bodies])
+    let ledger = projection::replay::<LedgerView>(store, &dir, write)
+        .await
+        .context("replaying the ledger projection")?;
+    Ok(vec![users, catalog, library, dashboard, bodies, ledger])
 }
 
 /// The master key from the settings, or from its file (created on first use).

@@ -41,7 +41,11 @@ pub(crate) fn create(settings: &Settings, args: &AdminCreateArgs) -> anyhow::Res
     let registration = Registration {
         id: Some(args.id.clone()),
         display_name: args.display_name.clone(),
-        roles: vec![Role::Admin],
+        roles: vec![if args.auditor {
+            Role::Auditor
+        } else {
+            Role::Admin
+        }],
         personal: PersonalDetails {
             email: args.email.clone(),
             real_name: None,
@@ -61,6 +65,7 @@ pub(crate) fn create(settings: &Settings, args: &AdminCreateArgs) -> anyhow::Res
             .map(|(id, _)| id)
             .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
-    print(&format!("created admin {id}"))?;
+    let role = if args.auditor { "auditor" } else { "admin" };
+    print(&format!("created {role} {id}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use super::command::CommandReply;
 use super::contents::{commands, reads};
 use super::openapi::{self, Endpoint};
-use super::{clock, dashboard, health, library, sessions, users};
+use super::{clock, dashboard, health, ledger, library, partners, sessions, users};
 
 /// Every route of the API, in the order the document lists them.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -32,6 +32,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(contents());
     all.extend(engagement());
     all.extend(reading());
+    all.extend(partnership());
+    all.extend(revenue());
     all.extend(admin());
     all
 }
@@ -208,6 +210,76 @@ fn reading() -> Vec<Endpoint> {
         .token("the creator, admins, auditors")
         .query::<dashboard::DashboardQuery>()
         .reply::<dashboard::DashboardResponse>(200),
+    ]
+}
+
+fn partnership() -> Vec<Endpoint> {
+    vec![
+        Endpoint::post(
+            "/v1/partners",
+            "Register a partner platform, its account (a user with role partner) and its revenue share.",
+        )
+        .token("admin")
+        .body::<partners::RegisterPartnerBody>()
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get("/v1/partners/{id}", "A partner platform and its current share.")
+            .token("the partner's account, admins, auditors")
+            .reply::<partners::PartnerView>(200),
+        Endpoint::put(
+            "/v1/partners/{id}/share",
+            "Change a partner's revenue share (future sales only).",
+        )
+        .token("admin")
+        .body::<partners::ShareBody>()
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::post(
+            "/v1/partners/{id}/suspend",
+            "Suspend a partner: no more imports; its items stay on sale.",
+        )
+        .token("admin")
+        .body::<partners::SuspendBody>()
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::post("/v1/partners/{id}/reinstate", "Lift a suspension.")
+            .token("admin")
+            .reply::<CommandReply>(200)
+            .keyed(),
+        Endpoint::post(
+            "/v1/partners/{id}/catalog",
+            "Import catalog items in bulk (thousands per call), each validated on its own; the \
+             answer lists every item's result. Re-importing an item is an idempotent upsert.",
+        )
+        .token("the partner's account, admins")
+        .body::<partners::CatalogBody>()
+        .reply::<partners::ImportReply>(200),
+    ]
+}
+
+fn revenue() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/creators/{id}/statement",
+            "A creator's payout statement: opening balance, ledger entries in [from, to), closing balance.",
+        )
+        .token("the creator, admins, auditors")
+        .query::<ledger::StatementQuery>()
+        .reply::<ledger::StatementView>(200),
+        Endpoint::get(
+            "/v1/partners/{id}/statement",
+            "A partner's revenue-share statement over [from, to).",
+        )
+        .token("the partner's account, admins, auditors")
+        .query::<ledger::StatementQuery>()
+        .reply::<ledger::StatementView>(200),
+        Endpoint::get(
+            "/v1/ledger/platform",
+            "The platform's own ledger account over [from, to).",
+        )
+        .token("admins, auditors")
+        .query::<ledger::StatementQuery>()
+        .reply::<ledger::StatementView>(200),
     ]
 }
 

@@ -19,9 +19,11 @@ mod contents;
 mod dashboard;
 mod days;
 mod health;
+mod ledger;
 mod library;
 mod metrics;
 mod openapi;
+mod partners;
 pub(crate) mod problem;
 mod ratelimit;
 mod requests;
@@ -155,6 +157,8 @@ pub(crate) fn app(
         .configure(clock::routes)
         .configure(library::routes)
         .configure(dashboard::routes)
+        .configure(partners::routes)
+        .configure(ledger::routes)
         .default_service(web::to(not_found))
 }
 

@@ -87,6 +87,16 @@ pub(crate) enum ProblemKind {
     /// already published, refund window closed, ...); `detail` names the
     /// rule: do not retry unchanged (409).
     ContentConflict,
+    /// No partner platform has this id: check the id (404).
+    PartnerNotFound,
+    /// A partner with this id is registered already: pick another id (409).
+    PartnerExists,
+    /// The partner is suspended: its imports are refused until an admin
+    /// reinstates it (409).
+    PartnerSuspended,
+    /// A catalog import carries more items than `partner_import_max_items`:
+    /// split it into smaller calls (413).
+    ImportTooLarge,
 }
 
 impl ProblemKind {
@@ -228,6 +238,26 @@ impl ProblemKind {
                 StatusCode::CONFLICT,
                 "Content state conflict",
             ),
+            Self::PartnerNotFound => (
+                "urn:agora:problem:partner-not-found",
+                StatusCode::NOT_FOUND,
+                "Partner not found",
+            ),
+            Self::PartnerExists => (
+                "urn:agora:problem:partner-exists",
+                StatusCode::CONFLICT,
+                "Partner exists",
+            ),
+            Self::PartnerSuspended => (
+                "urn:agora:problem:partner-suspended",
+                StatusCode::CONFLICT,
+                "Partner suspended",
+            ),
+            Self::ImportTooLarge => (
+                "urn:agora:problem:import-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Import too large",
+            ),
         }
     }
 
@@ -271,6 +301,10 @@ impl ProblemKind {
         Self::AlreadyPurchased,
         Self::ContentNotPublished,
         Self::ContentConflict,
+        Self::PartnerNotFound,
+        Self::PartnerExists,
+        Self::PartnerSuspended,
+        Self::ImportTooLarge,
     ];
 }
 
@@ -305,6 +339,34 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.describe().2, self.detail)
+    }
+}
+
+/// A problem as a value, for answers that carry several (one per item of
+/// a bulk request): the same fields as the wire shape.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct ProblemDoc {
+    /// The stable type URI.
+    #[serde(rename = "type")]
+    pub(crate) type_uri: &'static str,
+    /// Its title.
+    pub(crate) title: &'static str,
+    /// The HTTP status the problem would have on its own.
+    pub(crate) status: u16,
+    /// What went wrong, for people.
+    pub(crate) detail: String,
+}
+
+impl ApiError {
+    /// The problem as a value (see [`ProblemDoc`]).
+    pub(crate) fn to_doc(&self) -> ProblemDoc {
+        let (type_uri, status, title) = self.kind.describe();
+        ProblemDoc {
+            type_uri,
+            title,
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+        }
     }
 }
 
@@ -506,6 +568,10 @@ mod tests {
             ProblemKind::AlreadyPurchased,
             ProblemKind::ContentNotPublished,
             ProblemKind::ContentConflict,
+            ProblemKind::PartnerNotFound,
+            ProblemKind::PartnerExists,
+            ProblemKind::PartnerSuspended,
+            ProblemKind::ImportTooLarge,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

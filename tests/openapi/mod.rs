@@ -43,10 +43,11 @@ async fn the_served_document_is_the_committed_one() {
                 .await
                 .expect("request");
             let status = response.status();
-            let body = response.text().await.unwrap_or_default();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            let problem = body["type"].as_str().unwrap_or_default();
             assert!(
-                !body.contains("urn:agora:problem:not-found")
-                    && !body.contains("urn:agora:problem:method-not-allowed"),
+                problem != "urn:agora:problem:not-found"
+                    && problem != "urn:agora:problem:method-not-allowed",
                 "{method} {path} is documented but not served: {status} {body}"
             );
         }

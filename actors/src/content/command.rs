@@ -39,13 +39,20 @@ pub enum ContentCommand {
     /// The service layer decides who may buy for whom (a user for
     /// themselves, a partner platform for its users) and charges nothing
     /// unless this succeeds.
+    ///
+    /// The rates in force are passed in (the aggregate stays pure) and fixed
+    /// into the sale's shares. An item listed by a partner must be sold with
+    /// that partner's rate (else [`ContentError::PartnerRateMissing`]).
     Purchase {
         /// Who buys.
         buyer_id: String,
         /// A fresh id for this purchase, unique within the item.
         purchase_id: String,
-        /// The partner platform the sale comes through, if any.
-        partner_id: Option<String>,
+        /// The platform's fee on this sale, in basis points (a setting).
+        platform_fee_bps: u32,
+        /// The partner credited with the sale and its current share: the
+        /// partner that listed the item, or one the sale came through.
+        partner: Option<PartnerRate>,
     },
     /// Refund a purchase (its buyer only).
     Refund {
@@ -90,6 +97,48 @@ pub enum ContentCommand {
         /// The reply that answers it.
         answer_id: String,
     },
+    /// List (or re-list) an item of a partner's catalog import: a new item is
+    /// drafted for `creator_id`, marked as listed by the partner, priced and
+    /// published in one append; an item this partner listed before under the
+    /// same external id gets its new price, and nothing else changes (its
+    /// text is fixed once published: a different text is refused). The
+    /// caller (the partner's user or an admin) was authorised by the
+    /// service.
+    ImportListing(PartnerListing),
+}
+
+/// A partner's share of one sale, as in force when the sale is decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartnerRate {
+    /// The partner.
+    pub partner_id: String,
+    /// Its share, in basis points.
+    pub share_bps: u32,
+}
+
+/// One item of a partner's catalog import, as the content aggregate needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartnerListing {
+    /// The partner importing it.
+    pub partner_id: String,
+    /// The item's id in the partner's catalog.
+    pub external_id: String,
+    /// The creator credited with the item (the seller of its sales).
+    pub creator_id: String,
+    /// Article, course or column.
+    pub kind: ContentKind,
+    /// The title.
+    pub title: String,
+    /// A short summary.
+    pub summary: String,
+    /// The body (publishing needs some text).
+    pub body: Body,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Language tag.
+    pub language: String,
+    /// The price.
+    pub price: Money,
 }
 
 /// The fields of an [`ContentCommand::EditDraft`]; absent fields are left
@@ -260,4 +309,21 @@ pub enum ContentError {
     /// `A-Za-z0-9_-.:` (422).
     #[error("the {0} is not a valid id")]
     InvalidId(&'static str),
+    /// The item was listed by a partner and the purchase did not carry that
+    /// partner's rate: the service looks the rate up and retries (500 if it
+    /// cannot).
+    #[error("the item is listed by partner {0:?}; its share is needed")]
+    PartnerRateMissing(String),
+    /// The platform fee and the partner share exceed 100 % (a configuration
+    /// mistake: 500, fix the settings).
+    #[error("the platform fee and the partner share exceed 100%")]
+    RatesAboveWhole,
+    /// A catalog import names an item that exists and was not listed by this
+    /// partner under this external id (409).
+    #[error("the content id is taken by an item this partner did not list under this external id")]
+    NotThisListing,
+    /// A re-import changes the text of an item that is published: its text
+    /// is fixed (409); only the price may change.
+    #[error("the item is published: its text is fixed, only the price may change")]
+    ListingTextFixed,
 }

@@ -4,11 +4,14 @@
 
 use agora_events::domain::content::{
     AnswerMarked, Body, CheckedIn, CommentPosted, ContentDrafted, ContentEvent, ContentKind,
-    ContentPublished, ContentPurchased, ContentRated, ContentRetired, ContentUnpublished,
-    DraftEdited, Money, PriceSet, PurchaseRefunded, ReviewWritten,
+    ContentListedByPartner, ContentPublished, ContentPurchased, ContentRated, ContentRetired,
+    ContentUnpublished, DraftEdited, Money, PriceSet, PurchaseRefunded, ReviewWritten,
 };
+use agora_events::domain::revenue::{Account, split_sale};
 
-use super::{Content, ContentError, ContentStage, Details, DraftChanges, rules};
+use super::{
+    Content, ContentError, ContentStage, Details, DraftChanges, PartnerListing, PartnerRate, rules,
+};
 use crate::aggregate::CommandContext;
 
 /// The fields of a [`ContentCommand::DraftContent`](super::ContentCommand).
@@ -190,7 +193,8 @@ impl Content {
         ctx: &CommandContext,
         buyer_id: &str,
         purchase_id: &str,
-        partner_id: Option<&str>,
+        platform_fee_bps: u32,
+        partner: Option<&PartnerRate>,
     ) -> Decision {
         let d = self.drafted()?;
         self.published()?;
@@ -203,20 +207,103 @@ impl Content {
         if self.purchases.contains_key(purchase_id) {
             return Err(ContentError::DuplicatePurchaseId(purchase_id.to_owned()));
         }
+        if let Some((listed_by, _)) = self.listed_by()
+            && partner.is_none_or(|p| p.partner_id != listed_by)
+        {
+            return Err(ContentError::PartnerRateMissing(listed_by.to_owned()));
+        }
         let buyer_id = rules::id(buyer_id, "buyer id")?;
         let purchase_id = rules::id(purchase_id, "purchase id")?;
-        let partner_id = partner_id.map(|p| rules::id(p, "partner id")).transpose()?;
+        let partner = partner
+            .map(|p| Ok::<_, ContentError>((rules::id(&p.partner_id, "partner id")?, p.share_bps)))
+            .transpose()?;
         // Published implies priced; a missing price would be a bug upstream.
         let price = self
             .price
             .clone()
             .ok_or(ContentError::PublishWithoutPrice)?;
+        let shares = split_sale(
+            price.amount_cents,
+            &Account::Creator(d.creator_id.clone()),
+            platform_fee_bps,
+            partner.as_ref().map(|(id, bps)| (id.as_str(), *bps)),
+        )
+        .map_err(|_| ContentError::RatesAboveWhole)?;
         Ok(vec![ContentEvent::Purchased(ContentPurchased {
             buyer_id,
             price,
             purchase_id,
             purchased_at: ctx.now,
-            partner_id,
+            partner_id: partner.map(|(id, _)| id),
+            shares,
+        })])
+    }
+
+    pub(super) fn import_listing(
+        &self,
+        ctx: &CommandContext,
+        listing: &PartnerListing,
+    ) -> Decision {
+        caller(ctx)?;
+        let title = rules::title(&listing.title)?;
+        let summary = rules::summary(&listing.summary)?;
+        let body = rules::body(&listing.body)?;
+        let tags = rules::tags(&listing.tags)?;
+        let language = rules::language(&listing.language)?;
+        let price = rules::price(&listing.price)?;
+        let partner_id = rules::id(&listing.partner_id, "partner id")?;
+        let external_id = rules::id(&listing.external_id, "external id")?;
+        let creator_id = rules::id(&listing.creator_id, "creator id")?;
+        let Some(d) = &self.details else {
+            if !rules::has_text(&body) {
+                return Err(ContentError::PublishWithoutBody);
+            }
+            return Ok(vec![
+                ContentEvent::Drafted(ContentDrafted {
+                    content_id: ctx.aggregate_id.clone(),
+                    creator_id,
+                    kind: listing.kind,
+                    title,
+                    summary,
+                    body,
+                    tags,
+                    language,
+                    drafted_at: ctx.now,
+                }),
+                ContentEvent::ListedByPartner(ContentListedByPartner {
+                    partner_id,
+                    external_id,
+                    listed_at: ctx.now,
+                }),
+                ContentEvent::PriceSet(PriceSet {
+                    price,
+                    set_at: ctx.now,
+                }),
+                ContentEvent::Published(ContentPublished {
+                    published_at: ctx.now,
+                }),
+            ]);
+        };
+        if self.listed_by() != Some((partner_id.as_str(), external_id.as_str())) {
+            return Err(ContentError::NotThisListing);
+        }
+        self.not_retired()?;
+        let same_text = d.creator_id == creator_id
+            && d.kind == listing.kind
+            && d.title == title
+            && d.summary == summary
+            && d.body == body
+            && d.tags == tags
+            && d.language == language;
+        if !same_text {
+            return Err(ContentError::ListingTextFixed);
+        }
+        if self.price.as_ref() == Some(&price) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![ContentEvent::PriceSet(PriceSet {
+            price,
+            set_at: ctx.now,
         })])
     }
 

@@ -51,6 +51,7 @@ impl Content {
             ContentEvent::Unpublished(_) => self.stage = ContentStage::Unpublished,
             ContentEvent::Retired(_) => self.stage = ContentStage::Retired,
             ContentEvent::Purchased(e) => {
+                let shares = e.shares_for(self.creator_id().unwrap_or_default());
                 self.purchases.insert(
                     e.purchase_id.clone(),
                     PurchaseRecord {
@@ -58,6 +59,7 @@ impl Content {
                         price: e.price.clone(),
                         purchased_at: e.purchased_at,
                         partner_id: e.partner_id.clone(),
+                        shares,
                         refunded_at: None,
                     },
                 );
@@ -98,6 +100,9 @@ impl Content {
                 if let Some(c) = self.comments.get_mut(&e.comment_id) {
                     c.answer_id = Some(e.answer_id.clone());
                 }
+            }
+            ContentEvent::ListedByPartner(e) => {
+                self.listing = Some((e.partner_id.clone(), e.external_id.clone()));
             }
         }
     }

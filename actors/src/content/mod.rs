@@ -26,8 +26,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::Timestamp;
 use agora_events::domain::content::{Body, ContentEvent, ContentKind, Money};
+use agora_events::domain::revenue::RevenueShare;
 
-pub use command::{ContentCommand, ContentError, DraftChanges};
+pub use command::{ContentCommand, ContentError, DraftChanges, PartnerListing, PartnerRate};
 pub use rules::{
     MAX_BODY_BYTES, MAX_CHECK_IN_NOTE_CHARS, MAX_COMMENT_CHARS, MAX_LANGUAGE_CHARS,
     MAX_REVIEW_CHARS, MAX_STARS, MAX_SUMMARY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS,
@@ -64,6 +65,9 @@ pub struct PurchaseRecord {
     pub purchased_at: Timestamp,
     /// Through which partner platform, if any.
     pub partner_id: Option<String>,
+    /// How its price was split at the moment of sale (for a version-1 sale:
+    /// the whole price to the creator).
+    pub shares: Vec<RevenueShare>,
     /// When it was refunded, if it was.
     pub refunded_at: Option<Timestamp>,
 }
@@ -107,6 +111,8 @@ pub struct Content {
     check_ins: BTreeMap<String, BTreeSet<u32>>,
     /// Comments by id.
     comments: BTreeMap<String, CommentNode>,
+    /// The partner that listed the item and its external id, if one did.
+    listing: Option<(String, String)>,
 }
 
 impl Content {
@@ -248,6 +254,14 @@ impl Content {
         self.comments.contains_key(comment_id)
     }
 
+    /// The partner that listed the item, and the item's id in that
+    /// partner's catalog, if a partner listed it.
+    pub fn listed_by(&self) -> Option<(&str, &str)> {
+        self.listing
+            .as_ref()
+            .map(|(partner, external)| (partner.as_str(), external.as_str()))
+    }
+
     /// The answer marked on question `comment_id`, if any.
     pub fn answer_of(&self, comment_id: &str) -> Option<&str> {
         self.comments
@@ -294,8 +308,15 @@ impl Aggregate for Content {
             ContentCommand::Purchase {
                 buyer_id,
                 purchase_id,
-                partner_id,
-            } => self.buy(ctx, buyer_id, purchase_id, partner_id.as_deref()),
+                platform_fee_bps,
+                partner,
+            } => self.buy(
+                ctx,
+                buyer_id,
+                purchase_id,
+                *platform_fee_bps,
+                partner.as_ref(),
+            ),
             ContentCommand::Refund {
                 purchase_id,
                 window_micros,
@@ -313,6 +334,7 @@ impl Aggregate for Content {
                 comment_id,
                 answer_id,
             } => self.mark_answer(ctx, comment_id, answer_id),
+            ContentCommand::ImportListing(listing) => self.import_listing(ctx, listing),
         }
     }
 

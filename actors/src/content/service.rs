@@ -11,9 +11,12 @@ use agora_events::EventMetadata;
 use agora_events::domain::content::{Body, ContentKind, Money};
 use uuid::Uuid;
 
-use super::{Content, ContentCommand, ContentError, DraftChanges};
+use std::sync::Arc;
+
+use super::{Content, ContentCommand, ContentError, DraftChanges, PartnerListing, PartnerRate};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
 use crate::clock::Clock;
+use crate::partner::Partner;
 use crate::projection::ProjectionHandle;
 use crate::projection::catalog::CatalogView;
 use crate::user::valid_id;
@@ -27,6 +30,15 @@ pub enum ContentServiceError {
     /// The command failed (see [`CommandError`]).
     #[error(transparent)]
     Command(#[from] CommandError<ContentError>),
+    /// The share of the partner that listed the item could not be read
+    /// (503 when the partner actor is unavailable, 500 otherwise).
+    #[error("the share of partner {partner_id:?} could not be read: {reason}")]
+    PartnerRate {
+        /// The partner.
+        partner_id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A new draft's fields.
@@ -70,7 +82,7 @@ impl Request {
         }
     }
 
-    fn metadata(&self) -> EventMetadata {
+    pub(crate) fn metadata(&self) -> EventMetadata {
         EventMetadata {
             correlation_id: Some(self.idempotency_key.unwrap_or_else(Uuid::now_v7)),
             causation_id: None,
@@ -92,6 +104,8 @@ pub struct ContentService {
     catalog: ProjectionHandle<CatalogView>,
     refund_window: Duration,
     clock: Clock,
+    platform_fee_bps: u32,
+    partners: Option<Arc<Registry<Partner>>>,
 }
 
 impl ContentService {
@@ -107,6 +121,20 @@ impl ContentService {
             catalog,
             refund_window,
             clock: Clock::system(),
+            platform_fee_bps: 0,
+            partners: None,
+        }
+    }
+
+    /// The same service splitting each sale with the platform taking
+    /// `platform_fee_bps`, and reading the current share of the partner
+    /// that listed an item from `partners` at the moment of sale. (Without
+    /// it, sales carry no fee and partner-listed items cannot be sold.)
+    pub fn with_revenue(self, platform_fee_bps: u32, partners: Arc<Registry<Partner>>) -> Self {
+        Self {
+            platform_fee_bps,
+            partners: Some(partners),
+            ..self
         }
     }
 
@@ -207,19 +235,70 @@ impl ContentService {
     /// The caller buys the item. The purchase id is derived from the
     /// idempotency key when given (a repeat answers the first answer),
     /// else generated. Returns the purchase id and what was recorded.
+    ///
+    /// The sale is split at this moment: the platform fee setting, and for
+    /// an item a partner listed, that partner's current share (read from
+    /// the Partner aggregate when the Content aggregate names the partner,
+    /// so the common unlisted sale costs no extra lookup).
     pub async fn purchase(
         &self,
         id: &str,
         request: &Request,
     ) -> Result<(String, Executed<Content>), ContentServiceError> {
         let purchase_id = request.fresh_id("p");
-        let command = ContentCommand::Purchase {
-            buyer_id: request.actor_id.clone(),
-            purchase_id: purchase_id.clone(),
-            partner_id: None,
+        let mut partner = None;
+        loop {
+            let command = ContentCommand::Purchase {
+                buyer_id: request.actor_id.clone(),
+                purchase_id: purchase_id.clone(),
+                platform_fee_bps: self.platform_fee_bps,
+                partner: partner.clone(),
+            };
+            match self.execute(id, command, request).await {
+                Err(ContentServiceError::Command(CommandError::Domain(
+                    ContentError::PartnerRateMissing(partner_id),
+                ))) if partner.is_none() => {
+                    partner = Some(self.partner_rate(partner_id).await?);
+                }
+                outcome => return Ok((purchase_id, outcome?)),
+            }
+        }
+    }
+
+    /// The current share of partner `partner_id`.
+    async fn partner_rate(&self, partner_id: String) -> Result<PartnerRate, ContentServiceError> {
+        let failed = |reason: String| ContentServiceError::PartnerRate {
+            partner_id: partner_id.clone(),
+            reason,
         };
-        let executed = self.execute(id, command, request).await?;
-        Ok((purchase_id, executed))
+        let registry = self
+            .partners
+            .as_ref()
+            .ok_or_else(|| failed("no partner registry is configured".into()))?;
+        let (partner, _) = registry
+            .state(&partner_id)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let share_bps = partner
+            .share_bps()
+            .ok_or_else(|| failed("the partner is not registered".into()))?;
+        Ok(PartnerRate {
+            partner_id,
+            share_bps,
+        })
+    }
+
+    /// Lists (or re-lists) one item of a partner's catalog import under
+    /// content id `id` (see [`ContentCommand::ImportListing`]); the caller
+    /// was authorised by the partner service.
+    pub async fn import_listing(
+        &self,
+        id: &str,
+        listing: PartnerListing,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::ImportListing(listing), request)
+            .await
     }
 
     /// The caller refunds their purchase, within the refund window.

@@ -194,7 +194,8 @@ impl Projection for DashboardView {
             | ContentEvent::ReviewWritten(_)
             | ContentEvent::CheckedIn(_)
             | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_) => {}
+            | ContentEvent::AnswerMarked(_)
+            | ContentEvent::ListedByPartner(_) => {}
         }
         Ok(())
     }
@@ -225,6 +226,7 @@ mod tests {
             purchase_id: purchase.into(),
             purchased_at: on_day(day),
             partner_id: None,
+            shares: Vec::new(),
         })
     }
 

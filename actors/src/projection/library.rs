@@ -207,7 +207,8 @@ impl Projection for LibraryView {
             | ContentEvent::Retired(_)
             | ContentEvent::ReviewWritten(_)
             | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_) => {}
+            | ContentEvent::AnswerMarked(_)
+            | ContentEvent::ListedByPartner(_) => {}
         }
         Ok(())
     }
@@ -262,6 +263,7 @@ mod tests {
             purchase_id: purchase.into(),
             purchased_at: Timestamp(1),
             partner_id: None,
+            shares: Vec::new(),
         })
     }
 

@@ -13,6 +13,7 @@ pub mod bodies;
 pub mod catalog;
 mod content_stream;
 pub mod dashboard;
+pub mod ledger;
 pub mod library;
 mod replay;
 mod runner;

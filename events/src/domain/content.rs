@@ -15,6 +15,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::revenue::{Account, RevenueShare};
 use super::schema::EventSchema;
 use super::{DomainDecodeError, DomainEvent, decode_v1};
 use crate::codec;
@@ -160,9 +161,19 @@ pub struct ContentRetired {
 /// A buyer bought the item on its own and is entitled to it from now on,
 /// until a [`PurchaseRefunded`] of the same `purchase_id`.
 ///
+/// Schema version 2 (current) adds `shares`: how the price was split at the
+/// moment of sale. Version 1 events (written before revenue splits existed,
+/// when the whole price went to the creator and the platform took no fee)
+/// are upcast with empty `shares`; [`ContentPurchased::shares_for`] turns
+/// that into the rule of the time.
+///
 /// Guarantees: the item was published and not retired; the buyer is not the
 /// creator and had no live (unrefunded) purchase of it; `purchase_id` was
-/// never used on this item before; `price` is the item's price at that time.
+/// never used on this item before; `price` is the item's price at that time;
+/// `partner_id` is the partner credited with the sale (the partner that
+/// listed the item, if one did); `shares` (version 2) were made by
+/// [`split_sale`](super::revenue::split_sale): they add up to the price,
+/// none is zero, so a non-free sale always has at least one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentPurchased {
     /// Who bought it.
@@ -173,8 +184,84 @@ pub struct ContentPurchased {
     pub purchase_id: String,
     /// When the purchase was accepted.
     pub purchased_at: Timestamp,
-    /// The partner platform the sale came through, if any.
+    /// The partner platform credited with the sale, if any.
     pub partner_id: Option<String>,
+    /// The split of the price between creator, platform and partner, fixed
+    /// at the moment of sale (empty for free sales and for version-1 events).
+    pub shares: Vec<RevenueShare>,
+}
+
+impl ContentPurchased {
+    /// The shares of this sale, given the item's creator: the recorded
+    /// shares, or for a version-1 sale (a price but no shares) the whole
+    /// price to the creator, as was the rule then.
+    ///
+    /// Guarantees: the result adds up to `price.amount_cents`.
+    pub fn shares_for(&self, creator_id: &str) -> Vec<RevenueShare> {
+        if self.shares.is_empty() && self.price.amount_cents > 0 {
+            return vec![RevenueShare {
+                account: Account::Creator(creator_id.to_owned()),
+                amount_cents: self.price.amount_cents,
+            }];
+        }
+        self.shares.clone()
+    }
+}
+
+/// [`ContentPurchased`] as schema version 1 wrote it (no `shares`: the
+/// whole price went to the creator).
+#[derive(Deserialize, JsonSchema)]
+struct ContentPurchasedV1 {
+    buyer_id: String,
+    price: Money,
+    purchase_id: String,
+    purchased_at: Timestamp,
+    partner_id: Option<String>,
+}
+
+impl From<ContentPurchasedV1> for ContentPurchased {
+    fn from(v1: ContentPurchasedV1) -> Self {
+        Self {
+            buyer_id: v1.buyer_id,
+            price: v1.price,
+            purchase_id: v1.purchase_id,
+            purchased_at: v1.purchased_at,
+            partner_id: v1.partner_id,
+            shares: Vec::new(),
+        }
+    }
+}
+
+/// Schema version of [`ContentPurchased`] this build writes.
+const PURCHASED_VERSION: u32 = 2;
+
+/// Decodes a `ContentPurchased` of any schema version ever written.
+fn decode_purchased(version: u32, payload: &[u8]) -> Result<ContentPurchased, DomainDecodeError> {
+    match version {
+        1 => Ok(codec::decode_payload::<ContentPurchasedV1>(payload)?.into()),
+        PURCHASED_VERSION => Ok(codec::decode_payload(payload)?),
+        _ => Err(DomainDecodeError::UnknownVersion {
+            event_type: "ContentPurchased".to_owned(),
+            version,
+        }),
+    }
+}
+
+/// A partner platform listed the item through a catalog import: it is
+/// credited with (and takes its share of) every sale of the item.
+///
+/// Guarantees: recorded right after the item's [`ContentDrafted`], in the
+/// same append, and never again on this stream; `external_id` is the item's
+/// id in the partner's own catalog (1–64 of `A-Za-z0-9_-.:`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ContentListedByPartner {
+    /// The partner that listed the item.
+    pub partner_id: String,
+    /// The item's id in the partner's catalog.
+    pub external_id: String,
+    /// When it was listed.
+    #[schemars(with = "i64")]
+    pub listed_at: Timestamp,
 }
 
 /// A purchase was refunded: the buyer's entitlement from it ends and its
@@ -310,6 +397,8 @@ pub enum ContentEvent {
     CommentPosted(CommentPosted),
     /// See [`AnswerMarked`].
     AnswerMarked(AnswerMarked),
+    /// See [`ContentListedByPartner`].
+    ListedByPartner(ContentListedByPartner),
 }
 
 impl DomainEvent for ContentEvent {
@@ -328,6 +417,14 @@ impl DomainEvent for ContentEvent {
             Self::CheckedIn(_) => "ContentCheckedIn",
             Self::CommentPosted(_) => "ContentCommentPosted",
             Self::AnswerMarked(_) => "ContentAnswerMarked",
+            Self::ListedByPartner(_) => "ContentListedByPartner",
+        }
+    }
+
+    fn schema_version(&self) -> u32 {
+        match self {
+            Self::Purchased(_) => PURCHASED_VERSION,
+            _ => 1,
         }
     }
 
@@ -346,6 +443,7 @@ impl DomainEvent for ContentEvent {
             Self::CheckedIn(e) => codec::encode_payload(e),
             Self::CommentPosted(e) => codec::encode_payload(e),
             Self::AnswerMarked(e) => codec::encode_payload(e),
+            Self::ListedByPartner(e) => codec::encode_payload(e),
         }
     }
 
@@ -358,13 +456,14 @@ impl DomainEvent for ContentEvent {
             "ContentPublished" => Self::Published(decode_v1(t, v, p)?),
             "ContentUnpublished" => Self::Unpublished(decode_v1(t, v, p)?),
             "ContentRetired" => Self::Retired(decode_v1(t, v, p)?),
-            "ContentPurchased" => Self::Purchased(decode_v1(t, v, p)?),
+            "ContentPurchased" => Self::Purchased(decode_purchased(v, p)?),
             "ContentPurchaseRefunded" => Self::PurchaseRefunded(decode_v1(t, v, p)?),
             "ContentRated" => Self::Rated(decode_v1(t, v, p)?),
             "ContentReviewWritten" => Self::ReviewWritten(decode_v1(t, v, p)?),
             "ContentCheckedIn" => Self::CheckedIn(decode_v1(t, v, p)?),
             "ContentCommentPosted" => Self::CommentPosted(decode_v1(t, v, p)?),
             "ContentAnswerMarked" => Self::AnswerMarked(decode_v1(t, v, p)?),
+            "ContentListedByPartner" => Self::ListedByPartner(decode_v1(t, v, p)?),
             other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
         })
     }
@@ -379,7 +478,9 @@ pub fn schemas() -> Vec<EventSchema> {
         EventSchema::of::<ContentPublished>("ContentPublished", 1),
         EventSchema::of::<ContentUnpublished>("ContentUnpublished", 1),
         EventSchema::of::<ContentRetired>("ContentRetired", 1),
-        EventSchema::of::<ContentPurchased>("ContentPurchased", 1),
+        EventSchema::of::<ContentPurchasedV1>("ContentPurchased", 1),
+        EventSchema::of::<ContentPurchased>("ContentPurchased", 2),
+        EventSchema::of::<ContentListedByPartner>("ContentListedByPartner", 1),
         EventSchema::of::<PurchaseRefunded>("ContentPurchaseRefunded", 1),
         EventSchema::of::<ContentRated>("ContentRated", 1),
         EventSchema::of::<ReviewWritten>("ContentReviewWritten", 1),
@@ -445,6 +546,7 @@ mod tests {
                 purchase_id: "p1".into(),
                 purchased_at: Timestamp(7),
                 partner_id: Some("partner-1".into()),
+                shares: vec![],
             }),
             ContentEvent::PurchaseRefunded(PurchaseRefunded {
                 purchase_id: "p1".into(),
@@ -480,6 +582,11 @@ mod tests {
                 answer_id: "k2".into(),
                 marked_at: Timestamp(13),
             }),
+            ContentEvent::ListedByPartner(ContentListedByPartner {
+                partner_id: "partner-1".into(),
+                external_id: "ext-9".into(),
+                listed_at: Timestamp(14),
+            }),
         ];
         let mut names = std::collections::BTreeSet::new();
         let listed: Vec<_> = schemas()
@@ -493,13 +600,89 @@ mod tests {
                 "{} has no schema listed",
                 event.event_type()
             );
-            assert_eq!(event.schema_version(), 1);
+            let expected_version = if event.event_type() == "ContentPurchased" {
+                2
+            } else {
+                1
+            };
+            assert_eq!(event.schema_version(), expected_version);
             let bytes = event.encode_payload().unwrap_or_default();
             let back = ContentEvent::decode(event.event_type(), event.schema_version(), &bytes);
             assert_eq!(back.ok(), Some(event));
         }
-        assert_eq!(names.len(), 13);
+        assert_eq!(names.len(), 14);
         assert!(ContentEvent::decode("ContentDrafted", 2, &[]).is_err());
         assert!(ContentEvent::decode("UserRegistered", 1, &[]).is_err());
+    }
+
+    /// A `ContentPurchased` exactly as schema version 1 wrote it.
+    #[derive(Serialize)]
+    struct PurchasedV1<'a> {
+        buyer_id: &'a str,
+        price: Money,
+        purchase_id: &'a str,
+        purchased_at: Timestamp,
+        partner_id: Option<&'a str>,
+    }
+
+    #[test]
+    fn version_1_purchases_upcast_to_the_whole_price_for_the_creator() {
+        let v1 = PurchasedV1 {
+            buyer_id: "u2",
+            price: cny(990),
+            purchase_id: "p1",
+            purchased_at: Timestamp(7),
+            partner_id: None,
+        };
+        let bytes = codec::encode_payload(&v1).unwrap_or_default();
+        let decoded = ContentEvent::decode("ContentPurchased", 1, &bytes);
+        let Ok(ContentEvent::Purchased(purchased)) = decoded else {
+            panic!("a v1 purchase decodes: {decoded:?}");
+        };
+        assert_eq!(purchased.buyer_id, "u2");
+        assert_eq!(purchased.price, cny(990));
+        assert!(purchased.shares.is_empty());
+        assert_eq!(
+            purchased.shares_for("c1"),
+            vec![RevenueShare {
+                account: Account::Creator("c1".into()),
+                amount_cents: 990,
+            }]
+        );
+        // A v1 payload is not a v2 payload, and unknown versions are refused.
+        assert!(ContentEvent::decode("ContentPurchased", 2, &bytes).is_err());
+        assert!(ContentEvent::decode("ContentPurchased", 3, &bytes).is_err());
+    }
+
+    #[test]
+    fn version_2_purchases_keep_their_shares() {
+        let purchased = ContentPurchased {
+            buyer_id: "u2".into(),
+            price: cny(1_000),
+            purchase_id: "p1".into(),
+            purchased_at: Timestamp(7),
+            partner_id: Some("acme".into()),
+            shares: vec![
+                RevenueShare {
+                    account: Account::Creator("c1".into()),
+                    amount_cents: 700,
+                },
+                RevenueShare {
+                    account: Account::Platform,
+                    amount_cents: 200,
+                },
+                RevenueShare {
+                    account: Account::Partner("acme".into()),
+                    amount_cents: 100,
+                },
+            ],
+        };
+        assert_eq!(purchased.shares_for("ignored"), purchased.shares);
+        let event = ContentEvent::Purchased(purchased);
+        let bytes = event.encode_payload().unwrap_or_default();
+        assert_eq!(
+            ContentEvent::decode("ContentPurchased", 2, &bytes).ok(),
+            Some(event)
+        );
     }
 }

@@ -16,9 +16,13 @@ use serde::{Deserialize, Serialize};
 pub const BPS_SCALE: u32 = 10_000;
 
 /// Who a share of a sale goes to.
-#[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+///
+/// On the wire (JSON) it is `{"kind": "platform"}` or `{"kind": "creator" |
+/// "partner", "id": "..."}`; in event payloads (bincode, not
+/// self-describing, where an adjacently tagged unit variant cannot be read
+/// back) it is a plain enum: variant index, then the id. The variant order
+/// is part of the payload schema.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
 pub enum Account {
     /// The platform itself (its fee, or all of a platform membership).
@@ -27,6 +31,61 @@ pub enum Account {
     Creator(String),
     /// A partner platform, by partner id.
     Partner(String),
+}
+
+/// [`Account`] as human-readable formats show it.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+enum TaggedAccount {
+    Platform,
+    Creator(String),
+    Partner(String),
+}
+
+/// [`Account`] as binary formats store it.
+#[derive(Serialize, Deserialize)]
+enum PlainAccount {
+    Platform,
+    Creator(String),
+    Partner(String),
+}
+
+impl Serialize for Account {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            match self.clone() {
+                Self::Platform => TaggedAccount::Platform,
+                Self::Creator(id) => TaggedAccount::Creator(id),
+                Self::Partner(id) => TaggedAccount::Partner(id),
+            }
+            .serialize(serializer)
+        } else {
+            match self.clone() {
+                Self::Platform => PlainAccount::Platform,
+                Self::Creator(id) => PlainAccount::Creator(id),
+                Self::Partner(id) => PlainAccount::Partner(id),
+            }
+            .serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(if deserializer.is_human_readable() {
+            match TaggedAccount::deserialize(deserializer)? {
+                TaggedAccount::Platform => Self::Platform,
+                TaggedAccount::Creator(id) => Self::Creator(id),
+                TaggedAccount::Partner(id) => Self::Partner(id),
+            }
+        } else {
+            match PlainAccount::deserialize(deserializer)? {
+                PlainAccount::Platform => Self::Platform,
+                PlainAccount::Creator(id) => Self::Creator(id),
+                PlainAccount::Partner(id) => Self::Partner(id),
+            }
+        })
+    }
 }
 
 /// One account's part of one sale.
@@ -154,6 +213,35 @@ mod tests {
     #[test]
     fn rates_above_the_whole_are_refused() {
         assert!(split_sale(100, &creator(), 6_000, Some(("p", 5_000))).is_err());
+    }
+
+    #[test]
+    fn accounts_round_trip_in_payloads_and_json() {
+        let shares = vec![
+            RevenueShare {
+                account: Account::Platform,
+                amount_cents: 1,
+            },
+            RevenueShare {
+                account: creator(),
+                amount_cents: 2,
+            },
+            RevenueShare {
+                account: Account::Partner("p".into()),
+                amount_cents: 3,
+            },
+        ];
+        let bytes = crate::codec::encode_payload(&shares).unwrap_or_default();
+        let back: Result<Vec<RevenueShare>, _> = crate::codec::decode_payload(&bytes);
+        assert_eq!(back.ok(), Some(shares.clone()));
+        let json = serde_json::to_value(&shares).unwrap_or_default();
+        assert_eq!(json[0]["account"], serde_json::json!({"kind": "platform"}));
+        assert_eq!(
+            json[1]["account"],
+            serde_json::json!({"kind": "creator", "id": "c1"})
+        );
+        let back: Result<Vec<RevenueShare>, _> = serde_json::from_value(json);
+        assert_eq!(back.ok(), Some(shares));
     }
 
     proptest! {

@@ -76,6 +76,7 @@ impl EventSchema {
 pub fn all() -> Vec<EventSchema> {
     let mut all = super::user::schemas();
     all.extend(super::content::schemas());
+    all.extend(super::partner::schemas());
     all
 }
 

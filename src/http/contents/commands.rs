@@ -450,12 +450,16 @@ fn reply(
 }
 
 /// Maps a use-case failure to its problem.
-fn from_service(error: ContentServiceError) -> ApiError {
+pub(crate) fn from_service(error: ContentServiceError) -> ApiError {
     match error {
         ContentServiceError::InvalidId(_) => {
             ApiError::new(ProblemKind::InvalidRequest, error.to_string())
         }
         ContentServiceError::Command(e) => from_command(e),
+        ContentServiceError::PartnerRate { .. } => {
+            tracing::error!(%error, "a sale could not read its partner's share");
+            ApiError::new(ProblemKind::Unavailable, error.to_string())
+        }
     }
 }
 
@@ -486,6 +490,8 @@ fn kind_of(error: &ContentError) -> ProblemKind {
         | E::AlreadyCheckedIn(_)
         | E::DuplicateCommentId(_)
         | E::NotAQuestion => K::ContentConflict,
+        E::NotThisListing | E::ListingTextFixed => K::ContentConflict,
+        E::PartnerRateMissing(_) | E::RatesAboveWhole => K::Internal,
         E::AnswerNotInThread
         | E::EmptyTitle
         | E::TitleTooLong

@@ -72,7 +72,11 @@ fn draft_price_publish_buy_rate_and_check_in_day_by_day() {
             ContentCommand::Purchase {
                 buyer_id: BUYER.into(),
                 purchase_id: "p1".into(),
-                partner_id: Some("partner-1".into()),
+                platform_fee_bps: 2_000,
+                partner: Some(PartnerRate {
+                    partner_id: "partner-1".into(),
+                    share_bps: 1_000,
+                }),
             },
         ),
         ContentEvent::Purchased(ContentPurchased {
@@ -81,6 +85,20 @@ fn draft_price_publish_buy_rate_and_check_in_day_by_day() {
             purchase_id: "p1".into(),
             purchased_at: T0,
             partner_id: Some("partner-1".into()),
+            shares: vec![
+                RevenueShare {
+                    account: Account::Creator(CREATOR.into()),
+                    amount_cents: 6_930,
+                },
+                RevenueShare {
+                    account: Account::Platform,
+                    amount_cents: 1_980,
+                },
+                RevenueShare {
+                    account: Account::Partner("partner-1".into()),
+                    amount_cents: 990,
+                },
+            ],
         }),
     );
     assert!(content.owns(BUYER));

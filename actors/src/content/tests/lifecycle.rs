@@ -321,7 +321,8 @@ fn a_retired_item_never_changes_or_sells_again() {
         anonymous(ContentCommand::Purchase {
             buyer_id: BUYER.into(),
             purchase_id: "p1".into(),
-            partner_id: None,
+            platform_fee_bps: 0,
+            partner: None,
         }),
         ContentError::Retired,
     );

@@ -5,6 +5,7 @@ mod comments;
 mod engagement;
 mod happy_path;
 mod lifecycle;
+mod listings;
 mod purchases;
 
 use agora_events::Timestamp;
@@ -13,7 +14,9 @@ use agora_events::domain::content::{
     Money, PriceSet, PurchaseRefunded,
 };
 
-use super::{Content, ContentCommand, ContentError, MICROS_PER_DAY};
+use agora_events::domain::revenue::{Account, RevenueShare};
+
+use super::{Content, ContentCommand, ContentError, MICROS_PER_DAY, PartnerRate};
 use crate::aggregate::testing::Story;
 use crate::aggregate::{Aggregate, CommandContext};
 
@@ -141,6 +144,10 @@ fn purchased(buyer_id: &str, purchase_id: &str, at: Timestamp) -> ContentEvent {
         purchase_id: purchase_id.into(),
         purchased_at: at,
         partner_id: None,
+        shares: vec![RevenueShare {
+            account: Account::Creator(CREATOR.into()),
+            amount_cents: 9_900,
+        }],
     })
 }
 

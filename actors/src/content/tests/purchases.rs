@@ -15,7 +15,8 @@ fn buy(buyer: &str, purchase_id: &str) -> By {
         ContentCommand::Purchase {
             buyer_id: buyer.into(),
             purchase_id: purchase_id.into(),
-            partner_id: None,
+            platform_fee_bps: 0,
+            partner: None,
         },
     )
 }
@@ -44,6 +45,10 @@ fn a_purchase_pays_the_current_price() {
                 purchase_id: "p1".into(),
                 purchased_at: T0,
                 partner_id: None,
+                shares: vec![RevenueShare {
+                    account: Account::Creator(CREATOR.into()),
+                    amount_cents: 12_345,
+                }],
             })]);
     assert_eq!(
         state.0.purchase("p1").map(|p| p.price.amount_cents),
@@ -88,7 +93,11 @@ fn ids_of_a_purchase_are_checked() {
         .when(&anonymous(ContentCommand::Purchase {
             buyer_id: BUYER.into(),
             purchase_id: "p1".into(),
-            partner_id: Some(String::new()),
+            platform_fee_bps: 0,
+            partner: Some(PartnerRate {
+                partner_id: String::new(),
+                share_bps: 0,
+            }),
         }))
         .then_error(&ContentError::InvalidId("partner id"));
 }

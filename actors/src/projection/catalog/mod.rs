@@ -406,6 +406,7 @@ impl Projection for CatalogView {
             | ContentEvent::CheckedIn(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_) => {}
+            ContentEvent::ListedByPartner(_) => {}
         }
         Ok(())
     }
@@ -555,6 +556,7 @@ mod tests {
             purchase_id: "p1".into(),
             purchased_at: Timestamp(9),
             partner_id: None,
+            shares: Vec::new(),
         });
         view.apply(&log.record("b", &sale)).expect("applies");
         view

@@ -1,0 +1,397 @@
+//! The revenue ledger: every sale (a purchase, and later a membership
+//! payment) booked as one entry per share — creator, platform, partner —
+//! by the shares fixed in the sale's event, and every refund booked as the
+//! exact negation of its sale's entries.
+//!
+//! Invariants (checked by [`LedgerView::check`] and the property test): the
+//! entries of each sale add up to its price; a refunded sale's refund
+//! entries add up to minus its price; each account's balance (per currency)
+//! is the sum of its entries. Statements give an account's opening balance,
+//! its entries in a period and its closing balance.
+//!
+//! Adding a source of sales is one arm in [`LedgerView::apply`] calling
+//! [`LedgerView::book_sale`] (and [`LedgerView::book_refund`] if it can be
+//! refunded).
+
+use std::collections::BTreeMap;
+
+use agora_events::domain::DomainEvent;
+use agora_events::domain::content::ContentEvent;
+use agora_events::domain::revenue::{Account, RevenueShare};
+use agora_events::{RecordedEvent, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::Projection;
+use crate::aggregate::Aggregate;
+use crate::content::Content;
+
+/// What kind of sale an entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SaleSource {
+    /// A purchase of one content item.
+    Purchase,
+    /// A membership payment (start or renewal).
+    Membership,
+}
+
+/// Whether an entry books a sale or reverses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// One share of a sale (positive).
+    Sale,
+    /// The reversal of one share of a refunded sale (negative).
+    Refund,
+}
+
+/// One line of the ledger: money moved to (or back from) one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// Position of the event that booked it.
+    pub position: u64,
+    /// When the sale (or refund) happened.
+    pub at: Timestamp,
+    /// The sale it belongs to.
+    pub sale_id: String,
+    /// What kind of sale.
+    pub source: SaleSource,
+    /// Sale or refund.
+    pub kind: EntryKind,
+    /// Whose money.
+    pub account: Account,
+    /// How much, in the currency's minor unit: positive for a sale,
+    /// negative for a refund.
+    pub amount_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// A sale to book: what [`LedgerView::book_sale`] needs from any source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sale {
+    /// Unique among all sales (e.g. `{content_id}/{purchase_id}`).
+    pub id: String,
+    /// When it happened.
+    pub at: Timestamp,
+    /// What kind of sale.
+    pub source: SaleSource,
+    /// ISO 4217 code of the amounts.
+    pub currency: String,
+    /// The split fixed at the moment of sale; the price is their sum.
+    pub shares: Vec<RevenueShare>,
+}
+
+/// A booked sale, as the ledger remembers it to reverse it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedSale {
+    /// What kind of sale.
+    pub source: SaleSource,
+    /// When it happened.
+    pub at: Timestamp,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Its shares.
+    pub shares: Vec<RevenueShare>,
+    /// When it was refunded, if it was.
+    pub refunded_at: Option<Timestamp>,
+}
+
+impl BookedSale {
+    /// The price: the sum of the shares.
+    pub fn price_cents(&self) -> u64 {
+        self.shares.iter().map(|s| s.amount_cents).sum()
+    }
+}
+
+/// Amounts by currency.
+pub type Amounts = BTreeMap<String, i64>;
+
+/// An account's statement over `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// Balance before `from`, by currency.
+    pub opening: Amounts,
+    /// Entries with `from <= at < to`, in booking order.
+    pub entries: Vec<LedgerEntry>,
+    /// Opening plus the entries, by currency.
+    pub closing: Amounts,
+}
+
+/// Every entry, indexed by account, and the balances.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct LedgerView {
+    entries: Vec<LedgerEntry>,
+    /// Indexes into `entries`, by account, in booking order.
+    by_account: BTreeMap<Account, Vec<usize>>,
+    /// Balance by account and currency.
+    balances: BTreeMap<Account, Amounts>,
+    /// Every sale by id.
+    sales: BTreeMap<String, BookedSale>,
+    /// Content id → creator id, for version-1 purchases (whole price to
+    /// the creator).
+    creators: BTreeMap<String, String>,
+}
+
+/// The sale id of purchase `purchase_id` of content `content_id`.
+pub fn purchase_sale_id(content_id: &str, purchase_id: &str) -> String {
+    format!("{content_id}/{purchase_id}")
+}
+
+fn signed(amount_cents: u64) -> Result<i64, String> {
+    i64::try_from(amount_cents)
+        .map_err(|_| format!("amount {amount_cents} does not fit the ledger"))
+}
+
+impl LedgerView {
+    /// Books `sale`: one positive entry per share.
+    ///
+    /// Fails (and books nothing) if a sale with this id was booked already
+    /// or an amount does not fit an `i64`.
+    pub fn book_sale(&mut self, position: u64, sale: Sale) -> Result<(), String> {
+        if self.sales.contains_key(&sale.id) {
+            return Err(format!("sale {:?} was booked already", sale.id));
+        }
+        let amounts = sale
+            .shares
+            .iter()
+            .map(|s| signed(s.amount_cents))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (share, amount) in sale.shares.iter().zip(amounts) {
+            self.push(LedgerEntry {
+                position,
+                at: sale.at,
+                sale_id: sale.id.clone(),
+                source: sale.source,
+                kind: EntryKind::Sale,
+                account: share.account.clone(),
+                amount_cents: amount,
+                currency: sale.currency.clone(),
+            });
+        }
+        self.sales.insert(
+            sale.id,
+            BookedSale {
+                source: sale.source,
+                at: sale.at,
+                currency: sale.currency,
+                shares: sale.shares,
+                refunded_at: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Books the refund of sale `sale_id` at `at`: the exact negation of
+    /// each of its entries.
+    ///
+    /// Fails (and books nothing) if the sale is unknown or was refunded.
+    pub fn book_refund(
+        &mut self,
+        position: u64,
+        at: Timestamp,
+        sale_id: &str,
+    ) -> Result<(), String> {
+        let sale = self
+            .sales
+            .get_mut(sale_id)
+            .ok_or_else(|| format!("refund of unknown sale {sale_id:?}"))?;
+        if sale.refunded_at.is_some() {
+            return Err(format!("sale {sale_id:?} was refunded already"));
+        }
+        sale.refunded_at = Some(at);
+        let sale = sale.clone();
+        for share in &sale.shares {
+            self.push(LedgerEntry {
+                position,
+                at,
+                sale_id: sale_id.to_owned(),
+                source: sale.source,
+                kind: EntryKind::Refund,
+                account: share.account.clone(),
+                amount_cents: -signed(share.amount_cents)?,
+                currency: sale.currency.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, entry: LedgerEntry) {
+        let index = self.entries.len();
+        *self
+            .balances
+            .entry(entry.account.clone())
+            .or_default()
+            .entry(entry.currency.clone())
+            .or_default() += entry.amount_cents;
+        self.by_account
+            .entry(entry.account.clone())
+            .or_default()
+            .push(index);
+        self.entries.push(entry);
+    }
+
+    /// The balance of `account`, by currency (empty: no entries).
+    pub fn balance(&self, account: &Account) -> Amounts {
+        self.balances.get(account).cloned().unwrap_or_default()
+    }
+
+    /// A sale by id.
+    pub fn sale(&self, sale_id: &str) -> Option<&BookedSale> {
+        self.sales.get(sale_id)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing was booked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries of `sale_id`, in booking order.
+    pub fn entries_of_sale<'a>(
+        &'a self,
+        sale_id: &'a str,
+    ) -> impl Iterator<Item = &'a LedgerEntry> + 'a {
+        self.entries.iter().filter(move |e| e.sale_id == sale_id)
+    }
+
+    /// `account`'s statement over `[from, to)` (open ends when `None`).
+    pub fn statement(
+        &self,
+        account: &Account,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Statement {
+        let mut opening = Amounts::new();
+        let mut entries = Vec::new();
+        let indexes = self.by_account.get(account).map_or(&[][..], Vec::as_slice);
+        for entry in indexes.iter().filter_map(|&i| self.entries.get(i)) {
+            if from.is_some_and(|from| entry.at < from) {
+                *opening.entry(entry.currency.clone()).or_default() += entry.amount_cents;
+            } else if to.is_none_or(|to| entry.at < to) {
+                entries.push(entry.clone());
+            }
+        }
+        let mut closing = opening.clone();
+        for entry in &entries {
+            *closing.entry(entry.currency.clone()).or_default() += entry.amount_cents;
+        }
+        Statement {
+            opening,
+            entries,
+            closing,
+        }
+    }
+
+    /// Checks the ledger's invariants: each sale's entries add up to its
+    /// price (its refund entries to minus its price, when refunded), and
+    /// each balance is the sum of its account's entries. Returns the first
+    /// broken one.
+    pub fn check(&self) -> Result<(), String> {
+        let mut by_sale: BTreeMap<&str, (i128, i128)> = BTreeMap::new();
+        let mut sums: BTreeMap<&Account, Amounts> = BTreeMap::new();
+        for entry in &self.entries {
+            let (sold, refunded) = by_sale.entry(entry.sale_id.as_str()).or_default();
+            match entry.kind {
+                EntryKind::Sale => *sold += i128::from(entry.amount_cents),
+                EntryKind::Refund => *refunded += i128::from(entry.amount_cents),
+            }
+            *sums
+                .entry(&entry.account)
+                .or_default()
+                .entry(entry.currency.clone())
+                .or_default() += entry.amount_cents;
+        }
+        for (id, sale) in &self.sales {
+            let price = i128::from(sale.price_cents());
+            let (sold, refunded) = by_sale.get(id.as_str()).copied().unwrap_or_default();
+            if sold != price {
+                return Err(format!("sale {id:?}: entries {sold} != price {price}"));
+            }
+            let expected_refund = if sale.refunded_at.is_some() {
+                -price
+            } else {
+                0
+            };
+            if refunded != expected_refund {
+                return Err(format!(
+                    "sale {id:?}: refund entries {refunded} != {expected_refund}"
+                ));
+            }
+        }
+        for (account, balance) in &self.balances {
+            let sum = sums.get(account).cloned().unwrap_or_default();
+            if &sum != balance {
+                return Err(format!(
+                    "{account:?}: balance {balance:?} != entries {sum:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Books one Content event of item `content_id`.
+    fn apply_content(&mut self, content_id: &str, event: &RecordedEvent) -> Result<(), String> {
+        match ContentEvent::from_recorded(event).map_err(|e| e.to_string())? {
+            ContentEvent::Drafted(e) => {
+                self.creators.insert(content_id.to_owned(), e.creator_id);
+            }
+            ContentEvent::Purchased(e) => {
+                let creator = self.creators.get(content_id).map_or("", String::as_str);
+                let shares = e.shares_for(creator);
+                let total: u64 = shares.iter().map(|s| s.amount_cents).sum();
+                if total != e.price.amount_cents {
+                    return Err(format!(
+                        "purchase {:?}: shares add up to {total}, the price is {}",
+                        e.purchase_id, e.price.amount_cents
+                    ));
+                }
+                let sale = Sale {
+                    id: purchase_sale_id(content_id, &e.purchase_id),
+                    at: e.purchased_at,
+                    source: SaleSource::Purchase,
+                    currency: e.price.currency,
+                    shares,
+                };
+                self.book_sale(event.position, sale)?;
+            }
+            ContentEvent::PurchaseRefunded(e) => {
+                let sale_id = purchase_sale_id(content_id, &e.purchase_id);
+                self.book_refund(event.position, e.refunded_at, &sale_id)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Content event types the ledger reads (the others are skipped undecoded).
+const CONTENT_TYPES: &[&str] = &[
+    "ContentDrafted",
+    "ContentPurchased",
+    "ContentPurchaseRefunded",
+];
+
+impl Projection for LedgerView {
+    const NAME: &'static str = "ledger";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let stream = event.stream.as_str();
+        if let Some(content_id) = stream
+            .strip_prefix(Content::CATEGORY)
+            .and_then(|s| s.strip_prefix('-'))
+            && CONTENT_TYPES.contains(&event.event_type.as_str())
+        {
+            return self.apply_content(content_id, event);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

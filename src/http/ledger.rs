@@ -1,0 +1,236 @@
+//! Statements from the revenue ledger projection.
+//!
+//! - `GET /v1/creators/{id}/statement`: the creator themselves, admins and
+//!   auditors.
+//! - `GET /v1/partners/{id}/statement`: the partner's user, admins and
+//!   auditors.
+//! - `GET /v1/ledger/platform`: admins and auditors.
+//!
+//! Each takes `?from=&to=` (RFC 3339 in UTC, e.g. `2026-12-01T00:00:00Z`,
+//! or microseconds since the Unix epoch; both optional, the period is
+//! `from <= at < to`) and `?min_position=P` (wait until the ledger applied
+//! `P`, read-your-writes). The answer has the opening balance (before
+//! `from`), the entries of the period in booking order and the closing
+//! balance, per currency. Entries are positive for sales, negative for
+//! refunds.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use agora_actors::projection::ledger::{EntryKind, LedgerEntry, SaleSource, Statement};
+use agora_events::Timestamp;
+use agora_events::domain::revenue::Account;
+use agora_events::domain::user::Role;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Authenticated;
+use super::problem::{ApiError, ProblemKind};
+use crate::timefmt::rfc3339;
+
+/// The routes of this module.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let resource =
+        |path: &str| web::resource(path).default_service(web::to(super::method_not_allowed));
+    cfg.service(resource("/v1/creators/{id}/statement").route(web::get().to(creator)))
+        .service(resource("/v1/partners/{id}/statement").route(web::get().to(partner)))
+        .service(resource("/v1/ledger/platform").route(web::get().to(platform)));
+}
+
+/// Query of every statement.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatementQuery {
+    /// Start of the period (inclusive): RFC 3339 UTC or microseconds.
+    from: Option<String>,
+    /// End of the period (exclusive): RFC 3339 UTC or microseconds.
+    to: Option<String>,
+    /// Wait until the ledger applied this position.
+    min_position: Option<u64>,
+}
+
+/// One ledger entry on the wire.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct EntryView {
+    /// Position of the event that booked it.
+    position: u64,
+    /// When the sale or refund happened, RFC 3339.
+    at: String,
+    /// The same, in microseconds since the Unix epoch.
+    at_micros: i64,
+    /// The sale (`{content_id}/{purchase_id}` for purchases).
+    sale_id: String,
+    /// `purchase` or `membership`.
+    source: SaleSource,
+    /// `sale` or `refund`.
+    kind: EntryKind,
+    /// Amount in the currency's minor unit (negative for refunds).
+    amount_cents: i64,
+    /// ISO 4217 code.
+    currency: String,
+}
+
+impl From<LedgerEntry> for EntryView {
+    fn from(e: LedgerEntry) -> Self {
+        Self {
+            position: e.position,
+            at: rfc3339(e.at),
+            at_micros: e.at.0,
+            sale_id: e.sale_id,
+            source: e.source,
+            kind: e.kind,
+            amount_cents: e.amount_cents,
+            currency: e.currency,
+        }
+    }
+}
+
+/// A statement on the wire.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct StatementView {
+    /// The account: `{"kind": "creator"|"partner", "id"}` or
+    /// `{"kind": "platform"}`.
+    account: Account,
+    /// Start of the period, RFC 3339 (`null`: from the beginning).
+    from: Option<String>,
+    /// End of the period, RFC 3339 (`null`: up to now).
+    to: Option<String>,
+    /// Balance before the period, by currency.
+    opening: BTreeMap<String, i64>,
+    /// Entries of the period, in booking order.
+    entries: Vec<EntryView>,
+    /// Opening plus the period's entries, by currency.
+    closing: BTreeMap<String, i64>,
+}
+
+/// `GET /v1/creators/{id}/statement`.
+async fn creator(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if auth.0.user_id != *id && !reads_books(&auth) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only the creator, admins and auditors read a creator's statement",
+        ));
+    }
+    statement(&state, Account::Creator(id.into_inner()), &query).await
+}
+
+/// `GET /v1/partners/{id}/statement`.
+async fn partner(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !reads_books(&auth) {
+        let (partner, _) = state
+            .partners
+            .get(&id)
+            .await
+            .map_err(|e| ApiError::new(ProblemKind::PartnerNotFound, e.to_string()))?;
+        if partner.user_id() != Some(auth.0.user_id.as_str()) {
+            return Err(ApiError::new(
+                ProblemKind::Forbidden,
+                "only the partner's user, admins and auditors read a partner's statement",
+            ));
+        }
+    }
+    statement(&state, Account::Partner(id.into_inner()), &query).await
+}
+
+/// `GET /v1/ledger/platform`.
+async fn platform(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !reads_books(&auth) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only admins and auditors read the platform's ledger",
+        ));
+    }
+    statement(&state, Account::Platform, &query).await
+}
+
+/// Admins and auditors read every account.
+fn reads_books(auth: &Authenticated) -> bool {
+    auth.0.has(Role::Admin) || auth.0.has(Role::Auditor)
+}
+
+async fn statement(
+    state: &AppState,
+    account: Account,
+    query: &StatementQuery,
+) -> Result<HttpResponse, ApiError> {
+    let from = query.from.as_deref().map(parse_time).transpose()?;
+    let to = query.to.as_deref().map(parse_time).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::new(
+            ProblemKind::ValidationFailed,
+            "from must not be after to",
+        ));
+    }
+    if let Some(position) = query.min_position
+        && !state.ledger.wait_for(position, state.read_wait).await
+    {
+        return Err(ApiError::new(
+            ProblemKind::ProjectionLagging,
+            format!("the ledger has not reached position {position} yet"),
+        ));
+    }
+    let Statement {
+        opening,
+        entries,
+        closing,
+    } = state
+        .ledger
+        .read(|ledger| ledger.statement(&account, from, to));
+    Ok(HttpResponse::Ok().json(StatementView {
+        account,
+        from: from.map(rfc3339),
+        to: to.map(rfc3339),
+        opening,
+        entries: entries.into_iter().map(EntryView::from).collect(),
+        closing,
+    }))
+}
+
+/// A period bound: microseconds since the epoch, or RFC 3339 in UTC.
+fn parse_time(text: &str) -> Result<Timestamp, ApiError> {
+    if let Ok(micros) = text.parse::<i64>() {
+        return Ok(Timestamp(micros));
+    }
+    humantime::parse_rfc3339(text)
+        .map(Timestamp::from)
+        .map_err(|e| {
+            ApiError::new(
+                ProblemKind::InvalidRequest,
+                format!("{text:?} is neither RFC 3339 (UTC, e.g. 2026-12-01T00:00:00Z) nor microseconds: {e}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_rfc3339_or_micros() {
+        assert_eq!(
+            parse_time("1700000000000000").ok(),
+            Some(Timestamp(1_700_000_000_000_000))
+        );
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20Z").ok(),
+            Some(Timestamp(1_700_000_000_000_000))
+        );
+        assert!(parse_time("yesterday").is_err());
+    }
+}
