@@ -9,7 +9,10 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::membership::sweeper::Sweeper;
+use agora_actors::membership::{MembershipConfig, MembershipService, Plan};
 use agora_actors::projection::catalog::CatalogView;
+use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ReplayReport};
 use agora_actors::user::{User, UserService};
@@ -27,6 +30,8 @@ pub(crate) struct Domain {
     pub(crate) contents: ContentService,
     /// The clock every service stamps commands with.
     pub(crate) clock: Clock,
+    /// Membership plans, subscriptions, renewals and expiries.
+    pub(crate) memberships: MembershipService,
 }
 
 /// Where the projections keep their snapshots.
@@ -46,11 +51,16 @@ impl Domain {
             ..RegistryConfig::default()
         };
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
+        let plans = Registry::<Plan>::new(Arc::clone(&store), registry_config.clone());
         let contents = Registry::<Content>::new(Arc::clone(&store), registry_config);
         let projection_config = ProjectionConfig::new(projections_dir(settings));
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
+        let memberships_view =
+            projection::start::<MembershipsView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the memberships projection")?;
+        let membership_store = Arc::clone(&store);
         let catalog = projection::start::<CatalogView>(store, projection_config)
             .context("starting the catalog projection")?;
         let refund_window = Duration::from_secs(settings.refund_window_days.saturating_mul(86_400));
@@ -59,11 +69,23 @@ impl Domain {
         } else {
             Clock::system()
         };
+        let memberships = MembershipService::new(
+            plans,
+            memberships_view,
+            membership_store,
+            clock.clone(),
+            MembershipConfig {
+                platform_fee_bps: settings.platform_fee_bps,
+                ..MembershipConfig::default()
+            },
+        );
+        Sweeper::start(&memberships);
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
             contents: ContentService::new(contents, catalog, refund_window)
                 .with_clock(clock.clone()),
             clock,
+            memberships,
         })
     }
 
@@ -74,6 +96,11 @@ impl Domain {
         vec![
             ("users", users.checkpoint(), users.failure()),
             ("catalog", catalog.checkpoint(), catalog.failure()),
+            (
+                "memberships",
+                self.memberships.view().checkpoint(),
+                self.memberships.view().failure(),
+            ),
         ]
     }
 }
@@ -92,7 +119,10 @@ pub(crate) async fn replay_all(
     let catalog = projection::replay::<CatalogView>(store, &dir, write)
         .await
         .context("replaying the catalog projection")?;
-    Ok(vec![users, catalog])
+    let memberships = projection::replay::<MembershipsView>(store, &dir, write)
+        .await
+        .context("replaying the memberships projection")?;
+    Ok(vec![users, catalog, memberships])
 }
 
 /// The master key from the settings, or from its file (created on first use).

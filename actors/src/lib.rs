@@ -21,5 +21,6 @@
 pub mod aggregate;
 pub mod clock;
 pub mod content;
+pub mod membership;
 pub mod projection;
 pub mod user;

@@ -16,6 +16,7 @@ mod clock;
 mod command;
 mod contents;
 mod health;
+mod memberships;
 mod metrics;
 pub(crate) mod problem;
 mod ratelimit;
@@ -147,6 +148,7 @@ pub(crate) fn app(
         .configure(sessions::routes)
         .configure(contents::routes)
         .configure(clock::routes)
+        .configure(memberships::routes)
         .default_service(web::to(not_found))
 }
 

@@ -87,6 +87,19 @@ pub(crate) enum ProblemKind {
     /// already published, refund window closed, ...); `detail` names the
     /// rule: do not retry unchanged (409).
     ContentConflict,
+    /// No membership plan has this id: check the id (404).
+    PlanNotFound,
+    /// A membership plan with this id exists already: pick another id (409).
+    PlanExists,
+    /// The user is a member of the plan already (paid up, or renewing);
+    /// nothing was charged (409).
+    AlreadyMember,
+    /// The user has no current membership of the plan: check the ids (404).
+    MembershipNotFound,
+    /// The plan's or membership's state forbids the command (withdrawn,
+    /// the creator's own plan, already cancelled); `detail` names the rule:
+    /// do not retry unchanged (409).
+    PlanConflict,
 }
 
 impl ProblemKind {
@@ -227,6 +240,31 @@ impl ProblemKind {
                 "urn:agora:problem:content-conflict",
                 StatusCode::CONFLICT,
                 "Content state conflict",
+            ),
+            Self::PlanNotFound => (
+                "urn:agora:problem:plan-not-found",
+                StatusCode::NOT_FOUND,
+                "Plan not found",
+            ),
+            Self::PlanExists => (
+                "urn:agora:problem:plan-exists",
+                StatusCode::CONFLICT,
+                "Plan exists",
+            ),
+            Self::AlreadyMember => (
+                "urn:agora:problem:already-member",
+                StatusCode::CONFLICT,
+                "Already a member",
+            ),
+            Self::MembershipNotFound => (
+                "urn:agora:problem:membership-not-found",
+                StatusCode::NOT_FOUND,
+                "Membership not found",
+            ),
+            Self::PlanConflict => (
+                "urn:agora:problem:plan-conflict",
+                StatusCode::CONFLICT,
+                "Plan state conflict",
             ),
         }
     }
@@ -452,6 +490,11 @@ mod tests {
             ProblemKind::AlreadyPurchased,
             ProblemKind::ContentNotPublished,
             ProblemKind::ContentConflict,
+            ProblemKind::PlanNotFound,
+            ProblemKind::PlanExists,
+            ProblemKind::AlreadyMember,
+            ProblemKind::MembershipNotFound,
+            ProblemKind::PlanConflict,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

@@ -10,6 +10,7 @@
 //! (read-your-writes).
 
 pub mod catalog;
+pub mod memberships;
 mod replay;
 mod runner;
 mod snapshot;
