@@ -59,9 +59,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/plans/{id}/withdraw").route(web::post().to(withdraw)))
     .service(resource("/v1/plans/{id}/members").route(web::get().to(members)))
     .service(resource("/v1/plans/{id}/subscriptions").route(web::post().to(subscribe)))
-    .service(
-        resource("/v1/plans/{id}/subscriptions/{user}/cancel").route(web::post().to(cancel)),
-    )
+    .service(resource("/v1/plans/{id}/subscriptions/{user}/cancel").route(web::post().to(cancel)))
     .service(resource("/v1/users/{id}/memberships").route(web::get().to(memberships_of)))
     .service(resource("/v1/users/{id}/memberships/coverage").route(web::get().to(coverage)));
 }
@@ -250,7 +248,11 @@ pub(crate) struct CoverageView {
 }
 
 /// Turns membership cards into their wire shape at `now`.
-fn membership_views(state: &AppState, cards: Vec<MembershipCard>, now: Timestamp) -> MembershipList {
+fn membership_views(
+    state: &AppState,
+    cards: Vec<MembershipCard>,
+    now: Timestamp,
+) -> MembershipList {
     let memberships = state.memberships.view().read(|view| {
         cards
             .into_iter()
@@ -711,7 +713,11 @@ mod tests {
                 .uri(path)
                 .insert_header(bearer.clone())
                 .to_request();
-            assert_eq!(test::call_service(&app, write).await.status(), 403, "{path}");
+            assert_eq!(
+                test::call_service(&app, write).await.status(),
+                403,
+                "{path}"
+            );
         }
         let read = test::TestRequest::get()
             .uri("/v1/users/lin/memberships")
@@ -723,7 +729,10 @@ mod tests {
     #[test]
     fn rules_map_to_the_status_their_doc_names() {
         assert_eq!(kind_of(&MembershipError::PlanNotFound).status(), 404);
-        assert_eq!(kind_of(&MembershipError::NotMember("u".into())).status(), 404);
+        assert_eq!(
+            kind_of(&MembershipError::NotMember("u".into())).status(),
+            404
+        );
         assert_eq!(kind_of(&MembershipError::NotPlanOwner).status(), 403);
         assert_eq!(
             kind_of(&MembershipError::AlreadyMember),
@@ -741,7 +750,10 @@ mod tests {
     #[test]
     fn owners_are_tagged_on_the_wire() {
         let json = serde_json::to_value(PlanOwner::Creator("c1".into())).ok();
-        assert_eq!(json, Some(serde_json::json!({"kind": "creator", "id": "c1"})));
+        assert_eq!(
+            json,
+            Some(serde_json::json!({"kind": "creator", "id": "c1"}))
+        );
         let platform: Result<PlanOwner, _> =
             serde_json::from_value(serde_json::json!({"kind": "platform"}));
         assert_eq!(platform.ok(), Some(PlanOwner::Platform));

@@ -201,10 +201,7 @@ async fn a_membership_renews_at_the_new_price_then_expires_after_cancelling() {
         )
         .await;
     plan.ok(StatusCode::OK);
-    assert_eq!(
-        plan.body["owner"],
-        json!({"kind": "creator", "id": "cora"})
-    );
+    assert_eq!(plan.body["owner"], json!({"kind": "creator", "id": "cora"}));
     assert_eq!(plan.body["price"]["amount_cents"], 1_000);
 
     // Subscribing pays the first period; a keyed repeat answers the first answer.
@@ -319,7 +316,10 @@ async fn a_platform_plan_covers_every_creator_and_is_listed_apart() {
     offered.ok(StatusCode::CREATED);
     let listed = world
         .get(
-            &format!("/v1/plans?platform=true&min_position={}", offered.position()),
+            &format!(
+                "/v1/plans?platform=true&min_position={}",
+                offered.position()
+            ),
             &lin,
         )
         .await;
@@ -339,7 +339,9 @@ async fn a_platform_plan_covers_every_creator_and_is_listed_apart() {
         )
         .await;
     joined.ok(StatusCode::CREATED);
-    world.memberships("lin", &lin, Some(joined.position())).await;
+    world
+        .memberships("lin", &lin, Some(joined.position()))
+        .await;
     assert!(world.covered("lin", "cora", &lin).await);
     assert!(world.covered("lin", "anyone", &lin).await);
     // The admin withdraws the plan: no renewal, access until the period ends.
@@ -479,7 +481,9 @@ async fn each_role_is_refused_what_it_may_not_do() {
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");
 
     // The refusals wrote nothing: lin has one membership with one payment.
-    let memberships = world.memberships("lin", &lin, Some(joined.position())).await;
+    let memberships = world
+        .memberships("lin", &lin, Some(joined.position()))
+        .await;
     assert_eq!(memberships.len(), 1);
     assert_eq!(paid(&memberships[0]), vec![1_000]);
 }

@@ -45,7 +45,11 @@ impl Plan {
 
     /// Whether the caller may change the plan: admins always; the creator
     /// for their own plan.
-    fn may_manage(&self, ctx: &CommandContext, by_admin: bool) -> Result<&PlanTerms, MembershipError> {
+    fn may_manage(
+        &self,
+        ctx: &CommandContext,
+        by_admin: bool,
+    ) -> Result<&PlanTerms, MembershipError> {
         let terms = self.offered()?;
         let who = caller(ctx)?;
         match &terms.owner {
@@ -67,7 +71,9 @@ impl Plan {
     ) -> Decision {
         let who = caller(ctx)?;
         match owner {
-            PlanOwner::Platform if !by_admin => return Err(MembershipError::PlatformPlanNeedsAdmin),
+            PlanOwner::Platform if !by_admin => {
+                return Err(MembershipError::PlatformPlanNeedsAdmin);
+            }
             PlanOwner::Creator(id) if id != who => {
                 return Err(MembershipError::OfferForAnotherCreator);
             }
@@ -88,7 +94,12 @@ impl Plan {
         Ok(vec![MembershipEvent::PlanOffered(offered)])
     }
 
-    pub(super) fn change_price(&self, ctx: &CommandContext, price: &Money, by_admin: bool) -> Decision {
+    pub(super) fn change_price(
+        &self,
+        ctx: &CommandContext,
+        price: &Money,
+        by_admin: bool,
+    ) -> Decision {
         let terms = self.may_manage(ctx, by_admin)?;
         if self.withdrawn {
             return Err(MembershipError::PlanWithdrawn);

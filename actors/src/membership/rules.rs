@@ -52,7 +52,11 @@ pub(super) fn price(price: &Money) -> Result<Money, MembershipError> {
 
 /// The end of a period of `days` days starting at `start` (saturating).
 pub(super) fn period_end(start: Timestamp, days: u32) -> Timestamp {
-    Timestamp(start.0.saturating_add(i64::from(days).saturating_mul(MICROS_PER_DAY)))
+    Timestamp(
+        start
+            .0
+            .saturating_add(i64::from(days).saturating_mul(MICROS_PER_DAY)),
+    )
 }
 
 #[cfg(test)]

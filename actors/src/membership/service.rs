@@ -314,7 +314,10 @@ impl MembershipService {
                     .wait_for(head, self.inner.config.sweep_catch_up)
                     .await
                 {
-                    tracing::warn!(head, "memberships view behind the log; sweeping what it has");
+                    tracing::warn!(
+                        head,
+                        "memberships view behind the log; sweeping what it has"
+                    );
                 }
             }
             Ok(None) => {}

@@ -227,7 +227,11 @@ fn subscribing_twice_while_active_is_refused() {
         .then_error(&MembershipError::AlreadyMember);
     // Cancelled but paid up: still a member until the period ends.
     story(MEMBER, at(10))
-        .given([creator_plan(), started(MEMBER, 1, T0, 1_000), cancelled(at(5), 30)])
+        .given([
+            creator_plan(),
+            started(MEMBER, 1, T0, 1_000),
+            cancelled(at(5), 30),
+        ])
         .when(&subscribe(MEMBER))
         .then_error(&MembershipError::AlreadyMember);
 }
@@ -277,10 +281,7 @@ fn a_sweep_long_after_renews_period_after_period() {
     story(ADMIN, at(65))
         .given([creator_plan(), started(MEMBER, 1, T0, 1_000)])
         .when(&sweep())
-        .then_events(&[
-            renewed(2, 30, at(65), 1_000),
-            renewed(3, 60, at(65), 1_000),
-        ]);
+        .then_events(&[renewed(2, 30, at(65), 1_000), renewed(3, 60, at(65), 1_000)]);
 }
 
 #[test]
@@ -308,7 +309,11 @@ fn a_cancelled_membership_keeps_access_then_expires() {
         })
         .then_events(&[cancelled(at(3), 30)]);
     let plan = story(ADMIN, at(30))
-        .given([creator_plan(), started(MEMBER, 1, T0, 1_000), cancelled(at(3), 30)])
+        .given([
+            creator_plan(),
+            started(MEMBER, 1, T0, 1_000),
+            cancelled(at(3), 30),
+        ])
         .when(&sweep())
         .then_events(&[MembershipEvent::Expired(MembershipExpired {
             plan_id: PLAN.into(),
@@ -352,7 +357,11 @@ fn only_the_member_or_an_admin_cancels_and_only_once() {
         .when(&cancel(true))
         .then_check(|events| assert_eq!(events.len(), 1));
     story(MEMBER, at(2))
-        .given([creator_plan(), started(MEMBER, 1, T0, 1_000), cancelled(at(1), 30)])
+        .given([
+            creator_plan(),
+            started(MEMBER, 1, T0, 1_000),
+            cancelled(at(1), 30),
+        ])
         .when(&cancel(false))
         .then_error(&MembershipError::AlreadyCancelled);
     story(MEMBER, at(2))

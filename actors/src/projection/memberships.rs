@@ -519,8 +519,14 @@ mod tests {
         let back: Option<MembershipsView> = agora_events::codec::decode_payload(&bytes).ok();
         let back = back.unwrap_or_default();
         assert!(back.covers("u1", "c1", Timestamp(DAY)));
-        assert_eq!(back.plan("p2").map(|p| p.owner.clone()), Some(PlanOwner::Platform));
-        assert_eq!(agora_events::codec::encode_payload(&back).unwrap_or_default(), bytes);
+        assert_eq!(
+            back.plan("p2").map(|p| p.owner.clone()),
+            Some(PlanOwner::Platform)
+        );
+        assert_eq!(
+            agora_events::codec::encode_payload(&back).unwrap_or_default(),
+            bytes
+        );
     }
 
     #[test]

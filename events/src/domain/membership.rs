@@ -278,7 +278,15 @@ impl MembershipEvent {
 
 impl DomainEvent for MembershipEvent {
     fn event_type(&self) -> &'static str {
-        let [offered, price, withdrawn, started, renewed, cancelled, expired] = Self::TYPES;
+        let [
+            offered,
+            price,
+            withdrawn,
+            started,
+            renewed,
+            cancelled,
+            expired,
+        ] = Self::TYPES;
         match self {
             Self::PlanOffered(_) => offered,
             Self::PlanPriceChanged(_) => price,
