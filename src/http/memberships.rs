@@ -92,6 +92,35 @@ impl From<Money> for MoneyBody {
     }
 }
 
+/// A plan's owner on the wire: `{"kind": "platform"}` or `{"kind":
+/// "creator", "id": CREATOR}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub(crate) enum OwnerBody {
+    /// The platform: covers all content.
+    Platform,
+    /// A creator: covers that creator's content.
+    Creator(String),
+}
+
+impl From<OwnerBody> for PlanOwner {
+    fn from(body: OwnerBody) -> Self {
+        match body {
+            OwnerBody::Platform => Self::Platform,
+            OwnerBody::Creator(id) => Self::Creator(id),
+        }
+    }
+}
+
+impl From<PlanOwner> for OwnerBody {
+    fn from(owner: PlanOwner) -> Self {
+        match owner {
+            PlanOwner::Platform => Self::Platform,
+            PlanOwner::Creator(id) => Self::Creator(id),
+        }
+    }
+}
+
 /// Body of `POST /v1/plans`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +129,7 @@ pub(crate) struct OfferBody {
     id: Option<String>,
     /// `{"kind": "platform"}` (admins) or `{"kind": "creator", "id":
     /// CREATOR}` (that creator); absent: the caller, as a creator.
-    owner: Option<PlanOwner>,
+    owner: Option<OwnerBody>,
     /// The plan's name.
     title: String,
     /// One period, in days (1 to 3660).
@@ -150,7 +179,7 @@ pub(crate) struct CoverageQuery {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct PlanView {
     id: String,
-    owner: PlanOwner,
+    owner: OwnerBody,
     title: String,
     period_days: u32,
     /// What the next payment (new member or renewal) pays.
@@ -168,7 +197,7 @@ impl From<PlanCard> for PlanView {
     fn from(card: PlanCard) -> Self {
         Self {
             id: card.id,
-            owner: card.owner,
+            owner: card.owner.into(),
             title: card.title,
             period_days: card.period_days,
             price: card.price.into(),
@@ -216,7 +245,7 @@ pub(crate) struct MembershipView {
     plan_id: String,
     member_id: String,
     /// What it covers: a creator's content, or all content.
-    owner: PlanOwner,
+    owner: OwnerBody,
     /// `active` (renewing), `cancelled` (until the period ends) or `expired`.
     status: &'static str,
     /// Whether it gives access now.
@@ -271,7 +300,7 @@ fn membership_views(
                     },
                     plan_id: card.plan_id,
                     member_id: card.member_id,
-                    owner: card.owner,
+                    owner: card.owner.into(),
                     started_at: rfc3339(card.started_at),
                     period_start: rfc3339(card.period_start),
                     period_end: rfc3339(card.period_end),
@@ -319,9 +348,10 @@ async fn offer(
 ) -> Result<HttpResponse, ApiError> {
     writer(&auth)?;
     let body = body.into_inner();
-    let owner = body
-        .owner
-        .unwrap_or_else(|| PlanOwner::Creator(auth.0.user_id.clone()));
+    let owner = body.owner.map_or_else(
+        || PlanOwner::Creator(auth.0.user_id.clone()),
+        PlanOwner::from,
+    );
     match &owner {
         PlanOwner::Platform if !auth.0.has(Role::Admin) => {
             return Err(ApiError::new(
@@ -647,7 +677,7 @@ fn from_command(error: CommandError<MembershipError>) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::test;
+    use actix_web::test as http;
     use agora_actors::user::Registration;
     use agora_events::domain::revenue::SplitError;
     use agora_events::domain::user::PersonalDetails;
@@ -686,16 +716,16 @@ mod tests {
                 .await;
             assert!(registered.is_ok(), "{registered:?}");
         }
-        let app = test::init_service(super::super::app(state.clone())).await;
-        let login = test::TestRequest::post()
+        let app = http::init_service(super::super::app(state.clone())).await;
+        let login = http::TestRequest::post()
             .uri("/v1/sessions")
             .set_json(serde_json::json!({"user_id": "audrey", "password": "a-long-password"}))
             .to_request();
-        let session: serde_json::Value = test::call_and_read_body_json(&app, login).await;
+        let session: serde_json::Value = http::call_and_read_body_json(&app, login).await;
         let token = session["token"].as_str().expect("token").to_owned();
         let bearer = (header::AUTHORIZATION, format!("Bearer {token}"));
 
-        let offer = test::TestRequest::post()
+        let offer = http::TestRequest::post()
             .uri("/v1/plans")
             .insert_header(bearer.clone())
             .set_json(serde_json::json!({
@@ -703,27 +733,27 @@ mod tests {
                 "price": {"amount_cents": 100, "currency": "CNY"},
             }))
             .to_request();
-        assert_eq!(test::call_service(&app, offer).await.status(), 403);
+        assert_eq!(http::call_service(&app, offer).await.status(), 403);
         for path in [
             "/v1/plans/any/subscriptions",
             "/v1/plans/any/subscriptions/lin/cancel",
             "/v1/plans/any/withdraw",
         ] {
-            let write = test::TestRequest::post()
+            let write = http::TestRequest::post()
                 .uri(path)
                 .insert_header(bearer.clone())
                 .to_request();
             assert_eq!(
-                test::call_service(&app, write).await.status(),
+                http::call_service(&app, write).await.status(),
                 403,
                 "{path}"
             );
         }
-        let read = test::TestRequest::get()
+        let read = http::TestRequest::get()
             .uri("/v1/users/lin/memberships")
             .insert_header(bearer)
             .to_request();
-        assert_eq!(test::call_service(&app, read).await.status(), 200);
+        assert_eq!(http::call_service(&app, read).await.status(), 200);
     }
 
     #[test]
@@ -749,13 +779,13 @@ mod tests {
 
     #[test]
     fn owners_are_tagged_on_the_wire() {
-        let json = serde_json::to_value(PlanOwner::Creator("c1".into())).ok();
+        let json = serde_json::to_value(OwnerBody::Creator("c1".into())).ok();
         assert_eq!(
             json,
             Some(serde_json::json!({"kind": "creator", "id": "c1"}))
         );
-        let platform: Result<PlanOwner, _> =
+        let platform: Result<OwnerBody, _> =
             serde_json::from_value(serde_json::json!({"kind": "platform"}));
-        assert_eq!(platform.ok(), Some(PlanOwner::Platform));
+        assert_eq!(platform.ok(), Some(OwnerBody::Platform));
     }
 }

@@ -516,7 +516,8 @@ mod tests {
         ]);
         view.fold(offered("p2", PlanOwner::Platform), 0);
         let bytes = agora_events::codec::encode_payload(&view).unwrap_or_default();
-        let back: Option<MembershipsView> = agora_events::codec::decode_payload(&bytes).ok();
+        let back: Result<MembershipsView, _> = agora_events::codec::decode_payload(&bytes);
+        let back = back.map_err(|e| panic!("{e}")).ok();
         let back = back.unwrap_or_default();
         assert!(back.covers("u1", "c1", Timestamp(DAY)));
         assert_eq!(

@@ -27,10 +27,13 @@ use crate::domain::content::Money;
 use crate::model::Timestamp;
 
 /// Who offers a plan, and so who is paid for it and whose content it covers.
+///
+/// Externally tagged (`"platform"`, `{"creator": ID}`): bincode cannot read
+/// the adjacently tagged form, so HTTP bodies use their own shape.
 #[derive(
     Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
-#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum PlanOwner {
     /// The platform: the plan covers every item of every creator.
     Platform,
@@ -64,6 +67,66 @@ struct MoneySchema {
     amount_cents: u64,
     /// ISO 4217 code: three uppercase ASCII letters.
     currency: String,
+}
+
+/// Revenue shares as payloads store them. [`Account`]'s serde form is
+/// adjacently tagged (for JSON), which bincode cannot decode, so payment
+/// events store each share through this externally tagged mirror. The
+/// JSON Schema of the field is still that of [`RevenueShare`].
+mod shares_codec {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Account, RevenueShare};
+
+    /// [`Account`], externally tagged; the variant order is part of the
+    /// payload schema.
+    #[derive(Serialize, Deserialize)]
+    enum AccountRecord {
+        Platform,
+        Creator(String),
+        Partner(String),
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct ShareRecord {
+        account: AccountRecord,
+        amount_cents: u64,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        shares: &[RevenueShare],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let records: Vec<ShareRecord> = shares
+            .iter()
+            .map(|share| ShareRecord {
+                account: match &share.account {
+                    Account::Platform => AccountRecord::Platform,
+                    Account::Creator(id) => AccountRecord::Creator(id.clone()),
+                    Account::Partner(id) => AccountRecord::Partner(id.clone()),
+                },
+                amount_cents: share.amount_cents,
+            })
+            .collect();
+        records.serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<RevenueShare>, D::Error> {
+        let records = Vec::<ShareRecord>::deserialize(deserializer)?;
+        Ok(records
+            .into_iter()
+            .map(|record| RevenueShare {
+                account: match record.account {
+                    AccountRecord::Platform => Account::Platform,
+                    AccountRecord::Creator(id) => Account::Creator(id),
+                    AccountRecord::Partner(id) => Account::Partner(id),
+                },
+                amount_cents: record.amount_cents,
+            })
+            .collect())
+    }
 }
 
 /// A creator (for themselves) or an admin (for the platform) offered a new
@@ -143,6 +206,8 @@ pub struct MembershipStarted {
     #[schemars(with = "MoneySchema")]
     pub paid: Money,
     /// How the payment is split between seller and platform.
+    #[serde(with = "shares_codec")]
+    #[schemars(with = "Vec<RevenueShare>")]
     pub shares: Vec<RevenueShare>,
     /// Start of the paid period (when the membership started).
     #[schemars(with = "i64")]
@@ -171,6 +236,8 @@ pub struct MembershipRenewed {
     #[schemars(with = "MoneySchema")]
     pub paid: Money,
     /// How the payment is split between seller and platform.
+    #[serde(with = "shares_codec")]
+    #[schemars(with = "Vec<RevenueShare>")]
     pub shares: Vec<RevenueShare>,
     /// Start of the new period.
     #[schemars(with = "i64")]
