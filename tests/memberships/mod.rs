@@ -70,6 +70,8 @@ impl World {
         args.extend(sandbox.data_dir_args());
         let mut serve = sandbox.command(args);
         serve.env("AGORA_MANUAL_CLOCK", "true");
+        // Sessions follow the server's clock too: let them outlive the years moved here.
+        serve.env("AGORA_SESSION_TTL_SECS", (20 * 365 * DAY_SECS).to_string());
         let server = Server::start(serve, &sandbox.path().join("server.log"));
         Self {
             _sandbox: sandbox,
