@@ -353,7 +353,7 @@ fn only_the_member_or_an_admin_cancels_and_only_once() {
         .when(&cancel(false))
         .then_error(&MembershipError::NotMemberOrAdmin);
     story(ADMIN, at(1))
-        .given(given.clone())
+        .given(given)
         .when(&cancel(true))
         .then_check(|events| assert_eq!(events.len(), 1));
     story(MEMBER, at(2))
