@@ -489,3 +489,40 @@ async fn each_role_is_refused_what_it_may_not_do() {
     assert_eq!(memberships.len(), 1);
     assert_eq!(paid(&memberships[0]), vec![1_000]);
 }
+
+#[tokio::test]
+async fn fifty_concurrent_subscriptions_charge_once() {
+    let world = World::new();
+    let cora = world.user("cora", &["creator"]).await;
+    let lin = world.user("lin", &["learner"]).await;
+    world
+        .send(Method::POST, "/v1/plans", Some(&cora), gold_plan("gold"))
+        .await
+        .ok(StatusCode::CREATED);
+    let path = "/v1/plans/gold/subscriptions";
+    // Half repeat one key, half carry none: one membership, one payment.
+    let joins = (0..50).map(|i| {
+        let key = (i % 2 == 0).then_some("join-once");
+        world.send_keyed(Method::POST, path, Some(&lin), Value::Null, key)
+    });
+    let answers = futures::future::join_all(joins).await;
+    let mut positions = Vec::new();
+    let mut first_answers = 0;
+    for answer in &answers {
+        match answer.status {
+            StatusCode::CREATED => {
+                positions.push(answer.position());
+                if answer.body["replayed"] == false {
+                    first_answers += 1;
+                }
+            }
+            _ => answer.problem(StatusCode::CONFLICT, "already-member"),
+        }
+    }
+    assert_eq!(first_answers, 1);
+    let memberships = world
+        .memberships("lin", &lin, positions.into_iter().max())
+        .await;
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(paid(&memberships[0]), vec![1_000]);
+}
