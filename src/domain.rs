@@ -9,12 +9,15 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::membership::sweeper::Sweeper;
+use agora_actors::membership::{MembershipConfig, MembershipService, Plan};
 use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::dashboard::DashboardView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
+use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
 use agora_actors::user::{User, UserService};
@@ -42,6 +45,8 @@ pub(crate) struct Domain {
     pub(crate) partners: PartnerService,
     /// The revenue ledger.
     pub(crate) ledger: ProjectionHandle<LedgerView>,
+    /// Membership plans, subscriptions, renewals and expiries.
+    pub(crate) memberships: MembershipService,
 }
 
 /// Where the projections keep their snapshots.
@@ -61,6 +66,7 @@ impl Domain {
             ..RegistryConfig::default()
         };
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
+        let plans = Registry::<Plan>::new(Arc::clone(&store), registry_config.clone());
         let contents = Registry::<Content>::new(Arc::clone(&store), registry_config.clone());
         let partners = Arc::new(Registry::<Partner>::new(
             Arc::clone(&store),
@@ -70,6 +76,10 @@ impl Domain {
         let users_view =
             projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the users projection")?;
+        let memberships_view =
+            projection::start::<MembershipsView>(Arc::clone(&store), projection_config.clone())
+                .context("starting the memberships projection")?;
+        let membership_store = Arc::clone(&store);
         let ledger = projection::start::<LedgerView>(Arc::clone(&store), projection_config.clone())
             .context("starting the ledger projection")?;
         let catalog =
@@ -101,6 +111,17 @@ impl Domain {
             import,
         )
         .with_clock(clock.clone());
+        let memberships = MembershipService::new(
+            plans,
+            memberships_view,
+            membership_store,
+            clock.clone(),
+            MembershipConfig {
+                platform_fee_bps: settings.platform_fee_bps,
+                ..MembershipConfig::default()
+            },
+        );
+        Sweeper::start(&memberships);
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
             contents: ContentService::new(contents, catalog, refund_window)
@@ -112,6 +133,7 @@ impl Domain {
             bodies,
             partners: partner_service,
             ledger,
+            memberships,
         })
     }
 
@@ -130,6 +152,11 @@ impl Domain {
             ),
             ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
             ("ledger", self.ledger.checkpoint(), self.ledger.failure()),
+            (
+                "memberships",
+                self.memberships.view().checkpoint(),
+                self.memberships.view().failure(),
+            ),
         ]
     }
 }
@@ -160,7 +187,18 @@ pub(crate) async fn replay_all(
     let ledger = projection::replay::<LedgerView>(store, &dir, write)
         .await
         .context("replaying the ledger projection")?;
-    Ok(vec![users, catalog, library, dashboard, bodies, ledger])
+    let memberships = projection::replay::<MembershipsView>(store, &dir, write)
+        .await
+        .context("replaying the memberships projection")?;
+    Ok(vec![
+        users,
+        catalog,
+        library,
+        dashboard,
+        bodies,
+        ledger,
+        memberships,
+    ])
 }
 
 /// The master key from the settings, or from its file (created on first use).

@@ -10,6 +10,7 @@ mod contents;
 mod help;
 mod ledger;
 mod library;
+mod memberships;
 mod openapi;
 mod partners;
 mod serve;

@@ -21,6 +21,7 @@
 pub mod aggregate;
 pub mod clock;
 pub mod content;
+pub mod membership;
 pub mod partner;
 pub mod projection;
 pub mod user;

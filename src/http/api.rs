@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use super::command::CommandReply;
 use super::contents::{commands, reads};
 use super::openapi::{self, Endpoint};
-use super::{clock, dashboard, health, ledger, library, partners, sessions, users};
+use super::{clock, dashboard, health, ledger, library, memberships, partners, sessions, users};
 
 /// Every route of the API, in the order the document lists them.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -32,6 +32,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(contents());
     all.extend(engagement());
     all.extend(reading());
+    all.extend(membership());
     all.extend(partnership());
     all.extend(revenue());
     all.extend(admin());
@@ -140,7 +141,7 @@ fn contents() -> Vec<Endpoint> {
 }
 
 fn engagement() -> Vec<Endpoint> {
-    const OWNER: &str = "owners of the item (a live purchase or a covering membership)";
+    const OWNER: &str = "owners of the item (a live purchase)";
     vec![
         Endpoint::post(
             "/v1/contents/{id}/purchases",
@@ -210,6 +211,73 @@ fn reading() -> Vec<Endpoint> {
         .token("the creator, admins, auditors")
         .query::<dashboard::DashboardQuery>()
         .reply::<dashboard::DashboardResponse>(200),
+    ]
+}
+
+fn membership() -> Vec<Endpoint> {
+    const PLAN_OWNER: &str = "the plan's creator, admins";
+    vec![
+        Endpoint::post(
+            "/v1/plans",
+            "Offer a membership plan (period, price): creators for themselves, admins for the platform.",
+        )
+        .token("creators (own plans), admins (platform plans)")
+        .body::<memberships::OfferBody>()
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get("/v1/plans", "Membership plans, filtered by owner, in pages.")
+            .query::<memberships::ListQuery>()
+            .reply::<memberships::PlanPage>(200),
+        Endpoint::get("/v1/plans/{id}", "One membership plan.")
+            .query::<memberships::ReadQuery>()
+            .reply::<memberships::PlanView>(200),
+        Endpoint::put(
+            "/v1/plans/{id}/price",
+            "Change a plan's price: applies from the next payment (new member or renewal).",
+        )
+        .token(PLAN_OWNER)
+        .body::<memberships::MoneyBody>()
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::post(
+            "/v1/plans/{id}/withdraw",
+            "Withdraw a plan: no new members, no renewals; paid periods run out.",
+        )
+        .token(PLAN_OWNER)
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::get("/v1/plans/{id}/members", "A plan's memberships.")
+            .token("the plan's creator, admins, auditors")
+            .query::<memberships::ReadQuery>()
+            .reply::<memberships::MembershipList>(200),
+        Endpoint::post(
+            "/v1/plans/{id}/subscriptions",
+            "Join a plan and pay the first period; renewals and expiry follow the clock.",
+        )
+        .token("learners")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::post(
+            "/v1/plans/{id}/subscriptions/{user}/cancel",
+            "Stop renewing: access stays until the paid period ends.",
+        )
+        .token("the member, admins")
+        .reply::<CommandReply>(200)
+        .keyed(),
+        Endpoint::get(
+            "/v1/users/{id}/memberships",
+            "A user's memberships with status, access, period and payments.",
+        )
+        .token("the user, admins, auditors")
+        .query::<memberships::ReadQuery>()
+        .reply::<memberships::MembershipList>(200),
+        Endpoint::get(
+            "/v1/users/{id}/memberships/coverage",
+            "Whether the user's memberships cover a creator's content now.",
+        )
+        .token("the user, admins, auditors")
+        .query::<memberships::CoverageQuery>()
+        .reply::<memberships::CoverageView>(200),
     ]
 }
 

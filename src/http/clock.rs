@@ -2,6 +2,8 @@
 //! admins and auditors; moving it is for admins, and only when the server
 //! was started with `manual_clock = true` (tests and demos of renewals,
 //! expiries and refund windows). A system clock answers 409 to a move.
+//! A move sweeps memberships before it answers, so renewals and expiries
+//! due by the new time are recorded when the answer arrives.
 
 use std::time::Duration;
 
@@ -96,5 +98,7 @@ async fn moved(
             "the server runs on the system clock; start it with manual_clock = true to move time",
         ));
     }
+    // Renewals and expiries follow the clock at once, not at the next tick.
+    state.memberships.sweep().await;
     Ok(HttpResponse::Ok().json(reading(&state)))
 }

@@ -125,6 +125,11 @@ fn render_domain(out: &mut String, state: &AppState, head: Option<u64>) {
             state.partners.registry().live_actors(),
             state.partners.registry().peak_actors(),
         ),
+        (
+            "plan",
+            state.memberships.registry().live_actors(),
+            state.memberships.registry().peak_actors(),
+        ),
     ];
     let _ = write!(
         out,

@@ -21,6 +21,7 @@ mod days;
 mod health;
 mod ledger;
 mod library;
+mod memberships;
 mod metrics;
 mod openapi;
 mod partners;
@@ -159,6 +160,7 @@ pub(crate) fn app(
         .configure(dashboard::routes)
         .configure(partners::routes)
         .configure(ledger::routes)
+        .configure(memberships::routes)
         .default_service(web::to(not_found))
 }
 

@@ -97,6 +97,19 @@ pub(crate) enum ProblemKind {
     /// A catalog import carries more items than `partner_import_max_items`:
     /// split it into smaller calls (413).
     ImportTooLarge,
+    /// No membership plan has this id: check the id (404).
+    PlanNotFound,
+    /// A membership plan with this id exists already: pick another id (409).
+    PlanExists,
+    /// The user is a member of the plan already (paid up, or renewing);
+    /// nothing was charged (409).
+    AlreadyMember,
+    /// The user has no current membership of the plan: check the ids (404).
+    MembershipNotFound,
+    /// The plan's or membership's state forbids the command (withdrawn,
+    /// the creator's own plan, already cancelled); `detail` names the rule:
+    /// do not retry unchanged (409).
+    PlanConflict,
 }
 
 impl ProblemKind {
@@ -258,6 +271,31 @@ impl ProblemKind {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Import too large",
             ),
+            Self::PlanNotFound => (
+                "urn:agora:problem:plan-not-found",
+                StatusCode::NOT_FOUND,
+                "Plan not found",
+            ),
+            Self::PlanExists => (
+                "urn:agora:problem:plan-exists",
+                StatusCode::CONFLICT,
+                "Plan exists",
+            ),
+            Self::AlreadyMember => (
+                "urn:agora:problem:already-member",
+                StatusCode::CONFLICT,
+                "Already a member",
+            ),
+            Self::MembershipNotFound => (
+                "urn:agora:problem:membership-not-found",
+                StatusCode::NOT_FOUND,
+                "Membership not found",
+            ),
+            Self::PlanConflict => (
+                "urn:agora:problem:plan-conflict",
+                StatusCode::CONFLICT,
+                "Plan state conflict",
+            ),
         }
     }
 
@@ -305,6 +343,11 @@ impl ProblemKind {
         Self::PartnerExists,
         Self::PartnerSuspended,
         Self::ImportTooLarge,
+        Self::PlanNotFound,
+        Self::PlanExists,
+        Self::AlreadyMember,
+        Self::MembershipNotFound,
+        Self::PlanConflict,
     ];
 }
 
@@ -572,6 +615,11 @@ mod tests {
             ProblemKind::PartnerExists,
             ProblemKind::PartnerSuspended,
             ProblemKind::ImportTooLarge,
+            ProblemKind::PlanNotFound,
+            ProblemKind::PlanExists,
+            ProblemKind::AlreadyMember,
+            ProblemKind::MembershipNotFound,
+            ProblemKind::PlanConflict,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

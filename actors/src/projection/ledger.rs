@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use agora_events::domain::DomainEvent;
 use agora_events::domain::content::ContentEvent;
+use agora_events::domain::membership::MembershipEvent;
 use agora_events::domain::revenue::{Account, RevenueShare};
 use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -369,6 +370,34 @@ impl LedgerView {
     }
 }
 
+impl LedgerView {
+    /// Books a membership payment (a start or a renewal) by the shares it
+    /// recorded; the sale's time is the start of the period it pays for.
+    fn apply_membership(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let (payment_id, paid, shares, at) =
+            match MembershipEvent::from_recorded(event).map_err(|e| e.to_string())? {
+                MembershipEvent::Started(e) => (e.payment_id, e.paid, e.shares, e.period_start),
+                MembershipEvent::Renewed(e) => (e.payment_id, e.paid, e.shares, e.renewed_at),
+                _ => return Ok(()),
+            };
+        let total: u64 = shares.iter().map(|s| s.amount_cents).sum();
+        if total != paid.amount_cents {
+            return Err(format!(
+                "membership payment {payment_id:?}: shares add up to {total}, the price is {}",
+                paid.amount_cents
+            ));
+        }
+        let sale = Sale {
+            id: format!("membership:{payment_id}"),
+            at,
+            source: SaleSource::Membership,
+            currency: paid.currency,
+            shares,
+        };
+        self.book_sale(event.position, sale)
+    }
+}
+
 /// Content event types the ledger reads (the others are skipped undecoded).
 const CONTENT_TYPES: &[&str] = &[
     "ContentDrafted",
@@ -378,7 +407,7 @@ const CONTENT_TYPES: &[&str] = &[
 
 impl Projection for LedgerView {
     const NAME: &'static str = "ledger";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         let stream = event.stream.as_str();
@@ -388,6 +417,9 @@ impl Projection for LedgerView {
             && CONTENT_TYPES.contains(&event.event_type.as_str())
         {
             return self.apply_content(content_id, event);
+        }
+        if MembershipEvent::is_membership_type(&event.event_type) {
+            return self.apply_membership(event);
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ mod content_stream;
 pub mod dashboard;
 pub mod ledger;
 pub mod library;
+pub mod memberships;
 mod replay;
 mod runner;
 mod snapshot;

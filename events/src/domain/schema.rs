@@ -77,6 +77,7 @@ pub fn all() -> Vec<EventSchema> {
     let mut all = super::user::schemas();
     all.extend(super::content::schemas());
     all.extend(super::partner::schemas());
+    all.extend(super::membership::schemas());
     all
 }
 

@@ -4,8 +4,9 @@
 //! - Metadata of a draft, unpublished or retired item: its creator, admins,
 //!   auditors, and anyone who may read its body (owners keep what they
 //!   bought when it is hidden or retired).
-//! - The body: [`may_read_body`] — the creator, admins, auditors and
-//!   owners (a live, unrefunded purchase).
+//! - The body: [`may_read_body`] — the creator, admins, auditors, owners
+//!   (a live, unrefunded purchase) and members of an active plan covering
+//!   the published item.
 
 use agora_actors::projection::catalog::{CatalogItem, CatalogStage};
 use agora_actors::user::Principal;
@@ -35,17 +36,21 @@ fn is_insider(principal: Option<&Principal>, item: &CatalogItem) -> bool {
 }
 
 /// Whether `principal` may read `item`'s body: the creator, admins,
-/// auditors, and owners (`owned`: a live purchase).
+/// auditors, owners (`owned`: a live purchase), and — while the item is
+/// published — members of an active plan covering it (the creator's plan
+/// or a platform plan).
 ///
-/// This is the one place body access is decided: access through a
-/// membership plan covering the item plugs in here, as one more `||`.
+/// This is the one place body access is decided.
 pub(super) fn may_read_body(
-    _state: &AppState,
+    state: &AppState,
     principal: Option<&Principal>,
     item: &CatalogItem,
     owned: bool,
 ) -> bool {
-    is_insider(principal, item) || owned
+    is_insider(principal, item)
+        || owned
+        || (item.stage == CatalogStage::Published
+            && principal.is_some_and(|p| state.memberships.covers(&p.user_id, &item.creator_id)))
 }
 
 /// Whether `principal` may see `item` while it is not published (drafts
