@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod contents;
 mod help;
+mod seed;
 mod serve;
 mod sessions;
 mod store_lock;
