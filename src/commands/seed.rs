@@ -106,7 +106,7 @@ fn summary(r: &SeedReport) -> String {
     let mut text = format!(
         "seeded {} users ({} creators), {} items and {} engagement commands \
          ({} purchases, {} refunds, {} ratings, {} reviews, {} check-ins, {} comments) \
-         over {} days: {} commands ({} written, {} replayed, {} refused) in {:.1} s, {} commands/s",
+         over {} days: {} commands ({} written, {} unchanged, {} replayed, {} refused) in {:.1} s, {} commands/s",
         grouped(r.users as f64),
         grouped(r.creators as f64),
         grouped(r.contents as f64),
@@ -122,6 +122,7 @@ fn summary(r: &SeedReport) -> String {
         r.days,
         grouped(r.commands as f64),
         grouped(r.written as f64),
+        grouped(r.unchanged as f64),
         grouped(r.replayed as f64),
         grouped(r.refused as f64),
         r.seconds,

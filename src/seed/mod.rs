@@ -73,6 +73,9 @@ pub(crate) struct SeedReport {
     pub(crate) commands: u64,
     /// Commands that wrote events.
     pub(crate) written: u64,
+    /// Commands accepted that changed nothing (a rating equal to the
+    /// current one).
+    pub(crate) unchanged: u64,
     /// Commands answered from an earlier run (same seed, same data).
     pub(crate) replayed: u64,
     /// Registrations of users that already existed under another key.
@@ -231,8 +234,10 @@ impl Run<'_> {
             } => {
                 if replayed {
                     self.report.replayed += 1;
-                } else {
+                } else if position.is_some() {
                     self.report.written += 1;
+                } else {
+                    self.report.unchanged += 1;
                 }
                 self.last_position = self.last_position.max(position);
                 true

@@ -32,7 +32,7 @@ const REFUND_SHARE: f64 = 0.02;
 /// inside the default 14-day window).
 const REFUND_MAX_AGE_DAYS: u32 = 3;
 /// Chance that a learner who checked in on a course yesterday does today.
-const STREAK_CONTINUES: f64 = 0.8;
+const STREAK_CONTINUES: f64 = 0.75;
 /// Chance that an open question gets the creator's reply on a given day.
 const ANSWER_CHANCE: f64 = 0.5;
 /// Draws tried before a command falls back to another kind.
@@ -470,7 +470,7 @@ impl<'a> Engagement<'a> {
             45..65 => self.rate(),
             65..73 => self.review(),
             73..85 => self.new_check_in(),
-            _ => None,
+            _ => return self.comment(roll >= 95),
         };
         planned
             .or_else(|| self.purchase(day))
