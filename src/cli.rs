@@ -75,6 +75,15 @@ pub(crate) enum Command {
     /// Measure the event store: append flood, read flood, open time.
     #[command(subcommand)]
     Bench(BenchCommand),
+
+    /// Create realistic demo data through the normal command path: users
+    /// (mostly learners, some creators), published items of every kind,
+    /// and engagement with power-law popularity (purchases, ratings,
+    /// reviews, daily check-ins on courses, comments, some refunds),
+    /// laid out over the past --days days. The same --seed gives the same
+    /// data; seeding again with the same seed adds nothing. The server
+    /// must be stopped (the store's lock).
+    Seed(crate::commands::seed::SeedArgs),
 }
 
 impl Command {
@@ -97,7 +106,8 @@ impl Command {
                 data_dir: args.store.data_dir.clone(),
                 listen: args.listen.clone(),
             },
-            Self::Bench(bench) => store(bench.store_args()),
+            Self::Bench(bench) => bench.store_args().map(store).unwrap_or_default(),
+            Self::Seed(args) => store(&args.store),
         }
     }
 }
@@ -218,14 +228,20 @@ pub(crate) enum BenchCommand {
 
     /// Time opening the store (recovery scan and index rebuild).
     Open(OpenArgs),
+
+    /// Load a running server over HTTP with a mixed workload (by default
+    /// 70 % reads, 30 % commands) from keep-alive connections; prints
+    /// requests/s and latency percentiles per class and operation.
+    Http(crate::bench::http::HttpArgs),
 }
 
 impl BenchCommand {
-    fn store_args(&self) -> &StoreArgs {
+    fn store_args(&self) -> Option<&StoreArgs> {
         match self {
-            Self::Write(args) => &args.store,
-            Self::Read(args) => &args.store,
-            Self::Open(args) => &args.store,
+            Self::Write(args) => Some(&args.store),
+            Self::Read(args) => Some(&args.store),
+            Self::Open(args) => Some(&args.store),
+            Self::Http(_) => None,
         }
     }
 }

@@ -13,6 +13,7 @@ mod library;
 mod memberships;
 mod openapi;
 mod partners;
+mod seed;
 mod serve;
 mod sessions;
 mod store_lock;

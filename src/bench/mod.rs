@@ -2,11 +2,13 @@
 //!
 //! - [`write`]: an append flood in the spirit of EventStoreDB's `WRFL` test;
 //! - [`read`]: a read flood over `$all` (paged reads or a catch-up subscription);
-//! - [`open`]: how long opening the store (recovery and index rebuild) takes.
+//! - [`open`]: how long opening the store (recovery and index rebuild) takes;
+//! - [`http`]: a mixed read/command load over HTTP against a running server.
 //!
 //! Each prints a small table, or JSON with `--json`. The figures and the
 //! exact commands for this repository's machine are in `benches/RESULTS.md`.
 
+pub(crate) mod http;
 mod open;
 mod read;
 mod write;
@@ -27,6 +29,7 @@ pub(crate) fn run(settings: &Settings, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Write(args) => report(&write::run(settings, args)?, args.json),
         BenchCommand::Read(args) => report(&read::run(settings, args)?, args.json),
         BenchCommand::Open(args) => report(&open::run(settings)?, args.json),
+        BenchCommand::Http(args) => report(&http::run(args)?, args.json),
     }
 }
 
@@ -57,7 +60,7 @@ fn per_second(count: f64, seconds: f64) -> f64 {
 }
 
 /// A count with thousands separators, rounded: `1234567.8` → `1,234,568`.
-fn grouped(value: f64) -> String {
+pub(crate) fn grouped(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (k, c) in digits.chars().enumerate() {

@@ -6,6 +6,7 @@ pub(crate) mod admin;
 pub(crate) mod config;
 pub(crate) mod info;
 pub(crate) mod replay;
+pub(crate) mod seed;
 pub(crate) mod serve;
 pub(crate) mod verify;
 
