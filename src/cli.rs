@@ -75,6 +75,11 @@ pub(crate) enum Command {
     /// Measure the event store: append flood, read flood, open time.
     #[command(subcommand)]
     Bench(BenchCommand),
+
+    /// Train the recommender offline on a MovieLens-format file and rank a
+    /// held-out file: precision@k, recall@k, NDCG@k and MAP@k for ALS and
+    /// for the popularity baseline side by side, plus the fit time.
+    Eval(crate::commands::eval::EvalArgs),
 }
 
 impl Command {
@@ -98,6 +103,7 @@ impl Command {
                 listen: args.listen.clone(),
             },
             Self::Bench(bench) => store(bench.store_args()),
+            Self::Eval(_) => Overrides::default(),
         }
     }
 }

@@ -8,7 +8,8 @@
 //! - `agora replay`: rebuild the read models from the log (or check them);
 //! - `agora admin create`: make an administrator;
 //! - `agora bench write|read|open`: measure the event store;
-//! - `agora config`: the effective configuration.
+//! - `agora config`: the effective configuration;
+//! - `agora eval`: train the recommender offline and rank a held-out file.
 //!
 //! Every subcommand that opens a store takes `--data-dir DIR`. Settings come
 //! from defaults ← a TOML file ← `AGORA_*` environment variables ← flags
@@ -28,6 +29,7 @@ mod domain;
 mod hex;
 mod http;
 mod logging;
+mod movielens;
 mod store;
 mod timefmt;
 
@@ -61,5 +63,6 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(cli::AdminCommand::Create(args)) => commands::admin::create(&settings, args),
         Command::Config(_) => commands::config::run(&settings),
         Command::Bench(bench) => bench::run(&settings, bench),
+        Command::Eval(args) => commands::eval::run(args),
     }
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod config;
 mod contents;
+mod eval;
 mod help;
 mod openapi;
 mod serve;

@@ -23,3 +23,4 @@ pub mod clock;
 pub mod content;
 pub mod projection;
 pub mod user;
+pub mod factorizer;
