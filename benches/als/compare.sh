@@ -7,14 +7,14 @@
 #
 # Usage: benches/als/compare.sh
 # Env:   AGORA_BIN (default $CARGO_TARGET_DIR/release/agora, built if missing),
-#        AGORA_BENCH_CACHE (default ~/.cache/agora-bench; holds the wheel,
+#        ALS_BENCH_CACHE (default ~/.cache/agora-bench; holds the wheel,
 #        the data and the implicit venv), RUNS (default 3),
 #        FACTORS=64 ITERATIONS=15 CG_STEPS=3 REGULARIZATION=0.05 ALPHA=10 SEED=42 K=10
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-cache="${AGORA_BENCH_CACHE:-$HOME/.cache/agora-bench}"
-export AGORA_BENCH_CACHE="$cache"
+cache="${ALS_BENCH_CACHE:-$HOME/.cache/agora-bench}"
+export ALS_BENCH_CACHE="$cache"
 runs="${RUNS:-3}"
 params=(--factors "${FACTORS:-64}" --iterations "${ITERATIONS:-15}" --cg-steps "${CG_STEPS:-3}"
         --regularization "${REGULARIZATION:-0.05}" --alpha "${ALPHA:-10}" --seed "${SEED:-42}"

@@ -7,9 +7,9 @@
 # header line of the original (agora and implicit_fit.py skip it).
 #
 # Usage: benches/als/prepare.sh          -> prints the data dir
-# Env:   AGORA_BENCH_CACHE (default ~/.cache/agora-bench)
+# Env:   ALS_BENCH_CACHE (default ~/.cache/agora-bench)
 set -euo pipefail
-cache="${AGORA_BENCH_CACHE:-$HOME/.cache/agora-bench}"
+cache="${ALS_BENCH_CACHE:-$HOME/.cache/agora-bench}"
 data="$cache/ml-100k"
 mkdir -p "$cache/wheels" "$data"
 wheel="$cache/wheels/recbole-1.2.1-py3-none-any.whl"

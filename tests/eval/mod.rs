@@ -120,13 +120,13 @@ const IMPLICIT_P10: f64 = 0.1355;
 const IMPLICIT_NDCG10: f64 = 0.1555;
 
 /// The issue-5 quality bar on MovieLens-100k. Runs only when
-/// `AGORA_ML100K` names `ml-100k.inter` (from the recbole wheel; see
+/// `ML100K_INTER` names `ml-100k.inter` (from the recbole wheel; see
 /// `benches/als/prepare.sh`), else skips with a message.
 #[test]
 fn movielens_100k_beats_popularity_and_reaches_implicit() {
-    let Some(source) = std::env::var_os("AGORA_ML100K").filter(|p| Path::new(p).is_file()) else {
+    let Some(source) = std::env::var_os("ML100K_INTER").filter(|p| Path::new(p).is_file()) else {
         eprintln!(
-            "skipped: set AGORA_ML100K to ml-100k.inter (benches/als/prepare.sh fetches it) to run the MovieLens-100k quality bar"
+            "skipped: set ML100K_INTER to ml-100k.inter (benches/als/prepare.sh fetches it) to run the MovieLens-100k quality bar"
         );
         return;
     };
