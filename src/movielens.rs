@@ -1,7 +1,7 @@
 //! Reading MovieLens-format rating files: one `user item rating timestamp`
 //! row per line, separated by tabs, commas or `::` (ml-1m), with or without
 //! a header line (plain, like `userId,movieId,rating,timestamp`, or typed,
-//! like recbole's `user_id:token	item_id:token	rating:float	timestamp:float`).
+//! like recbole's tab-separated `user_id:token item_id:token rating:float timestamp:float`).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};

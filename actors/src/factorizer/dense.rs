@@ -110,7 +110,7 @@ pub(crate) fn gram(y: &Factors, reg: f32) -> Vec<f32> {
     let k = y.k;
     let mut out = vec![0.0f32; k * k];
     if let Ok(view) = ArrayView2::from_shape((y.rows, k), y.as_slice()) {
-        gemm_into(view.t(), view, &mut out);
+        gemm_into(&view.t(), &view, &mut out);
     }
     for d in 0..k {
         out[d * k + d] += reg;
@@ -121,10 +121,10 @@ pub(crate) fn gram(y: &Factors, reg: f32) -> Vec<f32> {
 /// `c = a · b` into the row-major `c` (sized `a.rows × b.cols`), through
 /// ndarray's `general_mat_mul`, which runs the `matrixmultiply` GEMM kernel
 /// (packed, cache-blocked, SIMD). `c` of the wrong size is left untouched.
-pub(crate) fn gemm_into(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: &mut [f32]) {
+pub(crate) fn gemm_into(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>, c: &mut [f32]) {
     let shape = (a.nrows(), b.ncols());
     if let Ok(mut out) = ArrayViewMut2::from_shape(shape, c) {
-        general_mat_mul(1.0, &a, &b, 0.0, &mut out);
+        general_mat_mul(1.0, a, b, 0.0, &mut out);
     }
 }
 

@@ -67,7 +67,7 @@ impl SparseRows {
             .copied()
             .filter(|&(r, c, _)| r < rows && c < cols)
             .collect();
-        sorted.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        sorted.sort_unstable_by_key(|&(r, c, _)| (r, c));
         let mut indptr = vec![0usize; rows + 1];
         let mut indices = Vec::with_capacity(sorted.len());
         let mut data: Vec<f32> = Vec::with_capacity(sorted.len());

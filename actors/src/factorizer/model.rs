@@ -178,7 +178,7 @@ impl Model {
                 }
                 let mut scores = vec![0.0f32; known.len() * n];
                 if let Ok(left) = ArrayView2::from_shape((known.len(), f), &block[..]) {
-                    gemm_into(left, items_t, &mut scores);
+                    gemm_into(&left, &items_t, &mut scores);
                 }
                 batch
                     .iter()
@@ -284,11 +284,7 @@ impl Model {
 
     /// The normal equations `A x = b` of one user, and the per-item targets
     /// `t_j` with `b = Σ_j t_j y_j`. Unknown columns are ignored.
-    fn user_system(
-        &self,
-        cols: &[usize],
-        weights: &[f32],
-    ) -> Option<(Vec<f64>, Vec<f64>, Vec<(usize, f64)>)> {
+    fn user_system(&self, cols: &[usize], weights: &[f32]) -> Option<UserSystem> {
         let known = || {
             cols.iter()
                 .zip(weights)
@@ -328,6 +324,10 @@ impl Model {
         }
     }
 }
+
+/// One user's normal equations `A x = b` (row-major `A`, then `b`) and
+/// the per-item targets `t_j` with `b = Σ_j t_j y_j`.
+type UserSystem = (Vec<f64>, Vec<f64>, Vec<(usize, f64)>);
 
 fn to_scored(pairs: Vec<(usize, f32)>) -> Vec<Scored> {
     pairs

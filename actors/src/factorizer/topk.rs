@@ -53,7 +53,7 @@ mod tests {
         ) {
             // Small integer scores force many ties.
             let scores: Vec<f32> = scores.into_iter().map(f32::from).collect();
-            let skip = |i: usize| i % skip_mod == 0 && skip_mod > 1;
+            let skip = |i: usize| skip_mod > 1 && i.is_multiple_of(skip_mod);
             let mut all: Vec<(usize, f32)> =
                 scores.iter().copied().enumerate().filter(|&(i, _)| !skip(i)).collect();
             all.sort_by(better);
