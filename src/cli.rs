@@ -84,6 +84,10 @@ pub(crate) enum Command {
     /// data; seeding again with the same seed adds nothing. The server
     /// must be stopped (the store's lock).
     Seed(crate::commands::seed::SeedArgs),
+    /// Train the recommender offline on a MovieLens-format file and rank a
+    /// held-out file: precision@k, recall@k, NDCG@k and MAP@k for ALS and
+    /// for the popularity baseline side by side, plus the fit time.
+    Eval(crate::commands::eval::EvalArgs),
 }
 
 impl Command {
@@ -108,6 +112,7 @@ impl Command {
             },
             Self::Bench(bench) => bench.store_args().map(store).unwrap_or_default(),
             Self::Seed(args) => store(&args.store),
+            Self::Eval(_) => Overrides::default(),
         }
     }
 }

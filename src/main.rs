@@ -11,6 +11,7 @@
 //! - `agora config`: the effective configuration;
 //! - `agora seed`: realistic demo data through the normal command path;
 //! - `agora bench http`: a mixed read/command load against a running server.
+//! - `agora eval`: train the recommender offline and rank a held-out file.
 //!
 //! Every subcommand that opens a store takes `--data-dir DIR`. Settings come
 //! from defaults ← a TOML file ← `AGORA_*` environment variables ← flags
@@ -30,6 +31,7 @@ mod domain;
 mod hex;
 mod http;
 mod logging;
+mod movielens;
 mod sample;
 mod seed;
 mod store;
@@ -66,5 +68,6 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Config(_) => commands::config::run(&settings),
         Command::Bench(bench) => bench::run(&settings, bench),
         Command::Seed(args) => commands::seed::run(&settings, args),
+        Command::Eval(args) => commands::eval::run(args),
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod catalog;
 mod config;
 mod contents;
+mod eval;
 mod help;
 mod ledger;
 mod library;

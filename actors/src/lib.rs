@@ -14,6 +14,10 @@
 //!   the model through a shared lock and can wait for a position
 //!   (read-your-writes). State and checkpoint are snapshotted together.
 //!
+//! - **Factorizer core** ([`factorizer`]): ALS fits run on the caller's
+//!   thread and fan each half-step out over the rayon global pool; scoring
+//!   and metrics are pure functions of a trained model.
+//!
 //! Domain types live in [`user`] and [`content`] (pure aggregate: `handle` decides, `apply`
 //! changes state, no I/O) and are tested as stories with
 //! [`aggregate::testing`].
@@ -21,6 +25,7 @@
 pub mod aggregate;
 pub mod clock;
 pub mod content;
+pub mod factorizer;
 pub mod membership;
 pub mod partner;
 pub mod projection;
