@@ -60,6 +60,9 @@ pub(crate) struct FiguresView {
     refunded_cents: BTreeMap<String, u64>,
     /// Gross minus refunded: cents by currency.
     net_cents: BTreeMap<String, i64>,
+    /// The creator's own shares of the sales (after the platform's fee and
+    /// partners' shares), minus those of refunds: cents by currency.
+    earned_cents: BTreeMap<String, i64>,
     /// Ratings given (new or changed).
     ratings: u64,
     /// Their average stars, if any.
@@ -75,6 +78,11 @@ impl From<&DayFigures> for FiguresView {
             refunded_cents: f.refunded_cents.clone(),
             net_cents: f
                 .net_cents()
+                .into_iter()
+                .map(|(c, v)| (c, i64::try_from(v).unwrap_or(i64::MAX)))
+                .collect(),
+            earned_cents: f
+                .earned_net_cents()
                 .into_iter()
                 .map(|(c, v)| (c, i64::try_from(v).unwrap_or(i64::MAX)))
                 .collect(),

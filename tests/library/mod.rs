@@ -183,6 +183,9 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
     assert_eq!(totals["refunds"], 1);
     assert_eq!(totals["refunded_cents"]["CNY"], 1000);
     assert_eq!(totals["net_cents"]["CNY"], 2250);
+    // The creator keeps 80 % of each sale (the default platform fee is
+    // 20 %): 2600 sold, 800 of it refunded.
+    assert_eq!(totals["earned_cents"]["CNY"], 1800);
     assert_eq!(totals["ratings"], 3);
     assert_eq!(totals["rating_average"], 4.0);
     assert_eq!(board["rating"]["count"], 2);
@@ -195,6 +198,7 @@ async fn the_dashboard_adds_up_sales_refunds_and_ratings_per_day() {
     assert_eq!(days[1]["sales"], 0);
     assert_eq!(days[1]["refunds"], 1);
     assert_eq!(days[1]["net_cents"]["CNY"], -1000);
+    assert_eq!(days[1]["earned_cents"]["CNY"], -800);
 
     // One day only; the default period (30 days to today) sees both.
     let second = dashboard(

@@ -1,4 +1,5 @@
-//! Each creator's dashboard: sales, gross revenue, refunds and ratings of
+//! Each creator's dashboard: sales, gross revenue, what the creator earned
+//! (their shares of the sales), refunds and ratings of
 //! their items, per day (UTC days since the epoch), folded from the
 //! Content events.
 //!
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 
 use agora_events::RecordedEvent;
 use agora_events::domain::content::{ContentEvent, Money};
+use agora_events::domain::revenue::Account;
 use serde::{Deserialize, Serialize};
 
 use super::Projection;
@@ -29,6 +31,11 @@ pub struct DayFigures {
     pub refunds: u64,
     /// What the refunded purchases had paid, cents by currency.
     pub refunded_cents: BTreeMap<String, u64>,
+    /// The creator's own shares of the sales (after the platform's fee and
+    /// any partner's share, as fixed at each sale), cents by currency.
+    pub earned_cents: BTreeMap<String, u64>,
+    /// The creator's shares of the refunded purchases, cents by currency.
+    pub earned_refunded_cents: BTreeMap<String, u64>,
     /// Ratings given (new or changed).
     pub ratings: u64,
     /// Sum of their stars.
@@ -48,6 +55,29 @@ impl DayFigures {
         for (currency, cents) in &other.refunded_cents {
             *self.refunded_cents.entry(currency.clone()).or_default() += cents;
         }
+        for (currency, cents) in &other.earned_cents {
+            *self.earned_cents.entry(currency.clone()).or_default() += cents;
+        }
+        for (currency, cents) in &other.earned_refunded_cents {
+            *self
+                .earned_refunded_cents
+                .entry(currency.clone())
+                .or_default() += cents;
+        }
+    }
+
+    /// What the creator kept: their shares of sales minus those of
+    /// refunds, cents by currency.
+    pub fn earned_net_cents(&self) -> BTreeMap<String, i128> {
+        let mut net: BTreeMap<String, i128> = self
+            .earned_cents
+            .iter()
+            .map(|(c, v)| (c.clone(), i128::from(*v)))
+            .collect();
+        for (currency, cents) in &self.earned_refunded_cents {
+            *net.entry(currency.clone()).or_default() -= i128::from(*cents);
+        }
+        net
     }
 
     /// Gross minus refunded, cents by currency (negative when a period
@@ -107,8 +137,9 @@ impl CreatorFigures {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ItemLedger {
     creator_id: String,
-    /// What each purchase paid, for its refund.
-    purchases: BTreeMap<String, Money>,
+    /// What each purchase paid, and the creator's share of it, for its
+    /// refund.
+    purchases: BTreeMap<String, (Money, u64)>,
     /// Current stars by user.
     ratings: BTreeMap<String, u8>,
 }
@@ -129,7 +160,7 @@ impl DashboardView {
 
 impl Projection for DashboardView {
     const NAME: &'static str = "dashboard";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         let Some((id, content)) = content_event(event)? else {
@@ -157,10 +188,21 @@ impl Projection for DashboardView {
                 day.sales += 1;
                 *day.gross_cents.entry(e.price.currency.clone()).or_default() +=
                     e.price.amount_cents;
-                item.purchases.insert(e.purchase_id, e.price);
+                let own = Account::Creator(item.creator_id.clone());
+                let earned: u64 = e
+                    .shares_for(&item.creator_id)
+                    .iter()
+                    .filter(|share| share.account == own)
+                    .map(|share| share.amount_cents)
+                    .sum();
+                *day.earned_cents
+                    .entry(e.price.currency.clone())
+                    .or_default() += earned;
+                item.purchases
+                    .insert(e.purchase_id.clone(), (e.price.clone(), earned));
             }
             ContentEvent::PurchaseRefunded(e) => {
-                let price = item
+                let (price, earned) = item
                     .purchases
                     .get(&e.purchase_id)
                     .ok_or("a refund of a purchase that was never made")?;
@@ -169,6 +211,9 @@ impl Projection for DashboardView {
                 *day.refunded_cents
                     .entry(price.currency.clone())
                     .or_default() += price.amount_cents;
+                *day.earned_refunded_cents
+                    .entry(price.currency.clone())
+                    .or_default() += *earned;
             }
             ContentEvent::Rated(e) => {
                 let day = creator.days.entry(day_of(e.rated_at)).or_default();
