@@ -1,0 +1,629 @@
+//! The model worker pool: pinned OS threads, bounded queues, deadlines.
+//!
+//! ## Threads
+//! [`ModelPool::start`] spawns [`PoolSettings::workers`] OS threads (default:
+//! one per core), named `model-worker-{i}`, each pinned to core `i mod
+//! cores` with `core_affinity` when [`PoolSettings::pin_to_cores`] is set.
+//! Each worker owns its own tract states (one [`Embedder`] per embedding
+//! model, one [`Generator`]) and its own tesseract instances
+//! ([`OcrEngine`]); the optimized tract plans in the [`ModelSet`] are shared
+//! read-only. Workers never run on the async runtime: a job's result comes
+//! back through a oneshot channel that async code awaits
+//! ([`JobHandle::wait`]) and plain threads block on
+//! ([`JobHandle::wait_blocking`]).
+//!
+//! ## Queues
+//! One FIFO queue per [`JobKind`] (embed, generate, OCR), each bounded by
+//! its setting. [`ModelPool::embed`], [`ModelPool::generate`] and
+//! [`ModelPool::ocr`] never block: when the kind's queue is full they fail
+//! at once with [`SubmitError::Overloaded`] (the HTTP layer answers 503
+//! with `Retry-After`). An idle worker takes the next job round-robin
+//! across the kinds, so a burst of one kind does not starve the others.
+//!
+//! ## Deadlines and cancellation
+//! Every job carries a deadline and a [`CancelToken`]; dropping the
+//! [`JobHandle`] cancels too. A job whose deadline passed or that was
+//! cancelled while queued is answered without running. A running
+//! generation checks between tokens and stops (returning what it has, with
+//! its [`FinishReason`]); embedding and OCR jobs are short and run to the
+//! end once started. Either way the worker is then free for the next job.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ops::ControlFlow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::oneshot;
+
+use super::embedder::Embedder;
+use super::generator::{FinishReason, Generation, GenerationParams, Generator};
+use super::ocr::{OcrEngine, OcrLanguage, OcrPage};
+use super::{EmbeddingKind, ModelError, ModelSet};
+
+/// Settings of the pool. Every number is a named setting with a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Worker threads. Default: one per core.
+    pub workers: usize,
+    /// Pin worker `i` to core `i mod cores`. Default: true.
+    pub pin_to_cores: bool,
+    /// Most embedding jobs waiting (not counting running ones). Default: 256.
+    pub embed_queue: usize,
+    /// Most generation jobs waiting. Default: 8.
+    pub generate_queue: usize,
+    /// Most OCR jobs waiting. Default: 32.
+    pub ocr_queue: usize,
+    /// What to advise in `Retry-After` when a queue is full. Default: 2 s.
+    pub retry_after: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            pin_to_cores: true,
+            embed_queue: 256,
+            generate_queue: 8,
+            ocr_queue: 32,
+            retry_after: Duration::from_secs(2),
+        }
+    }
+}
+
+impl PoolSettings {
+    fn capacity(&self, kind: JobKind) -> usize {
+        match kind {
+            JobKind::Embed => self.embed_queue,
+            JobKind::Generate => self.generate_queue,
+            JobKind::Ocr => self.ocr_queue,
+        }
+    }
+}
+
+/// The kinds of job, each with its own queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Sentence embedding.
+    Embed,
+    /// Text generation.
+    Generate,
+    /// OCR of one image.
+    Ocr,
+}
+
+impl JobKind {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JobKind::Embed => "embedding",
+            JobKind::Generate => "generation",
+            JobKind::Ocr => "ocr",
+        })
+    }
+}
+
+/// Why a job was not accepted. Both are answered 503.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The kind's queue is full: answer 503 with `Retry-After:
+    /// retry_after` at once; retrying later may succeed.
+    #[error("the {kind} queue is full ({capacity} jobs waiting); retry after {retry_after:?}")]
+    Overloaded {
+        /// Which queue.
+        kind: JobKind,
+        /// Its bound.
+        capacity: usize,
+        /// Advised wait before retrying.
+        retry_after: Duration,
+    },
+    /// The pool is shutting down: answer 503; do not retry on this process.
+    #[error("the model pool is shut down")]
+    ShutDown,
+}
+
+/// Why an accepted job produced no result.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The model failed or rejected the input (see [`ModelError`]).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The deadline passed before the job could run (→ 503 or 504).
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
+    /// The job was cancelled before it ran.
+    #[error("cancelled")]
+    Cancelled,
+    /// The worker stopped (panicked or the pool shut down) without
+    /// answering (→ 500).
+    #[error("the worker stopped without answering")]
+    WorkerLost,
+}
+
+/// A shared cancel flag: [`CancelToken::cancel`] stops the job at its next
+/// check.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// Asks the job to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The caller's side of an accepted job.
+#[derive(Debug)]
+pub struct JobHandle<T> {
+    reply: oneshot::Receiver<Result<T, JobError>>,
+    cancel: CancelToken,
+}
+
+impl<T> JobHandle<T> {
+    /// The job's cancel token (cancelling it stops the job).
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
+    /// Waits for the result (async).
+    pub async fn wait(self) -> Result<T, JobError> {
+        self.reply.await.unwrap_or(Err(JobError::WorkerLost))
+    }
+
+    /// Waits for the result, blocking this thread (never call it on an async
+    /// runtime thread).
+    pub fn wait_blocking(self) -> Result<T, JobError> {
+        self.reply
+            .blocking_recv()
+            .unwrap_or(Err(JobError::WorkerLost))
+    }
+}
+
+/// Receives generated text as it is produced, on the worker thread: keep it
+/// quick (e.g. push into a channel). Returning `ControlFlow::Break` stops
+/// the generation (as a cancellation).
+pub type PieceSink = Box<dyn FnMut(&str) -> ControlFlow<()> + Send>;
+
+struct Ticket<T> {
+    deadline: Instant,
+    cancel: CancelToken,
+    reply: oneshot::Sender<Result<T, JobError>>,
+}
+
+impl<T> Ticket<T> {
+    fn interrupted(&self) -> Option<JobError> {
+        if self.cancel.is_cancelled() || self.reply.is_closed() {
+            Some(JobError::Cancelled)
+        } else if Instant::now() >= self.deadline {
+            Some(JobError::DeadlineExceeded)
+        } else {
+            None
+        }
+    }
+
+    fn answer(self, result: Result<T, JobError>) {
+        // The caller may have gone away; nobody is left to tell.
+        let _ = self.reply.send(result);
+    }
+}
+
+enum Job {
+    Embed {
+        kind: EmbeddingKind,
+        text: String,
+        ticket: Ticket<Vec<f32>>,
+    },
+    Generate {
+        prompt: String,
+        params: GenerationParams,
+        sink: PieceSink,
+        ticket: Ticket<Generation>,
+    },
+    Ocr {
+        image: Vec<u8>,
+        language: OcrLanguage,
+        ticket: Ticket<OcrPage>,
+    },
+}
+
+struct Queues {
+    jobs: [VecDeque<Job>; 3],
+    next: usize,
+    shut_down: bool,
+}
+
+impl Queues {
+    fn pop(&mut self) -> Option<Job> {
+        for offset in 0..self.jobs.len() {
+            let ix = (self.next + offset) % self.jobs.len();
+            if let Some(job) = self.jobs[ix].pop_front() {
+                self.next = (ix + 1) % self.jobs.len();
+                return Some(job);
+            }
+        }
+        None
+    }
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    settings: PoolSettings,
+}
+
+/// The pool of model workers (see the module doc). Dropping it lets the
+/// workers finish the queued jobs, then joins them.
+pub struct ModelPool {
+    shared: Arc<Shared>,
+    models: ModelSet,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for ModelPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelPool")
+            .field("settings", &self.shared.settings)
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+/// What one worker owns.
+struct WorkerState {
+    paraphrase: Option<Embedder>,
+    minilm: Option<Embedder>,
+    generator: Option<Generator>,
+    ocr: Option<OcrEngine>,
+}
+
+impl WorkerState {
+    fn new(models: &ModelSet) -> Result<Self, ModelError> {
+        Ok(WorkerState {
+            paraphrase: models
+                .paraphrase
+                .as_ref()
+                .map(|m| m.embedder())
+                .transpose()?,
+            minilm: models.minilm.as_ref().map(|m| m.embedder()).transpose()?,
+            generator: models
+                .generator
+                .as_ref()
+                .map(|m| m.generator())
+                .transpose()?,
+            ocr: models.ocr.clone().map(OcrEngine::new),
+        })
+    }
+}
+
+impl ModelPool {
+    /// Starts the workers over `models` (each builds its own states from the
+    /// shared plans). Fails if a worker's state cannot be built or a thread
+    /// cannot be spawned.
+    pub fn start(models: ModelSet, settings: PoolSettings) -> Result<Self, ModelError> {
+        let workers = settings.workers.max(1);
+        let pin = settings.pin_to_cores;
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues {
+                jobs: Default::default(),
+                next: 0,
+                shut_down: false,
+            }),
+            ready: Condvar::new(),
+            settings,
+        });
+        let cores = if pin {
+            core_affinity::get_core_ids().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut handles = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let state = WorkerState::new(&models)?;
+            let core = (!cores.is_empty()).then(|| cores[i % cores.len()]);
+            let shared = Arc::clone(&shared);
+            let handle = std::thread::Builder::new()
+                .name(format!("model-worker-{i}"))
+                .spawn(move || {
+                    if let Some(core) = core
+                        && !core_affinity::set_for_current(core)
+                    {
+                        tracing::warn!(worker = i, core = core.id, "could not pin model worker");
+                    }
+                    worker_loop(&shared, state);
+                })
+                .map_err(|e| ModelError::Inference(format!("cannot spawn a model worker: {e}")))?;
+            handles.push(handle);
+        }
+        Ok(ModelPool {
+            shared,
+            models,
+            workers: handles,
+        })
+    }
+
+    /// The models this pool runs.
+    pub fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
+    /// The pool's settings.
+    pub fn settings(&self) -> &PoolSettings {
+        &self.shared.settings
+    }
+
+    /// Jobs of `kind` waiting (not running).
+    pub fn queued(&self, kind: JobKind) -> usize {
+        self.shared.queues.lock().jobs[kind.index()].len()
+    }
+
+    /// Queues an embedding of `text` (an L2-normalised 384-d vector).
+    pub fn embed(
+        &self,
+        kind: EmbeddingKind,
+        text: String,
+        deadline: Instant,
+    ) -> Result<JobHandle<Vec<f32>>, SubmitError> {
+        self.submit(JobKind::Embed, deadline, |ticket| Job::Embed {
+            kind,
+            text,
+            ticket,
+        })
+    }
+
+    /// Queues a generation from `prompt` (already formatted, e.g. with
+    /// [`chatml_prompt`](super::generator::chatml_prompt)); pieces of text go
+    /// to `sink` as they are produced. The result holds the whole text and
+    /// why it ended — a generation stopped by its deadline or cancel token
+    /// after it started returns what it has, with that
+    /// [`FinishReason`].
+    pub fn generate(
+        &self,
+        prompt: String,
+        params: GenerationParams,
+        deadline: Instant,
+        sink: PieceSink,
+    ) -> Result<JobHandle<Generation>, SubmitError> {
+        self.submit(JobKind::Generate, deadline, |ticket| Job::Generate {
+            prompt,
+            params,
+            sink,
+            ticket,
+        })
+    }
+
+    /// Queues the OCR of an encoded image.
+    pub fn ocr(
+        &self,
+        image: Vec<u8>,
+        language: OcrLanguage,
+        deadline: Instant,
+    ) -> Result<JobHandle<OcrPage>, SubmitError> {
+        self.submit(JobKind::Ocr, deadline, |ticket| Job::Ocr {
+            image,
+            language,
+            ticket,
+        })
+    }
+
+    fn submit<T>(
+        &self,
+        kind: JobKind,
+        deadline: Instant,
+        job: impl FnOnce(Ticket<T>) -> Job,
+    ) -> Result<JobHandle<T>, SubmitError> {
+        let settings = &self.shared.settings;
+        let mut queues = self.shared.queues.lock();
+        if queues.shut_down {
+            return Err(SubmitError::ShutDown);
+        }
+        let capacity = settings.capacity(kind);
+        if queues.jobs[kind.index()].len() >= capacity {
+            return Err(SubmitError::Overloaded {
+                kind,
+                capacity,
+                retry_after: settings.retry_after,
+            });
+        }
+        let (tx, rx) = oneshot::channel();
+        let cancel = CancelToken::default();
+        queues.jobs[kind.index()].push_back(job(Ticket {
+            deadline,
+            cancel: cancel.clone(),
+            reply: tx,
+        }));
+        drop(queues);
+        self.shared.ready.notify_one();
+        Ok(JobHandle { reply: rx, cancel })
+    }
+}
+
+impl Drop for ModelPool {
+    fn drop(&mut self) {
+        self.shared.queues.lock().shut_down = true;
+        self.shared.ready.notify_all();
+        for handle in self.workers.drain(..) {
+            if handle.join().is_err() {
+                tracing::error!("a model worker panicked");
+            }
+        }
+    }
+}
+
+fn worker_loop(shared: &Shared, mut state: WorkerState) {
+    loop {
+        let job = {
+            let mut queues = shared.queues.lock();
+            loop {
+                if let Some(job) = queues.pop() {
+                    break job;
+                }
+                if queues.shut_down {
+                    return;
+                }
+                shared.ready.wait(&mut queues);
+            }
+        };
+        // A panic inside a model drops the job's reply (the caller sees
+        // WorkerLost) but keeps the worker serving.
+        if catch_unwind(AssertUnwindSafe(|| run(job, &mut state))).is_err() {
+            tracing::error!("a model job panicked");
+        }
+    }
+}
+
+fn run(job: Job, state: &mut WorkerState) {
+    match job {
+        Job::Embed { kind, text, ticket } => {
+            if let Some(e) = ticket.interrupted() {
+                return ticket.answer(Err(e));
+            }
+            let embedder = match kind {
+                EmbeddingKind::ParaphraseL3 => state.paraphrase.as_mut(),
+                EmbeddingKind::MiniLmL6Int8 => state.minilm.as_mut(),
+            };
+            let result = match embedder {
+                Some(embedder) => embedder.embed(&text).map_err(JobError::from),
+                None => Err(ModelError::Unavailable(kind.model_name()).into()),
+            };
+            ticket.answer(result);
+        }
+        Job::Ocr {
+            image,
+            language,
+            ticket,
+        } => {
+            if let Some(e) = ticket.interrupted() {
+                return ticket.answer(Err(e));
+            }
+            let result = match state.ocr.as_mut() {
+                Some(engine) => engine.recognize(&image, language).map_err(JobError::from),
+                None => Err(ModelError::Unavailable("tesseract").into()),
+            };
+            ticket.answer(result);
+        }
+        Job::Generate {
+            prompt,
+            params,
+            mut sink,
+            ticket,
+        } => {
+            if let Some(e) = ticket.interrupted() {
+                return ticket.answer(Err(e));
+            }
+            let Some(generator) = state.generator.as_mut() else {
+                return ticket.answer(Err(ModelError::Unavailable("smollm2").into()));
+            };
+            let mut interrupt = || {
+                ticket.interrupted().map(|e| match e {
+                    JobError::DeadlineExceeded => FinishReason::DeadlineExceeded,
+                    _ => FinishReason::Cancelled,
+                })
+            };
+            let result = generator.generate(&prompt, &params, &mut interrupt, &mut *sink);
+            ticket.answer(result.map_err(JobError::from));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ocr_only_pool(workers: usize, ocr_queue: usize) -> ModelPool {
+        let models = ModelSet {
+            ocr: None,
+            ..ModelSet::default()
+        };
+        let settings = PoolSettings {
+            workers,
+            ocr_queue,
+            pin_to_cores: false,
+            ..PoolSettings::default()
+        };
+        ModelPool::start(models, settings).expect("a pool without models starts")
+    }
+
+    #[test]
+    fn a_job_without_its_model_is_answered_unavailable() {
+        let pool = ocr_only_pool(1, 4);
+        let handle = pool.ocr(
+            vec![1, 2, 3],
+            OcrLanguage::Eng,
+            Instant::now() + Duration::from_secs(60),
+        );
+        let result = handle.expect("accepted").wait_blocking();
+        assert!(
+            matches!(result, Err(JobError::Model(ModelError::Unavailable(_)))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_full_queue_refuses_at_once_with_overloaded() {
+        let pool = ocr_only_pool(1, 0);
+        let result = pool.ocr(
+            vec![1],
+            OcrLanguage::Eng,
+            Instant::now() + Duration::from_secs(60),
+        );
+        let Err(err) = result else {
+            panic!("a zero-capacity queue accepted a job")
+        };
+        assert_eq!(
+            err,
+            SubmitError::Overloaded {
+                kind: JobKind::Ocr,
+                capacity: 0,
+                retry_after: Duration::from_secs(2)
+            }
+        );
+    }
+
+    #[test]
+    fn a_job_past_its_deadline_is_not_run() {
+        let pool = ocr_only_pool(1, 4);
+        let handle = pool
+            .ocr(vec![1], OcrLanguage::Eng, Instant::now())
+            .expect("accepted");
+        assert!(matches!(
+            handle.wait_blocking(),
+            Err(JobError::DeadlineExceeded)
+        ));
+    }
+
+    #[test]
+    fn a_cancelled_job_is_not_run() {
+        let pool = ocr_only_pool(1, 4);
+        let handle = pool
+            .ocr(
+                vec![1],
+                OcrLanguage::Eng,
+                Instant::now() + Duration::from_secs(60),
+            )
+            .expect("accepted");
+        // Whether the worker already took it or not, it ends without a model error.
+        handle.cancel_token().cancel();
+        let result = handle.wait_blocking();
+        assert!(
+            matches!(
+                result,
+                Err(JobError::Cancelled) | Err(JobError::Model(ModelError::Unavailable(_)))
+            ),
+            "{result:?}"
+        );
+    }
+}
