@@ -210,33 +210,8 @@ impl Endpoint {
     #[cfg(test)]
     pub(crate) fn body_schema(&self) -> Option<Value> {
         let make = self.body?;
-        let mut generator = SchemaSettings::draft2020_12().into_generator();
-        let mut root = make(&mut generator).to_value();
-        // A named type comes back as a `$ref`: inline the root, keep the rest.
-        let mut definitions = generator.take_definitions(true);
-        if let Some(name) = root
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
-            .map(str::to_owned)
-            && let Some(inlined) = definitions.remove(&name)
-        {
-            root = inlined;
-        }
-        if let Value::Object(object) = &mut root {
-            object.insert(
-                "$schema".into(),
-                json!("https://json-schema.org/draft/2020-12/schema"),
-            );
-            object.insert(
-                "$id".into(),
-                json!(format!("urn:agora:schema:command:{}", self.operation_id())),
-            );
-            if !definitions.is_empty() {
-                object.insert("$defs".into(), Value::Object(definitions));
-            }
-        }
-        Some(root)
+        let id = format!("urn:agora:schema:command:{}", self.operation_id());
+        Some(agora_events::domain::schema::standalone(make, &id))
     }
 }
 

@@ -198,8 +198,7 @@ impl Projection for DashboardView {
                 *day.earned_cents
                     .entry(e.price.currency.clone())
                     .or_default() += earned;
-                item.purchases
-                    .insert(e.purchase_id.clone(), (e.price.clone(), earned));
+                item.purchases.insert(e.purchase_id, (e.price, earned));
             }
             ContentEvent::PurchaseRefunded(e) => {
                 let (price, earned) = item

@@ -60,76 +60,6 @@ impl PlanOwner {
     }
 }
 
-/// The JSON Schema shape of [`Money`] (which lives with the content events).
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-struct MoneySchema {
-    /// Amount in the currency's minor unit; 0 means free.
-    amount_cents: u64,
-    /// ISO 4217 code: three uppercase ASCII letters.
-    currency: String,
-}
-
-/// Revenue shares as payloads store them. [`Account`]'s serde form is
-/// adjacently tagged (for JSON), which bincode cannot decode, so payment
-/// events store each share through this externally tagged mirror. The
-/// JSON Schema of the field is still that of [`RevenueShare`].
-mod shares_codec {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use super::{Account, RevenueShare};
-
-    /// [`Account`], externally tagged; the variant order is part of the
-    /// payload schema.
-    #[derive(Serialize, Deserialize)]
-    enum AccountRecord {
-        Platform,
-        Creator(String),
-        Partner(String),
-    }
-
-    #[derive(Serialize, Deserialize)]
-    struct ShareRecord {
-        account: AccountRecord,
-        amount_cents: u64,
-    }
-
-    pub(super) fn serialize<S: Serializer>(
-        shares: &[RevenueShare],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let records: Vec<ShareRecord> = shares
-            .iter()
-            .map(|share| ShareRecord {
-                account: match &share.account {
-                    Account::Platform => AccountRecord::Platform,
-                    Account::Creator(id) => AccountRecord::Creator(id.clone()),
-                    Account::Partner(id) => AccountRecord::Partner(id.clone()),
-                },
-                amount_cents: share.amount_cents,
-            })
-            .collect();
-        records.serialize(serializer)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<RevenueShare>, D::Error> {
-        let records = Vec::<ShareRecord>::deserialize(deserializer)?;
-        Ok(records
-            .into_iter()
-            .map(|record| RevenueShare {
-                account: match record.account {
-                    AccountRecord::Platform => Account::Platform,
-                    AccountRecord::Creator(id) => Account::Creator(id),
-                    AccountRecord::Partner(id) => Account::Partner(id),
-                },
-                amount_cents: record.amount_cents,
-            })
-            .collect())
-    }
-}
-
 /// A creator (for themselves) or an admin (for the platform) offered a new
 /// membership plan.
 ///
@@ -148,10 +78,8 @@ pub struct PlanOffered {
     /// Length of one membership period, in days.
     pub period_days: u32,
     /// What one period costs.
-    #[schemars(with = "MoneySchema")]
     pub price: Money,
     /// When it was offered.
-    #[schemars(with = "i64")]
     pub offered_at: Timestamp,
     /// Who offered it (the creator, or the admin for a platform plan).
     pub offered_by: String,
@@ -167,10 +95,8 @@ pub struct PlanPriceChanged {
     /// The plan.
     pub plan_id: String,
     /// The new price of one period.
-    #[schemars(with = "MoneySchema")]
     pub price: Money,
     /// When it changed.
-    #[schemars(with = "i64")]
     pub changed_at: Timestamp,
 }
 
@@ -183,7 +109,6 @@ pub struct PlanWithdrawn {
     /// The plan.
     pub plan_id: String,
     /// When it was withdrawn.
-    #[schemars(with = "i64")]
     pub withdrawn_at: Timestamp,
 }
 
@@ -204,17 +129,12 @@ pub struct MembershipStarted {
     /// This payment's id, unique within the plan.
     pub payment_id: String,
     /// What the member paid for the first period.
-    #[schemars(with = "MoneySchema")]
     pub paid: Money,
     /// How the payment is split between seller and platform.
-    #[serde(with = "shares_codec")]
-    #[schemars(with = "Vec<RevenueShare>")]
     pub shares: Vec<RevenueShare>,
     /// Start of the paid period (when the membership started).
-    #[schemars(with = "i64")]
     pub period_start: Timestamp,
     /// End of the paid period (exclusive).
-    #[schemars(with = "i64")]
     pub period_end: Timestamp,
 }
 
@@ -234,20 +154,14 @@ pub struct MembershipRenewed {
     /// This payment's id, unique within the plan.
     pub payment_id: String,
     /// What the member paid for this period.
-    #[schemars(with = "MoneySchema")]
     pub paid: Money,
     /// How the payment is split between seller and platform.
-    #[serde(with = "shares_codec")]
-    #[schemars(with = "Vec<RevenueShare>")]
     pub shares: Vec<RevenueShare>,
     /// Start of the new period.
-    #[schemars(with = "i64")]
     pub period_start: Timestamp,
     /// End of the new period (exclusive).
-    #[schemars(with = "i64")]
     pub period_end: Timestamp,
     /// When the renewal was decided (at or after `period_start`).
-    #[schemars(with = "i64")]
     pub renewed_at: Timestamp,
 }
 
@@ -262,10 +176,8 @@ pub struct MembershipCancelled {
     /// The member.
     pub member_id: String,
     /// The end of the period already paid.
-    #[schemars(with = "i64")]
     pub access_until: Timestamp,
     /// When it was cancelled.
-    #[schemars(with = "i64")]
     pub cancelled_at: Timestamp,
     /// Who cancelled (the member or an admin).
     pub cancelled_by: String,
@@ -283,10 +195,8 @@ pub struct MembershipExpired {
     /// The member.
     pub member_id: String,
     /// The end of the last paid period: access ended then.
-    #[schemars(with = "i64")]
     pub period_end: Timestamp,
     /// When the expiry was decided (at or after `period_end`).
-    #[schemars(with = "i64")]
     pub expired_at: Timestamp,
 }
 

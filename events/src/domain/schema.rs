@@ -37,39 +37,47 @@ impl EventSchema {
         format!("{}.v{}.json", self.event_type, self.version)
     }
 
-    /// The schema standing alone: the payload type at the root, the types
-    /// it uses under `$defs`, with `$schema` and a stable `$id`.
+    /// The schema standing alone (see [`standalone`]), with the stable
+    /// `$id` `urn:agora:schema:event:{Type}:v{N}`.
     pub fn document(&self) -> Value {
-        let mut generator = SchemaSettings::draft2020_12().into_generator();
-        let mut root = (self.make)(&mut generator).to_value();
-        let mut definitions = generator.take_definitions(true);
-        if let Some(name) = root
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
-            .map(str::to_owned)
-            && let Some(inlined) = definitions.remove(&name)
-        {
-            root = inlined;
-        }
-        if let Value::Object(object) = &mut root {
-            object.insert(
-                "$schema".into(),
-                json!("https://json-schema.org/draft/2020-12/schema"),
-            );
-            object.insert(
-                "$id".into(),
-                json!(format!(
-                    "urn:agora:schema:event:{}:v{}",
-                    self.event_type, self.version
-                )),
-            );
-            if !definitions.is_empty() {
-                object.insert("$defs".into(), Value::Object(definitions));
-            }
-        }
-        root
+        standalone(
+            self.make,
+            &format!(
+                "urn:agora:schema:event:{}:v{}",
+                self.event_type, self.version
+            ),
+        )
     }
+}
+
+/// The JSON Schema (2020-12) of the type `make` describes, standing alone:
+/// that type at the root, the types it uses under `$defs`, with `$schema`
+/// and the given `$id`. Command body schemas use it too.
+pub fn standalone(make: impl FnOnce(&mut SchemaGenerator) -> Schema, id: &str) -> Value {
+    let mut generator = SchemaSettings::draft2020_12().into_generator();
+    let mut root = make(&mut generator).to_value();
+    let mut definitions = generator.take_definitions(true);
+    // A named type comes back as a `$ref`: inline the root, keep the rest.
+    if let Some(name) = root
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .map(str::to_owned)
+        && let Some(inlined) = definitions.remove(&name)
+    {
+        root = inlined;
+    }
+    if let Value::Object(object) = &mut root {
+        object.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        object.insert("$id".into(), json!(id));
+        if !definitions.is_empty() {
+            object.insert("$defs".into(), Value::Object(definitions));
+        }
+    }
+    root
 }
 
 /// Every event type and version this build can read.
