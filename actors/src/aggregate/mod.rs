@@ -31,7 +31,7 @@ pub struct CommandContext {
 /// stream rebuilds exactly the state the live instance had.
 pub trait Aggregate: Clone + Default + Send + Unpin + 'static {
     /// Imperatives this aggregate accepts.
-    type Command: Clone + Send + 'static;
+    type Command: Clone + Send + Unpin + 'static;
     /// Facts it records.
     type Event: DomainEvent + Clone + Unpin + std::fmt::Debug;
     /// Why it refuses a command.
