@@ -7,8 +7,11 @@
 //!   instance (a user, a content item, …), started on demand by a
 //!   [`aggregate::Registry`] on one of its arbiters (one thread each; the
 //!   instance id picks the arbiter) and stopped after an idle time. An actor
-//!   handles one command at a time: catch up on its stream, decide with the
-//!   pure aggregate, append with the expected version, apply, answer.
+//!   takes the commands waiting for it as one batch: catch up on its stream,
+//!   decide each with the pure aggregate against the state the earlier ones
+//!   left, append all their events at once with the expected version, then
+//!   answer each. Commands that arrive meanwhile form the next batch, so a
+//!   busy instance pays one durable append per batch, not per command.
 //! - **Projection runners** ([`projection`]): one actor per read model,
 //!   consuming `$all` from its checkpoint on its own arbiter; queries read
 //!   the model through a shared lock and can wait for a position

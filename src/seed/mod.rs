@@ -469,13 +469,18 @@ async fn engage(domain: &Domain, plan: &Plan, ids: &HashMap<Uuid, String>, step:
         }
         Action::Rate { user, item, stars } => {
             let rated = contents
-                .rate(item_id(plan, *item), *stars, &request(*user))
+                .rate(item_id(plan, *item), *stars, None, &request(*user))
                 .await;
             outcome(item_id(plan, *item), "rating", rated, None)
         }
         Action::Review { user, item, text } => {
             let reviewed = contents
-                .review(item_id(plan, *item), (*text).to_owned(), &request(*user))
+                .review(
+                    item_id(plan, *item),
+                    (*text).to_owned(),
+                    None,
+                    &request(*user),
+                )
                 .await;
             outcome(item_id(plan, *item), "review", reviewed, None)
         }
@@ -484,6 +489,7 @@ async fn engage(domain: &Domain, plan: &Plan, ids: &HashMap<Uuid, String>, step:
                 .check_in(
                     item_id(plan, *item),
                     Some((*note).to_owned()),
+                    None,
                     &request(*user),
                 )
                 .await;

@@ -526,3 +526,116 @@ async fn fifty_concurrent_subscriptions_charge_once() {
     assert_eq!(memberships.len(), 1);
     assert_eq!(paid(&memberships[0]), vec![1_000]);
 }
+
+/// Drafts, prices and publishes course `id` as `token`'s creator; answers
+/// the last position.
+async fn publish_course(world: &World, token: &str, id: &str) -> u64 {
+    let draft = json!({
+        "id": id, "kind": "course", "title": format!("Course {id}"), "summary": "",
+        "body": {"text": "Day one: read chapter 1."}, "tags": [], "language": "en",
+    });
+    world
+        .send(Method::POST, "/v1/contents", Some(token), draft)
+        .await
+        .ok(StatusCode::CREATED);
+    let path = format!("/v1/contents/{id}");
+    let price = json!({"amount_cents": 4_900, "currency": "CNY"});
+    world
+        .send(Method::PUT, &format!("{path}/price"), Some(token), price)
+        .await
+        .ok(StatusCode::OK);
+    let published = world
+        .send(
+            Method::POST,
+            &format!("{path}/publish"),
+            Some(token),
+            Value::Null,
+        )
+        .await;
+    published.ok(StatusCode::OK);
+    published.position()
+}
+
+#[tokio::test]
+async fn members_rate_review_and_check_in_on_covered_content_while_active() {
+    let world = World::new();
+    let root = world.admin().await;
+    let cora = world.user("cora", &["creator"]).await;
+    let dan = world.user("dan", &["creator"]).await;
+    let lin = world.user("lin", &["learner"]).await;
+    let bo = world.user("bo", &["learner"]).await;
+    world
+        .send(Method::POST, "/v1/plans", Some(&cora), gold_plan("gold"))
+        .await
+        .ok(StatusCode::CREATED);
+    publish_course(&world, &cora, "k1").await;
+    let other = publish_course(&world, &dan, "d1").await;
+    let joined = world
+        .send(
+            Method::POST,
+            "/v1/plans/gold/subscriptions",
+            Some(&lin),
+            Value::Null,
+        )
+        .await;
+    joined.ok(StatusCode::CREATED);
+    let _ = world
+        .memberships("lin", &lin, Some(joined.position().max(other)))
+        .await;
+
+    // A member of cora's plan rates, reviews and checks in on cora's course
+    // without buying it.
+    let rate = |stars: u8| json!({ "stars": stars });
+    world
+        .send(Method::PUT, "/v1/contents/k1/rating", Some(&lin), rate(5))
+        .await
+        .ok(StatusCode::OK);
+    world
+        .send(
+            Method::PUT,
+            "/v1/contents/k1/review",
+            Some(&lin),
+            json!({"text": "Worth the membership."}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    world
+        .send(
+            Method::POST,
+            "/v1/contents/k1/check-ins",
+            Some(&lin),
+            json!({"note": "chapter 1"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+
+    // Not on dan's course, and not for a learner who is no member.
+    world
+        .send(Method::PUT, "/v1/contents/d1/rating", Some(&lin), rate(4))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    world
+        .send(Method::PUT, "/v1/contents/k1/rating", Some(&bo), rate(1))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // Once the membership has expired, the entitlement is gone.
+    let cancelled = world
+        .send(
+            Method::POST,
+            "/v1/plans/gold/subscriptions/lin/cancel",
+            Some(&lin),
+            Value::Null,
+        )
+        .await;
+    cancelled.ok(StatusCode::OK);
+    let _ = world
+        .memberships("lin", &lin, Some(cancelled.position()))
+        .await;
+    world.advance_days(&root, 31).await;
+    assert!(!world.covered("lin", "cora", &lin).await);
+    world
+        .send(Method::PUT, "/v1/contents/k1/rating", Some(&lin), rate(2))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+}

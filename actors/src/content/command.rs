@@ -63,20 +63,38 @@ pub enum ContentCommand {
         /// stays pure.
         window_micros: u64,
     },
-    /// Rate the item (owners only); replaces the caller's earlier rating.
+    /// Rate the item (owners and covering members only); replaces the
+    /// caller's earlier rating.
     Rate {
         /// 1 to 5.
         stars: u8,
+        /// The creator whose content an active membership of the caller
+        /// covers, as the membership side found when the command was sent
+        /// (`None`: not a member). Entitles the caller while the item is
+        /// published and is this creator's.
+        member_of: Option<String>,
     },
-    /// Review the item (owners only); replaces the caller's earlier review.
+    /// Review the item (owners and covering members only); replaces the
+    /// caller's earlier review.
     Review {
         /// The review.
         text: String,
+        /// The creator whose content an active membership of the caller
+        /// covers, as the membership side found when the command was sent
+        /// (`None`: not a member). Entitles the caller while the item is
+        /// published and is this creator's.
+        member_of: Option<String>,
     },
-    /// Record today's progress on a course (owners only, once a day).
+    /// Record today's progress on a course (owners and covering members
+    /// only, once a day).
     CheckIn {
         /// What the caller did today.
         note: Option<String>,
+        /// The creator whose content an active membership of the caller
+        /// covers, as the membership side found when the command was sent
+        /// (`None`: not a member). Entitles the caller while the item is
+        /// published and is this creator's.
+        member_of: Option<String>,
     },
     /// Comment on a published item, or reply to a comment (anyone).
     PostComment {
@@ -178,7 +196,7 @@ pub enum ContentError {
     NotCreator,
     /// Only a user who owns the content (a buyer whose purchase was not
     /// refunded) may do this (403).
-    #[error("only an owner of the content may do this")]
+    #[error("only an owner of the content, or a member whose plan covers it, may do this")]
     NotOwner,
     /// Only the buyer of the purchase may refund it (403).
     #[error("only the buyer may refund this purchase")]

@@ -52,11 +52,19 @@ impl Content {
         Ok(details)
     }
 
-    /// The caller, if drafted and the caller owns the item.
-    fn as_owner<'c>(&self, ctx: &'c CommandContext) -> Result<&'c str, ContentError> {
-        self.drafted()?;
+    /// The caller, if drafted and the caller owns the item or — while it
+    /// is published — holds a membership covering its creator (`member_of`,
+    /// found by the membership side when the command was sent).
+    fn as_entitled<'c>(
+        &self,
+        ctx: &'c CommandContext,
+        member_of: Option<&str>,
+    ) -> Result<&'c str, ContentError> {
+        let details = self.drafted()?;
         let user = caller(ctx)?;
-        if !self.owns(user) {
+        let member =
+            self.stage == ContentStage::Published && member_of == Some(details.creator_id.as_str());
+        if !self.owns(user) && !member {
             return Err(ContentError::NotOwner);
         }
         Ok(user)
@@ -335,8 +343,13 @@ impl Content {
         })])
     }
 
-    pub(super) fn rate(&self, ctx: &CommandContext, stars: u8) -> Decision {
-        let user = self.as_owner(ctx)?;
+    pub(super) fn rate(
+        &self,
+        ctx: &CommandContext,
+        stars: u8,
+        member_of: Option<&str>,
+    ) -> Decision {
+        let user = self.as_entitled(ctx, member_of)?;
         let stars = rules::stars(stars)?;
         if self.rating_of(user) == Some(stars) {
             return Ok(Vec::new());
@@ -348,8 +361,13 @@ impl Content {
         })])
     }
 
-    pub(super) fn review(&self, ctx: &CommandContext, text: &str) -> Decision {
-        let user = self.as_owner(ctx)?;
+    pub(super) fn review(
+        &self,
+        ctx: &CommandContext,
+        text: &str,
+        member_of: Option<&str>,
+    ) -> Decision {
+        let user = self.as_entitled(ctx, member_of)?;
         let text = rules::review(text)?;
         if self.review_of(user) == Some(text.as_str()) {
             return Ok(Vec::new());
@@ -361,8 +379,13 @@ impl Content {
         })])
     }
 
-    pub(super) fn check_in(&self, ctx: &CommandContext, note: Option<&str>) -> Decision {
-        let user = self.as_owner(ctx)?;
+    pub(super) fn check_in(
+        &self,
+        ctx: &CommandContext,
+        note: Option<&str>,
+        member_of: Option<&str>,
+    ) -> Decision {
+        let user = self.as_entitled(ctx, member_of)?;
         if self.kind() != Some(ContentKind::Course) {
             return Err(ContentError::NotACourse);
         }

@@ -321,9 +321,15 @@ impl Aggregate for Content {
                 purchase_id,
                 window_micros,
             } => self.refund(ctx, purchase_id, *window_micros),
-            ContentCommand::Rate { stars } => self.rate(ctx, *stars),
-            ContentCommand::Review { text } => self.review(ctx, text),
-            ContentCommand::CheckIn { note } => self.check_in(ctx, note.as_deref()),
+            ContentCommand::Rate { stars, member_of } => {
+                self.rate(ctx, *stars, member_of.as_deref())
+            }
+            ContentCommand::Review { text, member_of } => {
+                self.review(ctx, text, member_of.as_deref())
+            }
+            ContentCommand::CheckIn { note, member_of } => {
+                self.check_in(ctx, note.as_deref(), member_of.as_deref())
+            }
             ContentCommand::PostComment {
                 comment_id,
                 parent_id,

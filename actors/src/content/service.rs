@@ -319,36 +319,42 @@ impl ContentService {
         self.execute(id, command, request).await
     }
 
-    /// The caller (an owner) rates the item.
+    /// The caller (an owner, or a member whose plan covers the creator
+    /// `member_of`) rates the item.
     pub async fn rate(
         &self,
         id: &str,
         stars: u8,
+        member_of: Option<String>,
         request: &Request,
     ) -> Result<Executed<Content>, ContentServiceError> {
-        self.execute(id, ContentCommand::Rate { stars }, request)
+        self.execute(id, ContentCommand::Rate { stars, member_of }, request)
             .await
     }
 
-    /// The caller (an owner) reviews the item.
+    /// The caller (an owner, or a member whose plan covers the creator
+    /// `member_of`) reviews the item.
     pub async fn review(
         &self,
         id: &str,
         text: String,
+        member_of: Option<String>,
         request: &Request,
     ) -> Result<Executed<Content>, ContentServiceError> {
-        self.execute(id, ContentCommand::Review { text }, request)
+        self.execute(id, ContentCommand::Review { text, member_of }, request)
             .await
     }
 
-    /// The caller (an owner of a course) checks in for today.
+    /// The caller (an owner of a course, or a member whose plan covers the
+    /// creator `member_of`) checks in for today.
     pub async fn check_in(
         &self,
         id: &str,
         note: Option<String>,
+        member_of: Option<String>,
         request: &Request,
     ) -> Result<Executed<Content>, ContentServiceError> {
-        self.execute(id, ContentCommand::CheckIn { note }, request)
+        self.execute(id, ContentCommand::CheckIn { note, member_of }, request)
             .await
     }
 

@@ -311,7 +311,7 @@ pub(super) async fn rate(
     let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .rate(&id, body.stars, &request)
+        .rate(&id, body.stars, member_of(&state, &auth, &id), &request)
         .await
         .map_err(from_service)?;
     Ok(reply(
@@ -333,7 +333,12 @@ pub(super) async fn review(
     let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .review(&id, body.into_inner().text, &request)
+        .review(
+            &id,
+            body.into_inner().text,
+            member_of(&state, &auth, &id),
+            &request,
+        )
         .await
         .map_err(from_service)?;
     Ok(reply(
@@ -355,7 +360,12 @@ pub(super) async fn check_in(
     let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .check_in(&id, body.into_inner().note, &request)
+        .check_in(
+            &id,
+            body.into_inner().note,
+            member_of(&state, &auth, &id),
+            &request,
+        )
         .await
         .map_err(from_service)?;
     Ok(reply(
@@ -414,6 +424,20 @@ pub(super) async fn mark_answer(
 
 /// The service request of an authenticated call: the caller, its
 /// `Idempotency-Key` scoped to the method, path and caller, and `If-Match`.
+/// The creator of item `id` when an active membership of the caller covers
+/// their content (the aggregate checks it is still that item's creator and
+/// that the item is published).
+fn member_of(state: &AppState, auth: &Authenticated, id: &str) -> Option<String> {
+    let creator = state
+        .contents
+        .catalog()
+        .read(|catalog| catalog.get(id).map(|item| item.creator_id.clone()))?;
+    state
+        .memberships
+        .covers(&auth.0.user_id, &creator)
+        .then_some(creator)
+}
+
 fn caller(auth: &Authenticated, request: &HttpRequest) -> Result<Request, ApiError> {
     let user = &auth.0.user_id;
     let scope = format!("{} {} by {user}", request.method(), request.path());

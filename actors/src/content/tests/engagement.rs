@@ -1,11 +1,18 @@
-//! Ratings, reviews and check-ins: only by owners.
+//! Ratings, reviews and check-ins: only by owners, or by members whose plan
+//! covers the creator while the item is published.
 
 use agora_events::domain::content::{CheckedIn, ContentRated, ReviewWritten};
 
 use super::*;
 
 fn rate(user: &str, stars: u8) -> By {
-    by(user, ContentCommand::Rate { stars })
+    by(
+        user,
+        ContentCommand::Rate {
+            stars,
+            member_of: None,
+        },
+    )
 }
 
 fn rated(user: &str, stars: u8) -> ContentEvent {
@@ -17,7 +24,13 @@ fn rated(user: &str, stars: u8) -> ContentEvent {
 }
 
 fn check_in(user: &str) -> By {
-    by(user, ContentCommand::CheckIn { note: None })
+    by(
+        user,
+        ContentCommand::CheckIn {
+            note: None,
+            member_of: None,
+        },
+    )
 }
 
 fn checked_in(user: &str, day: u32) -> ContentEvent {
@@ -57,7 +70,10 @@ fn rating_by_a_non_owner_is_refused() {
         .then_error(&ContentError::NotOwner);
     story()
         .given(owned_by(BUYER))
-        .when(&anonymous(ContentCommand::Rate { stars: 5 }))
+        .when(&anonymous(ContentCommand::Rate {
+            stars: 5,
+            member_of: None,
+        }))
         .then_error(&ContentError::Unauthenticated);
     story()
         .when(&rate(BUYER, 5))
@@ -102,6 +118,7 @@ fn an_owner_reviews_and_a_later_review_replaces_it() {
             BUYER,
             ContentCommand::Review {
                 text: " Clear and short. ".into(),
+                member_of: None,
             },
         ))
         .then_events(&[written("Clear and short.")]);
@@ -114,6 +131,7 @@ fn an_owner_reviews_and_a_later_review_replaces_it() {
             BUYER,
             ContentCommand::Review {
                 text: "Even better the second time.".into(),
+                member_of: None,
             },
         ))
         .then_events(&[written("Even better the second time.")]);
@@ -125,7 +143,15 @@ fn an_owner_reviews_and_a_later_review_replaces_it() {
 
 #[test]
 fn reviews_are_by_owners_and_checked() {
-    let review = |user: &str, text: String| by(user, ContentCommand::Review { text });
+    let review = |user: &str, text: String| {
+        by(
+            user,
+            ContentCommand::Review {
+                text,
+                member_of: None,
+            },
+        )
+    };
     story()
         .given(owned_by(BUYER))
         .when(&review(STRANGER, "Nice".into()))
@@ -148,6 +174,7 @@ fn an_owner_checks_in_on_a_course_with_a_note() {
             BUYER,
             ContentCommand::CheckIn {
                 note: Some(" read chapter 1 ".into()),
+                member_of: None,
             },
         ))
         .then_events(&[ContentEvent::CheckedIn(CheckedIn {
@@ -162,6 +189,7 @@ fn an_owner_checks_in_on_a_course_with_a_note() {
             BUYER,
             ContentCommand::CheckIn {
                 note: Some("n".repeat(1001)),
+                member_of: None,
             },
         ))
         .then_error(&ContentError::NoteTooLong);
@@ -227,4 +255,50 @@ fn a_streak_counts_consecutive_days_ending_at_the_latest_check_in() {
     // A check-in back-dated into the gap (a late clock) joins both runs.
     content.apply(&checked_in(BUYER, DAY0 + 4));
     assert_eq!(content.streak_of(BUYER), 6);
+}
+
+fn as_member(user: &str, of: &str, command: fn(Option<String>) -> ContentCommand) -> By {
+    by(user, command(Some(of.to_owned())))
+}
+
+fn rate_five(member_of: Option<String>) -> ContentCommand {
+    ContentCommand::Rate {
+        stars: 5,
+        member_of,
+    }
+}
+
+fn check_in_today(member_of: Option<String>) -> ContentCommand {
+    ContentCommand::CheckIn {
+        note: None,
+        member_of,
+    }
+}
+
+#[test]
+fn a_member_covering_the_creator_rates_and_checks_in_without_buying() {
+    story()
+        .given(on_sale())
+        .when(&as_member(STRANGER, CREATOR, rate_five))
+        .then_events(&[rated(STRANGER, 5)]);
+    story()
+        .given(on_sale())
+        .when(&as_member(STRANGER, CREATOR, check_in_today))
+        .then_events(&[checked_in(STRANGER, DAY0)]);
+}
+
+#[test]
+fn a_membership_of_another_creator_or_of_an_unlisted_item_entitles_nothing() {
+    story()
+        .given(on_sale())
+        .when(&as_member(STRANGER, "creator-2", rate_five))
+        .then_error(&ContentError::NotOwner);
+    let mut events = on_sale();
+    events.push(ContentEvent::Unpublished(
+        agora_events::domain::content::ContentUnpublished { unpublished_at: T0 },
+    ));
+    story()
+        .given(events)
+        .when(&as_member(STRANGER, CREATOR, check_in_today))
+        .then_error(&ContentError::NotOwner);
 }

@@ -109,7 +109,13 @@ fn draft_price_publish_buy_rate_and_check_in_day_by_day() {
 
     let content = step(
         T0,
-        by(BUYER, ContentCommand::Rate { stars: 4 }),
+        by(
+            BUYER,
+            ContentCommand::Rate {
+                stars: 4,
+                member_of: None,
+            },
+        ),
         ContentEvent::Rated(ContentRated {
             user_id: BUYER.into(),
             stars: 4,
@@ -127,6 +133,7 @@ fn draft_price_publish_buy_rate_and_check_in_day_by_day() {
                 BUYER,
                 ContentCommand::CheckIn {
                     note: note.map(str::to_owned),
+                    member_of: None,
                 },
             ),
             ContentEvent::CheckedIn(CheckedIn {
