@@ -14,6 +14,7 @@ mod library;
 mod memberships;
 mod openapi;
 mod partners;
+mod permissions;
 mod seed;
 mod serve;
 mod sessions;

@@ -141,7 +141,8 @@ fn contents() -> Vec<Endpoint> {
 }
 
 fn engagement() -> Vec<Endpoint> {
-    const OWNER: &str = "owners of the item (a live purchase)";
+    const OWNER: &str =
+        "owners of the item (a live purchase) and members of a plan covering its creator";
     vec![
         Endpoint::post(
             "/v1/contents/{id}/purchases",

@@ -438,7 +438,15 @@ fn member_of(state: &AppState, auth: &Authenticated, id: &str) -> Option<String>
         .then_some(creator)
 }
 
+/// The command's caller. Auditors read, never write: every content command
+/// refuses an auditor's token, whatever other role it holds.
 fn caller(auth: &Authenticated, request: &HttpRequest) -> Result<Request, ApiError> {
+    if auth.0.has(Role::Auditor) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "auditors read, never write",
+        ));
+    }
     let user = &auth.0.user_id;
     let scope = format!("{} {} by {user}", request.method(), request.path());
     Ok(Request {
