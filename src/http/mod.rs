@@ -28,6 +28,7 @@ mod partners;
 pub(crate) mod problem;
 mod ratelimit;
 mod requests;
+mod route_label;
 mod sessions;
 mod shutdown;
 mod users;
@@ -126,21 +127,19 @@ pub(crate) fn app(
     App::new()
         .wrap_fn(move |request, service| {
             let started = std::time::Instant::now();
-            let method = request.method().to_string();
+            let method = route_label::method_label(request.method());
+            let route = route_label::RouteLabels::of_api().label(request.path());
             let state = observed.clone();
             let answer = service.call(request);
             async move {
                 let answer = answer.await;
-                let (route, status) = match &answer {
-                    Ok(response) => (
-                        response.request().match_pattern(),
-                        response.status().as_u16(),
-                    ),
-                    Err(error) => (None, error.as_response_error().status_code().as_u16()),
+                let status = match &answer {
+                    Ok(response) => response.status().as_u16(),
+                    Err(error) => error.as_response_error().status_code().as_u16(),
                 };
                 state
                     .requests
-                    .record(route, &method, status, started.elapsed());
+                    .record(route, method, status, started.elapsed());
                 answer
             }
         })
@@ -152,9 +151,11 @@ pub(crate) fn app(
         .service(get("/readyz", health::readyz))
         .service(get("/metrics", metrics::metrics))
         .service(get("/openapi.json", openapi::serve))
+        // The router tries resources in this order, one pattern at a time:
+        // the busiest routes (content reads and commands) go first.
+        .configure(contents::routes)
         .configure(users::routes)
         .configure(sessions::routes)
-        .configure(contents::routes)
         .configure(clock::routes)
         .configure(library::routes)
         .configure(dashboard::routes)

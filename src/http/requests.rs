@@ -25,23 +25,25 @@ struct Histogram {
 /// Counters and histograms of the requests served since start.
 #[derive(Debug, Default)]
 pub(crate) struct RequestMetrics {
-    counts: DashMap<(String, String, u16), u64>,
-    latencies: DashMap<(String, String), Histogram>,
+    counts: DashMap<(&'static str, &'static str, u16), u64>,
+    latencies: DashMap<(&'static str, &'static str), Histogram>,
 }
 
 impl RequestMetrics {
-    /// Records one answered request.
-    pub(crate) fn record(&self, route: Option<String>, method: &str, status: u16, took: Duration) {
-        let route = route.unwrap_or_else(|| "unmatched".to_owned());
-        *self
-            .counts
-            .entry((route.clone(), method.to_owned(), status))
-            .or_default() += 1;
+    /// Records one answered request (labels from [`super::route_label`]:
+    /// a route template and a method name, so recording allocates nothing
+    /// once a label pair has been seen).
+    pub(crate) fn record(
+        &self,
+        route: Option<&'static str>,
+        method: &'static str,
+        status: u16,
+        took: Duration,
+    ) {
+        let route = route.unwrap_or("unmatched");
+        *self.counts.entry((route, method, status)).or_default() += 1;
         let seconds = took.as_secs_f64();
-        let mut histogram = self
-            .latencies
-            .entry((route, method.to_owned()))
-            .or_default();
+        let mut histogram = self.latencies.entry((route, method)).or_default();
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             histogram.buckets[bucket] += 1;
         }
@@ -51,11 +53,7 @@ impl RequestMetrics {
 
     /// Appends the Prometheus text of both families, in a stable order.
     pub(crate) fn render(&self, out: &mut String) {
-        let mut counts: Vec<_> = self
-            .counts
-            .iter()
-            .map(|e| (e.key().clone(), *e.value()))
-            .collect();
+        let mut counts: Vec<_> = self.counts.iter().map(|e| (*e.key(), *e.value())).collect();
         counts.sort();
         out.push_str("# HELP agora_http_requests_total HTTP requests answered, by route, method and status.\n");
         out.push_str("# TYPE agora_http_requests_total counter\n");
@@ -65,7 +63,7 @@ impl RequestMetrics {
                 "agora_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
             );
         }
-        let mut keys: Vec<_> = self.latencies.iter().map(|e| e.key().clone()).collect();
+        let mut keys: Vec<_> = self.latencies.iter().map(|e| *e.key()).collect();
         keys.sort();
         out.push_str("# HELP agora_http_request_duration_seconds Time to answer HTTP requests, by route and method.\n");
         out.push_str("# TYPE agora_http_request_duration_seconds histogram\n");
@@ -110,17 +108,12 @@ mod tests {
     fn requests_are_counted_and_timed_by_route() {
         let metrics = RequestMetrics::default();
         metrics.record(
-            Some("/v1/users/{id}".into()),
+            Some("/v1/users/{id}"),
             "GET",
             200,
             Duration::from_micros(700),
         );
-        metrics.record(
-            Some("/v1/users/{id}".into()),
-            "GET",
-            200,
-            Duration::from_secs(3),
-        );
+        metrics.record(Some("/v1/users/{id}"), "GET", 200, Duration::from_secs(3));
         metrics.record(None, "GET", 404, Duration::from_micros(100));
         let mut text = String::new();
         metrics.render(&mut text);
