@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use agora_events::{EventStore, RecordedEvent, StoreResult};
@@ -78,15 +78,33 @@ impl<P: Projection> ProjectionHandle<P> {
     }
 }
 
+/// A snapshot writes the whole state, so its cost grows with the state. The
+/// runner waits this many times the last snapshot's duration before the
+/// next, so snapshots take at most about 1/20 of its thread whatever the
+/// state's size (a snapshot is for a faster restart; the log is the truth).
+const SNAPSHOT_COST_RATIO: u32 = 20;
+
 struct Runner<P: Projection> {
     shared: Arc<Shared<P>>,
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
     since_snapshot: u64,
+    /// When the last snapshot ended (or the runner started).
+    last_snapshot: Instant,
+    /// How long the last snapshot took.
+    last_cost: Duration,
 }
 
 impl<P: Projection> Runner<P> {
+    /// Whether the state changed and the last snapshot is old enough:
+    /// `gap` ago at least, and [`SNAPSHOT_COST_RATIO`] times its own cost.
+    fn snapshot_due(&self, gap: Duration) -> bool {
+        self.since_snapshot > 0
+            && self.last_snapshot.elapsed() >= gap.max(self.last_cost * SNAPSHOT_COST_RATIO)
+    }
+
     fn snapshot(&mut self) {
+        let started = Instant::now();
         let checkpoint = *self.shared.checkpoint.borrow();
         let bytes = {
             let state = self.shared.state.read();
@@ -100,6 +118,8 @@ impl<P: Projection> Runner<P> {
         match written {
             Ok(()) => {
                 self.since_snapshot = 0;
+                self.last_cost = started.elapsed();
+                self.last_snapshot = Instant::now();
             }
             Err(e) => {
                 tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry");
@@ -115,7 +135,7 @@ impl<P: Projection> Actor for Runner<P> {
         let from = self.shared.checkpoint.borrow().map_or(0, |c| c + 1);
         ctx.add_stream(self.store.subscribe_all(from));
         ctx.run_interval(self.config.snapshot_interval, |runner, _| {
-            if runner.since_snapshot > 0 {
+            if runner.snapshot_due(runner.config.snapshot_interval) {
                 runner.snapshot();
             }
         });
@@ -153,7 +173,9 @@ impl<P: Projection> StreamHandler<StoreResult<RecordedEvent>> for Runner<P> {
         self.shared.checkpoint.send_replace(Some(event.position));
         self.shared.applied.fetch_add(1, Ordering::Relaxed);
         self.since_snapshot += 1;
-        if self.since_snapshot >= self.config.snapshot_every_events {
+        if self.since_snapshot >= self.config.snapshot_every_events
+            && self.snapshot_due(Duration::ZERO)
+        {
             self.snapshot();
         }
     }
@@ -189,6 +211,8 @@ pub fn start<P: Projection>(
         store,
         config,
         since_snapshot: 0,
+        last_snapshot: Instant::now(),
+        last_cost: Duration::ZERO,
     };
     Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
     Ok(ProjectionHandle {
