@@ -88,6 +88,12 @@ pub(crate) enum Command {
     /// held-out file: precision@k, recall@k, NDCG@k and MAP@k for ALS and
     /// for the popularity baseline side by side, plus the fit time.
     Eval(crate::commands::eval::EvalArgs),
+    /// Import data through the normal command path: `agora import ratings
+    /// --format movielens FILE` turns each rating row into a purchase and a
+    /// rating (users `ml-u<ID>`, items `ml-i<ID>`); re-running writes
+    /// nothing new.
+    #[command(subcommand)]
+    Import(crate::commands::import::ImportCommand),
 }
 
 impl Command {
@@ -113,6 +119,7 @@ impl Command {
             Self::Bench(bench) => bench.store_args().map(store).unwrap_or_default(),
             Self::Seed(args) => store(&args.store),
             Self::Eval(_) => Overrides::default(),
+            Self::Import(import) => store(import.store_args()),
         }
     }
 }
@@ -238,6 +245,11 @@ pub(crate) enum BenchCommand {
     /// 70 % reads, 30 % commands) from keep-alive connections; prints
     /// requests/s and latency percentiles per class and operation.
     Http(crate::bench::http::HttpArgs),
+
+    /// The factorizer at scale on synthetic power-law data (default 1M
+    /// users × 100k items × 50M interactions): seconds per ALS iteration,
+    /// peak memory (VmHWM), top-k latency p50/p99. Needs no store.
+    Recommender(crate::bench::recommender::RecommenderArgs),
 }
 
 impl BenchCommand {
@@ -246,7 +258,7 @@ impl BenchCommand {
             Self::Write(args) => Some(&args.store),
             Self::Read(args) => Some(&args.store),
             Self::Open(args) => Some(&args.store),
-            Self::Http(_) => None,
+            Self::Http(_) | Self::Recommender(_) => None,
         }
     }
 }

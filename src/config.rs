@@ -11,6 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
+use agora_actors::factorizer::{ExplicitSettings, ImplicitSettings};
+use agora_actors::projection::interactions::InteractionWeights;
+use agora_actors::recommender::{RecommenderConfig, TrainingMode};
 use agora_events::LogConfig;
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -27,7 +30,7 @@ const ENV_PREFIX: &str = "AGORA_";
 const ENV_NOT_SETTINGS: &[&str] = &["config", "admin_password"];
 
 /// Every setting of the `agora` binary. See the README's configuration table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct Settings {
     /// Data directory of the embedded event store.
@@ -79,6 +82,105 @@ pub(crate) struct Settings {
     /// Largest catalog import body, in bytes (larger ones get 413); other
     /// routes keep `max_body_bytes`.
     pub(crate) partner_import_max_body_bytes: usize,
+    /// The recommender (`recommender.*`, env `AGORA_RECOMMENDER__*`).
+    pub(crate) recommender: RecommenderSettings,
+}
+
+/// Settings of the recommender: what it trains, when, and the weights of
+/// the interaction signals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RecommenderSettings {
+    /// `implicit` (ALS on weighted purchases, check-ins and ratings) or
+    /// `explicit` (ALS on the ratings alone).
+    pub(crate) mode: TrainingMode,
+    /// Latent factors per user and item.
+    pub(crate) factors: usize,
+    /// ALS sweeps per training run.
+    pub(crate) iterations: usize,
+    /// L2 regularisation λ.
+    pub(crate) regularization: f32,
+    /// Implicit confidence slope: a weight `w` counts `1 + alpha · w`.
+    pub(crate) alpha: f32,
+    /// Conjugate-gradient steps per row solve (implicit mode).
+    pub(crate) cg_steps: usize,
+    /// Seed of the initial factors (the same data and seed give the same
+    /// model).
+    pub(crate) seed: u64,
+    /// Retrain after this many new interactions (0: never for this reason).
+    pub(crate) retrain_after_interactions: u64,
+    /// Retrain this many seconds after the last run when anything changed
+    /// (0: never for this reason).
+    pub(crate) retrain_interval_secs: u64,
+    /// Train at start-up when the log holds interactions.
+    pub(crate) train_on_start: bool,
+    /// Implicit weight of a live purchase.
+    pub(crate) weight_purchase: f32,
+    /// Implicit weight of each day checked in.
+    pub(crate) weight_check_in_per_day: f32,
+    /// Days checked in that count at most.
+    pub(crate) check_in_max_days: u32,
+    /// Implicit weight per star above 3 (minus per star below).
+    pub(crate) weight_rating_per_star: f32,
+    /// Largest `k` a recommendation or similar-items request may ask for.
+    pub(crate) max_k: usize,
+}
+
+impl Default for RecommenderSettings {
+    fn default() -> Self {
+        let implicit = ImplicitSettings::default();
+        let weights = InteractionWeights::default();
+        let config = RecommenderConfig::default();
+        Self {
+            mode: TrainingMode::Implicit,
+            factors: implicit.factors,
+            iterations: implicit.iterations,
+            regularization: implicit.regularization,
+            alpha: implicit.alpha,
+            cg_steps: implicit.cg_steps,
+            seed: implicit.seed,
+            retrain_after_interactions: config.retrain_after_interactions,
+            retrain_interval_secs: config.retrain_interval.as_secs(),
+            train_on_start: config.train_on_start,
+            weight_purchase: weights.purchase,
+            weight_check_in_per_day: weights.check_in_per_day,
+            check_in_max_days: weights.check_in_max_days,
+            weight_rating_per_star: weights.rating_per_star,
+            max_k: 100,
+        }
+    }
+}
+
+impl RecommenderSettings {
+    /// The recommender's configuration from these settings.
+    pub(crate) fn config(&self) -> RecommenderConfig {
+        RecommenderConfig {
+            mode: self.mode,
+            implicit: ImplicitSettings {
+                factors: self.factors,
+                iterations: self.iterations,
+                regularization: self.regularization,
+                alpha: self.alpha,
+                cg_steps: self.cg_steps,
+                seed: self.seed,
+            },
+            explicit: ExplicitSettings {
+                factors: self.factors,
+                iterations: self.iterations,
+                regularization: self.regularization,
+                seed: self.seed,
+            },
+            weights: InteractionWeights {
+                purchase: self.weight_purchase,
+                check_in_per_day: self.weight_check_in_per_day,
+                check_in_max_days: self.check_in_max_days,
+                rating_per_star: self.weight_rating_per_star,
+            },
+            retrain_after_interactions: self.retrain_after_interactions,
+            retrain_interval: std::time::Duration::from_secs(self.retrain_interval_secs),
+            ..RecommenderConfig::default()
+        }
+    }
 }
 
 impl Default for Settings {
@@ -104,6 +206,7 @@ impl Default for Settings {
             partner_import_max_items: 5_000,
             partner_import_concurrency: 64,
             partner_import_max_body_bytes: 32 << 20,
+            recommender: RecommenderSettings::default(),
         }
     }
 }
@@ -244,6 +347,27 @@ mod tests {
             jail.clear_env();
             let missing = Settings::load(Some(Path::new("missing.toml")), &Overrides::default());
             assert!(missing.is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn recommender_settings_nest_in_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "agora.toml",
+                "[recommender]\nmode = \"explicit\"\nfactors = 16\n",
+            )?;
+            jail.set_env("AGORA_RECOMMENDER__RETRAIN_AFTER_INTERACTIONS", "50");
+            let settings = load(jail, None, &Overrides::default());
+            let config = settings.recommender.config();
+            assert_eq!(config.mode, TrainingMode::Explicit);
+            assert_eq!(config.explicit.factors, 16);
+            assert_eq!(config.retrain_after_interactions, 50);
+            assert_eq!(config.weights, InteractionWeights::default());
+            jail.set_env("AGORA_RECOMMENDER__FACTORZ", "8");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
             Ok(())
         });
     }

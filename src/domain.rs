@@ -15,11 +15,13 @@ use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::dashboard::DashboardView;
+use agora_actors::projection::interactions::InteractionsView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
+use agora_actors::recommender::Recommender;
 use agora_actors::user::{User, UserService};
 use agora_events::personal::{KeyStore, MasterKey};
 use agora_events::{EventStore, Timestamp};
@@ -47,6 +49,8 @@ pub(crate) struct Domain {
     pub(crate) ledger: ProjectionHandle<LedgerView>,
     /// Membership plans, subscriptions, renewals and expiries.
     pub(crate) memberships: MembershipService,
+    /// The recommender and the interaction matrix it trains on.
+    pub(crate) recommender: Recommender,
 }
 
 /// Where the projections keep their snapshots.
@@ -91,8 +95,11 @@ impl Domain {
         let dashboard =
             projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the dashboard projection")?;
-        let bodies = projection::start::<BodiesView>(store, projection_config)
+        let bodies = projection::start::<BodiesView>(Arc::clone(&store), projection_config.clone())
             .context("starting the bodies projection")?;
+        let interactions =
+            projection::start::<InteractionsView>(Arc::clone(&store), projection_config)
+                .context("starting the interactions projection")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
             concurrency: settings.partner_import_concurrency,
@@ -122,6 +129,13 @@ impl Domain {
             },
         );
         Sweeper::start(&memberships);
+        let recommender = Recommender::start(
+            store,
+            interactions,
+            settings.recommender.config(),
+            clock.clone(),
+        )
+        .context("starting the recommender")?;
         Ok(Self {
             users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
             contents: ContentService::new(contents, catalog, refund_window)
@@ -134,6 +148,7 @@ impl Domain {
             partners: partner_service,
             ledger,
             memberships,
+            recommender,
         })
     }
 
@@ -156,6 +171,11 @@ impl Domain {
                 "memberships",
                 self.memberships.view().checkpoint(),
                 self.memberships.view().failure(),
+            ),
+            (
+                "interactions",
+                self.recommender.interactions().checkpoint(),
+                self.recommender.interactions().failure(),
             ),
         ]
     }
@@ -190,6 +210,9 @@ pub(crate) async fn replay_all(
     let memberships = projection::replay::<MembershipsView>(store, &dir, write)
         .await
         .context("replaying the memberships projection")?;
+    let interactions = projection::replay::<InteractionsView>(store, &dir, write)
+        .await
+        .context("replaying the interactions projection")?;
     Ok(vec![
         users,
         catalog,
@@ -198,6 +221,7 @@ pub(crate) async fn replay_all(
         bodies,
         ledger,
         memberships,
+        interactions,
     ])
 }
 

@@ -69,5 +69,6 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(bench) => bench::run(&settings, bench),
         Command::Seed(args) => commands::seed::run(&settings, args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Import(import) => commands::import::run(&settings, import),
     }
 }

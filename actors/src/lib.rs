@@ -21,6 +21,11 @@
 //!   thread and fan each half-step out over the rayon global pool; scoring
 //!   and metrics are pure functions of a trained model.
 //!
+//! - **Recommender** ([`recommender`]): a trainer actor on its own arbiter
+//!   decides when to retrain; each fit runs on a dedicated thread (fanning
+//!   out over rayon), and the new model version is swapped in atomically
+//!   after its event is durable.
+//!
 //! Domain types live in [`user`] and [`content`] (pure aggregate: `handle` decides, `apply`
 //! changes state, no I/O) and are tested as stories with
 //! [`aggregate::testing`].
@@ -32,4 +37,5 @@ pub mod factorizer;
 pub mod membership;
 pub mod partner;
 pub mod projection;
+pub mod recommender;
 pub mod user;

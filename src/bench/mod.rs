@@ -3,7 +3,9 @@
 //! - [`write`]: an append flood in the spirit of EventStoreDB's `WRFL` test;
 //! - [`read`]: a read flood over `$all` (paged reads or a catch-up subscription);
 //! - [`open`]: how long opening the store (recovery and index rebuild) takes;
-//! - [`http`]: a mixed read/command load over HTTP against a running server.
+//! - [`http`]: a mixed read/command load over HTTP against a running server;
+//! - [`recommender`]: the factorizer at scale on synthetic power-law data
+//!   (seconds per ALS iteration, peak memory, top-k latency).
 //!
 //! Each prints a small table, or JSON with `--json`. The figures and the
 //! exact commands for this repository's machine are in `benches/RESULTS.md`.
@@ -11,6 +13,7 @@
 pub(crate) mod http;
 mod open;
 mod read;
+pub(crate) mod recommender;
 mod write;
 
 use std::path::Path;
@@ -30,6 +33,7 @@ pub(crate) fn run(settings: &Settings, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Read(args) => report(&read::run(settings, args)?, args.json),
         BenchCommand::Open(args) => report(&open::run(settings)?, args.json),
         BenchCommand::Http(args) => report(&http::run(args)?, args.json),
+        BenchCommand::Recommender(args) => report(&recommender::run(args)?, args.json),
     }
 }
 

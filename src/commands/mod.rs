@@ -5,6 +5,7 @@
 pub(crate) mod admin;
 pub(crate) mod config;
 pub(crate) mod eval;
+pub(crate) mod import;
 pub(crate) mod info;
 pub(crate) mod replay;
 pub(crate) mod seed;

@@ -75,10 +75,14 @@ pub(crate) fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<ExitCo
     let store = store::open(settings)?;
     // Seeded history happens in the past: the services read a manual clock
     // that the seed moves day by day.
-    let settings = Settings {
+    // A bulk load: the recommender trains when the server starts.
+    let mut settings = Settings {
         manual_clock: true,
         ..settings.clone()
     };
+    settings.recommender.train_on_start = false;
+    settings.recommender.retrain_after_interactions = 0;
+    settings.recommender.retrain_interval_secs = 0;
     let report = actix_web::rt::System::new().block_on(async {
         let domain = Domain::start(&settings, Arc::new(store))?;
         crate::demo::seed(&domain).await?;

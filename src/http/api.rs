@@ -9,7 +9,10 @@ use std::sync::OnceLock;
 use super::command::CommandReply;
 use super::contents::{commands, reads};
 use super::openapi::{self, Endpoint};
-use super::{clock, dashboard, health, ledger, library, memberships, partners, sessions, users};
+use super::{
+    clock, dashboard, health, ledger, library, memberships, partners, recommendations, sessions,
+    users,
+};
 
 /// Every route of the API, in the order the document lists them.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -35,6 +38,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(membership());
     all.extend(partnership());
     all.extend(revenue());
+    all.extend(recommending());
     all.extend(admin());
     all
 }
@@ -349,6 +353,40 @@ fn revenue() -> Vec<Endpoint> {
         .token("admins, auditors")
         .query::<ledger::StatementQuery>()
         .reply::<ledger::StatementView>(200),
+    ]
+}
+
+fn recommending() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/users/{id}/recommendations",
+            "Top-k items on sale for the user from the current model version (never one they own, \
+             rated or made); `source` says whether the user's trained vector, a fold-in of their \
+             current interactions or popularity answered; `explain=true` lists the user's items \
+             that contributed most to each.",
+        )
+        .token("the user, admins")
+        .query::<recommendations::RecommendationsQuery>()
+        .reply::<recommendations::RecommendationsView>(200),
+        Endpoint::get(
+            "/v1/contents/{id}/similar",
+            "Items closest to a published item by cosine of their factor vectors.",
+        )
+        .query::<recommendations::SimilarQuery>()
+        .reply::<recommendations::SimilarView>(200),
+        Endpoint::get(
+            "/v1/admin/recommender",
+            "The recommender: published model version, its parameters and metrics, training state, \
+             interactions since the last run.",
+        )
+        .token("admins, auditors")
+        .reply::<recommendations::RecommenderStatusView>(200),
+        Endpoint::post(
+            "/v1/admin/recommender:train",
+            "Train now (off the HTTP workers) and answer the model version published.",
+        )
+        .token("admin")
+        .reply::<recommendations::ModelView>(200),
     ]
 }
 

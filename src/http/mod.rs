@@ -27,6 +27,7 @@ mod openapi;
 mod partners;
 pub(crate) mod problem;
 mod ratelimit;
+mod recommendations;
 mod requests;
 mod route_label;
 mod sessions;
@@ -66,6 +67,8 @@ pub(crate) struct AppState {
     pub(crate) limiter: ratelimit::RateLimiter,
     /// Requests served, by route.
     pub(crate) requests: requests::RequestMetrics,
+    /// Largest `k` of a recommendation request.
+    pub(crate) max_k: usize,
 }
 
 /// Login attempts allowed per window.
@@ -93,6 +96,7 @@ impl AppState {
             },
             limiter: ratelimit::RateLimiter::default(),
             requests: requests::RequestMetrics::default(),
+            max_k: settings.recommender.max_k.max(1),
         })
     }
 }
@@ -162,6 +166,7 @@ pub(crate) fn app(
         .configure(partners::routes)
         .configure(ledger::routes)
         .configure(memberships::routes)
+        .configure(recommendations::routes)
         .default_service(web::to(not_found))
 }
 

@@ -110,6 +110,13 @@ pub(crate) enum ProblemKind {
     /// the creator's own plan, already cancelled); `detail` names the rule:
     /// do not retry unchanged (409).
     PlanConflict,
+    /// No recommendation model is published yet (the first training run
+    /// is under way, or failed): retry after `Retry-After` seconds (503).
+    RecommenderNotReady,
+    /// No purchase, rating or check-in is recorded yet, so there is
+    /// nothing to train on or recommend from: do not retry until there is
+    /// (409).
+    RecommenderNoData,
 }
 
 impl ProblemKind {
@@ -296,6 +303,16 @@ impl ProblemKind {
                 StatusCode::CONFLICT,
                 "Plan state conflict",
             ),
+            Self::RecommenderNotReady => (
+                "urn:agora:problem:recommender-not-ready",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Recommender not ready",
+            ),
+            Self::RecommenderNoData => (
+                "urn:agora:problem:recommender-no-data",
+                StatusCode::CONFLICT,
+                "No interaction data",
+            ),
         }
     }
 
@@ -348,6 +365,8 @@ impl ProblemKind {
         Self::AlreadyMember,
         Self::MembershipNotFound,
         Self::PlanConflict,
+        Self::RecommenderNotReady,
+        Self::RecommenderNoData,
     ];
 }
 
@@ -620,6 +639,8 @@ mod tests {
             ProblemKind::AlreadyMember,
             ProblemKind::MembershipNotFound,
             ProblemKind::PlanConflict,
+            ProblemKind::RecommenderNotReady,
+            ProblemKind::RecommenderNoData,
         ];
         let uris: std::collections::HashSet<_> = kinds.iter().map(|k| k.describe().0).collect();
         assert_eq!(uris.len(), kinds.len());

@@ -195,6 +195,13 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
     let refund_path = format!("/v1/contents/c1/purchases/{purchase}/refund");
     let table = vec![
         row(Method::GET, "/v1/admin/clock", Value::Null, READERS),
+        row(Method::GET, "/v1/admin/recommender", Value::Null, READERS),
+        row(
+            Method::POST,
+            "/v1/admin/recommender:train",
+            Value::Null,
+            ADMIN,
+        ),
         row(
             Method::POST,
             "/v1/admin/clock",
@@ -364,6 +371,12 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             "/v1/users/lin/memberships",
             Value::Null,
             LIN_READERS,
+        ),
+        row(
+            Method::GET,
+            "/v1/users/lin/recommendations",
+            Value::Null,
+            LIN_ADMIN,
         ),
         row(
             Method::GET,

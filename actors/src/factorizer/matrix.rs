@@ -49,6 +49,17 @@ impl IdIndex {
     }
 }
 
+impl<S: AsRef<str>> FromIterator<S> for IdIndex {
+    /// Interns every id in order (repeats keep their first index).
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Self {
+        let mut index = Self::default();
+        for id in ids {
+            index.intern(id.as_ref());
+        }
+        index
+    }
+}
+
 /// A CSR matrix of `f32` weights with sorted, distinct column indexes in
 /// every row (what [`CsMat::try_new`] checks).
 #[derive(Clone, Debug)]
@@ -90,6 +101,21 @@ impl SparseRows {
         let csr = CsMat::try_new((rows, cols), indptr, indices, data)
             .unwrap_or_else(|_| CsMat::zero((rows, cols)));
         Self { csr }
+    }
+
+    /// Wraps CSR arrays: `indptr` has `rows + 1` non-decreasing offsets into
+    /// `indices` (column indexes, ascending and distinct within each row,
+    /// each below `cols`) and `data` (the weights). `None` if they break
+    /// any of those rules.
+    pub fn from_csr(
+        shape: (usize, usize),
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        data: Vec<f32>,
+    ) -> Option<Self> {
+        CsMat::try_new(shape, indptr, indices, data)
+            .ok()
+            .map(|csr| Self { csr })
     }
 
     /// The transpose, also in CSR form (rows become columns).
@@ -150,6 +176,31 @@ impl InteractionMatrix {
         InteractionsBuilder::default()
     }
 
+    /// The matrix of `(row, column, weight)` cells over given indexes:
+    /// row `r` is `users.id(r)`, column `c` is `items.id(c)`. Weights of
+    /// repeated cells are summed; cells outside the indexes are skipped.
+    pub fn from_triplets(users: IdIndex, items: IdIndex, triplets: &[(usize, usize, f32)]) -> Self {
+        let user_items = SparseRows::from_triplets((users.len(), items.len()), triplets);
+        Self::from_rows(users, items, user_items)
+    }
+
+    /// The matrix whose user rows are `user_items`; `None` unless its shape
+    /// is `(users.len(), items.len())`.
+    pub fn from_user_rows(users: IdIndex, items: IdIndex, user_items: SparseRows) -> Option<Self> {
+        (user_items.rows() == users.len() && user_items.cols() == items.len())
+            .then(|| Self::from_rows(users, items, user_items))
+    }
+
+    fn from_rows(users: IdIndex, items: IdIndex, user_items: SparseRows) -> Self {
+        let item_users = user_items.transpose();
+        Self {
+            users,
+            items,
+            user_items,
+            item_users,
+        }
+    }
+
     /// The user ids (rows).
     pub fn users(&self) -> &IdIndex {
         &self.users
@@ -190,15 +241,7 @@ impl InteractionsBuilder {
 
     /// The matrix of everything pushed so far.
     pub fn build(self) -> InteractionMatrix {
-        let shape = (self.users.len(), self.items.len());
-        let user_items = SparseRows::from_triplets(shape, &self.triplets);
-        let item_users = user_items.transpose();
-        InteractionMatrix {
-            users: self.users,
-            items: self.items,
-            user_items,
-            item_users,
-        }
+        InteractionMatrix::from_triplets(self.users, self.items, &self.triplets)
     }
 }
 

@@ -25,7 +25,7 @@ pub(super) fn content_event(event: &RecordedEvent) -> Result<Option<(&str, Conte
 
 /// Builds recorded content events for projection tests.
 #[cfg(test)]
-pub(super) mod testing {
+pub(crate) mod testing {
     use agora_events::domain::DomainEvent;
     use agora_events::domain::content::ContentEvent;
     use agora_events::{EventMetadata, RecordedEvent, StreamName, Timestamp};

@@ -11,8 +11,9 @@
 
 pub mod bodies;
 pub mod catalog;
-mod content_stream;
+pub(crate) mod content_stream;
 pub mod dashboard;
+pub mod interactions;
 pub mod ledger;
 pub mod library;
 pub mod memberships;

@@ -5,6 +5,7 @@
 pub mod content;
 pub mod membership;
 pub mod partner;
+pub mod recommender;
 pub mod revenue;
 pub mod schema;
 pub mod user;

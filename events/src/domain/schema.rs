@@ -86,6 +86,7 @@ pub fn all() -> Vec<EventSchema> {
     all.extend(super::content::schemas());
     all.extend(super::partner::schemas());
     all.extend(super::membership::schemas());
+    all.extend(super::recommender::schemas());
     all
 }
 

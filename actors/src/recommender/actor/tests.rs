@@ -1,0 +1,176 @@
+//! The trainer over a real log store: admin runs, runs after new
+//! interactions and at start-up, versions recorded on the stream and
+//! published in order.
+
+use std::time::Duration;
+
+use agora_events::domain::content::{ContentEvent, ContentPurchased, Money};
+use agora_events::{LogConfig, LogStore, Timestamp};
+
+use super::*;
+use crate::factorizer::ImplicitSettings;
+use crate::projection::{self, ProjectionConfig};
+
+/// How long a test waits for the trainer before giving up (a guard against
+/// hanging, not a performance assertion).
+const GUARD: Duration = Duration::from_secs(60);
+
+fn config() -> RecommenderConfig {
+    RecommenderConfig {
+        implicit: ImplicitSettings {
+            factors: 2,
+            iterations: 2,
+            ..ImplicitSettings::default()
+        },
+        check_interval: Duration::from_millis(10),
+        retrain_after_interactions: 0,
+        ..RecommenderConfig::default()
+    }
+}
+
+async fn buy(store: &LogStore, user: &str, item: &str) -> u64 {
+    let event = ContentEvent::Purchased(ContentPurchased {
+        buyer_id: user.into(),
+        price: Money {
+            amount_cents: 100,
+            currency: "CNY".into(),
+        },
+        purchase_id: format!("{user}-{item}"),
+        purchased_at: Timestamp(0),
+        partner_id: None,
+        shares: Vec::new(),
+    })
+    .to_new_event(EventMetadata::default())
+    .expect("encodes");
+    let stream = StreamName::new(format!("content-{item}")).expect("stream");
+    store
+        .append(&stream, ExpectedVersion::Any, vec![event])
+        .await
+        .expect("append")
+        .position
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: LogStore,
+    recommender: Recommender,
+}
+
+fn start(dir: tempfile::TempDir, store: LogStore, config: RecommenderConfig) -> World {
+    let shared: Arc<dyn EventStore> = Arc::new(store.clone());
+    let view = projection::start::<InteractionsView>(
+        Arc::clone(&shared),
+        ProjectionConfig::new(dir.path().join("projections")),
+    )
+    .expect("projection");
+    let recommender =
+        Recommender::start(shared, view, config, Clock::manual(Timestamp(5))).expect("starts");
+    World {
+        _dir: dir,
+        store,
+        recommender,
+    }
+}
+
+fn open() -> (tempfile::TempDir, LogStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = LogStore::open(dir.path().join("log"), LogConfig::default()).expect("store");
+    (dir, store)
+}
+
+async fn recorded_versions(store: &LogStore) -> Vec<u64> {
+    let stream = StreamName::new(MODELS_STREAM).expect("stream");
+    store
+        .read_stream(&stream, 0, 100, ReadDirection::Forward)
+        .await
+        .expect("read")
+        .iter()
+        .map(
+            |e| match RecommenderEvent::from_recorded(e).expect("decodes") {
+                RecommenderEvent::ModelTrained(t) => t.version,
+            },
+        )
+        .collect()
+}
+
+/// Waits until the published model has `version`.
+async fn published(recommender: &Recommender, version: u64) -> Arc<ServingModel> {
+    let deadline = Instant::now() + GUARD;
+    loop {
+        if let Some(model) = recommender.current()
+            && model.version() >= version
+        {
+            return model;
+        }
+        assert!(Instant::now() < deadline, "no model version {version}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn admin_runs_record_then_publish_increasing_versions() {
+    let (dir, store) = open();
+    let world = start(dir, store, config());
+    assert_eq!(
+        world.recommender.train().await.err(),
+        Some(RecommenderError::NoData)
+    );
+    assert!(world.recommender.current().is_none());
+    let mut last = 0;
+    for (user, item) in [("ann", "rust"), ("ann", "sql"), ("bob", "rust")] {
+        last = buy(&world.store, user, item).await;
+    }
+    assert!(world.recommender.interactions().wait_for(last, GUARD).await);
+    let first = world.recommender.train().await.expect("trains");
+    assert_eq!(first.version(), 1);
+    assert_eq!(first.event().trigger, "admin");
+    assert_eq!(first.event().metrics.interactions, 3);
+    assert_eq!(first.event().trained_at, Timestamp(5));
+    let second = world.recommender.train().await.expect("trains");
+    assert_eq!(second.version(), 2);
+    assert_eq!(recorded_versions(&world.store).await, vec![1, 2]);
+    let status = world.recommender.status();
+    assert_eq!(status.model.map(|m| m.version), Some(2));
+    assert!(!status.training);
+    assert_eq!(status.interactions, 3);
+}
+
+#[actix_rt::test]
+async fn new_interactions_past_the_threshold_start_a_run() {
+    let (dir, store) = open();
+    let world = start(
+        dir,
+        store,
+        RecommenderConfig {
+            retrain_after_interactions: 3,
+            ..config()
+        },
+    );
+    buy(&world.store, "ann", "rust").await;
+    buy(&world.store, "bob", "rust").await;
+    buy(&world.store, "bob", "sql").await;
+    let model = published(&world.recommender, 1).await;
+    assert_eq!(model.event().trigger, "interactions");
+    assert_eq!(world.recommender.status().interactions_since_training, 0);
+}
+
+#[actix_rt::test]
+async fn a_log_with_interactions_is_trained_at_start_up_after_earlier_versions() {
+    let (dir, store) = open();
+    buy(&store, "ann", "rust").await;
+    buy(&store, "bob", "sql").await;
+    let world = start(dir, store, config());
+    let model = published(&world.recommender, 1).await;
+    assert_eq!(model.event().trigger, "start-up");
+    // A restart continues the version sequence from the log.
+    let World {
+        _dir: dir,
+        store,
+        recommender,
+    } = world;
+    drop(recommender);
+    let world = start(dir, store, config());
+    let model = published(&world.recommender, 2).await;
+    assert_eq!(model.version(), 2);
+    assert_eq!(recorded_versions(&world.store).await, vec![1, 2]);
+}
