@@ -18,6 +18,7 @@ use agora_actors::projection::dashboard::DashboardView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
+use agora_actors::projection::near_dup::NearDupProjection;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
 use agora_actors::user::{User, UserService};
@@ -47,6 +48,8 @@ pub(crate) struct Domain {
     pub(crate) ledger: ProjectionHandle<LedgerView>,
     /// Membership plans, subscriptions, renewals and expiries.
     pub(crate) memberships: MembershipService,
+    /// Published texts and their MinHash signatures, for verification.
+    pub(crate) near_dup: ProjectionHandle<NearDupProjection>,
 }
 
 /// Where the projections keep their snapshots.
@@ -91,8 +94,10 @@ impl Domain {
         let dashboard =
             projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the dashboard projection")?;
-        let bodies = projection::start::<BodiesView>(store, projection_config)
+        let bodies = projection::start::<BodiesView>(Arc::clone(&store), projection_config.clone())
             .context("starting the bodies projection")?;
+        let near_dup = projection::start::<NearDupProjection>(store, projection_config)
+            .context("starting the near-duplicate projection")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
             concurrency: settings.partner_import_concurrency,
@@ -134,6 +139,7 @@ impl Domain {
             partners: partner_service,
             ledger,
             memberships,
+            near_dup,
         })
     }
 
@@ -156,6 +162,11 @@ impl Domain {
                 "memberships",
                 self.memberships.view().checkpoint(),
                 self.memberships.view().failure(),
+            ),
+            (
+                "near_dup",
+                self.near_dup.checkpoint(),
+                self.near_dup.failure(),
             ),
         ]
     }
@@ -190,6 +201,9 @@ pub(crate) async fn replay_all(
     let memberships = projection::replay::<MembershipsView>(store, &dir, write)
         .await
         .context("replaying the memberships projection")?;
+    let near_dup = projection::replay::<NearDupProjection>(store, &dir, write)
+        .await
+        .context("replaying the near-duplicate projection")?;
     Ok(vec![
         users,
         catalog,
@@ -198,6 +212,7 @@ pub(crate) async fn replay_all(
         bodies,
         ledger,
         memberships,
+        near_dup,
     ])
 }
 

@@ -12,6 +12,7 @@ mod help;
 mod ledger;
 mod library;
 mod memberships;
+mod models;
 mod openapi;
 mod partners;
 mod permissions;

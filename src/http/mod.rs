@@ -13,6 +13,7 @@
 
 mod api;
 mod auth;
+mod body;
 mod clock;
 mod command;
 mod contents;
@@ -46,6 +47,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::domain::Domain;
+use crate::models::Models;
 use problem::{ApiError, ProblemKind};
 
 /// What every handler can reach.
@@ -66,6 +68,8 @@ pub(crate) struct AppState {
     pub(crate) limiter: ratelimit::RateLimiter,
     /// Requests served, by route.
     pub(crate) requests: requests::RequestMetrics,
+    /// The model workers (loaded in the background).
+    pub(crate) models: Models,
 }
 
 /// Login attempts allowed per window.
@@ -81,6 +85,7 @@ impl AppState {
     /// Starts the domain over `store`. Must run inside an actix `System`.
     pub(crate) fn start(settings: &Settings, store: LogStore) -> anyhow::Result<Self> {
         let domain = Domain::start(settings, Arc::new(store.clone()))?;
+        let models = Models::start(&settings.models, domain.near_dup.clone());
         Ok(Self {
             store,
             domain,
@@ -93,7 +98,17 @@ impl AppState {
             },
             limiter: ratelimit::RateLimiter::default(),
             requests: requests::RequestMetrics::default(),
+            models,
         })
+    }
+
+    /// The verification score publishing requires, in basis points, if
+    /// `models.require_verification_to_publish` is set.
+    pub(crate) fn publish_requirement(&self) -> Option<u32> {
+        let settings = self.models.settings();
+        settings
+            .require_verification_to_publish
+            .then_some(settings.min_verification_score_bps)
     }
 }
 

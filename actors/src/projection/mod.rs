@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod ledger;
 pub mod library;
 pub mod memberships;
+pub mod near_dup;
 mod replay;
 mod runner;
 mod snapshot;
