@@ -4,7 +4,9 @@
 //! 2. a TOML file: `--config FILE` (or `AGORA_CONFIG`), else `agora.toml` in
 //!    the working directory if it exists;
 //! 3. environment variables `AGORA_*`, nested with `__`
-//!    (`AGORA_DATA_DIR`, `AGORA_LISTEN`, `AGORA_LOG__SEGMENT_BYTES`);
+//!    (`AGORA_DATA_DIR`, `AGORA_LISTEN`, `AGORA_LOG__SEGMENT_BYTES`); the
+//!    `models` section also takes one `_` (`AGORA_MODELS_ENABLED`,
+//!    `AGORA_MODELS_DIR`, the variable `ops/models/install` uses);
 //! 4. command-line flags (`--data-dir`, `--listen`).
 //!
 //! Unknown keys are errors, so a typo never goes unnoticed.
@@ -84,6 +86,8 @@ pub(crate) struct Settings {
     pub(crate) partner_import_max_body_bytes: usize,
     /// The recommender (`recommender.*`, env `AGORA_RECOMMENDER__*`).
     pub(crate) recommender: RecommenderSettings,
+    /// The model workers (generation and verification).
+    pub(crate) models: ModelsSettings,
 }
 
 /// Settings of the recommender: what it trains, when, and the weights of
@@ -183,6 +187,71 @@ impl RecommenderSettings {
     }
 }
 
+/// Settings of the model workers (`[models]`, `AGORA_MODELS_*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ModelsSettings {
+    /// Load the models and serve the model endpoints. When false the
+    /// endpoints answer 503 `models-unavailable` and nothing is loaded.
+    pub(crate) enabled: bool,
+    /// The models directory `ops/models/install` filled. Unset:
+    /// `$HOME/.cache/agora/models` (the install script's default).
+    pub(crate) dir: Option<PathBuf>,
+    /// Worker threads; 0 means one per CPU core.
+    pub(crate) workers: usize,
+    /// Pin each worker to a core.
+    pub(crate) pin_to_cores: bool,
+    /// Most embedding jobs waiting; more are refused with 503.
+    pub(crate) embed_queue: usize,
+    /// Most generation jobs waiting; more are refused with 503.
+    pub(crate) generate_queue: usize,
+    /// Most OCR jobs waiting; more are refused with 503.
+    pub(crate) ocr_queue: usize,
+    /// `Retry-After` seconds advised when a queue is full.
+    pub(crate) retry_after_secs: u32,
+    /// Seconds a verification may take (504 after).
+    pub(crate) verify_timeout_secs: u64,
+    /// Seconds a generation may take; it stops there and keeps what it has.
+    pub(crate) generate_timeout_secs: u64,
+    /// Refuse to publish an item whose current text has no verification
+    /// scoring at least `min_verification_score_bps`.
+    pub(crate) require_verification_to_publish: bool,
+    /// The passing verification score, in basis points (7000 = 0.7).
+    pub(crate) min_verification_score_bps: u32,
+    /// Most images one verify request may carry.
+    pub(crate) max_images: usize,
+    /// Largest decoded image, in bytes.
+    pub(crate) max_image_bytes: usize,
+    /// Largest verify request body, in bytes (base64 images); other
+    /// routes keep `max_body_bytes`.
+    pub(crate) verify_max_body_bytes: usize,
+    /// Longest generation prompt, in characters.
+    pub(crate) max_prompt_chars: usize,
+}
+
+impl Default for ModelsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            workers: 0,
+            pin_to_cores: true,
+            embed_queue: 256,
+            generate_queue: 8,
+            ocr_queue: 32,
+            retry_after_secs: 2,
+            verify_timeout_secs: 60,
+            generate_timeout_secs: 120,
+            require_verification_to_publish: false,
+            min_verification_score_bps: 7_000,
+            max_images: 4,
+            max_image_bytes: 8 << 20,
+            verify_max_body_bytes: 48 << 20,
+            max_prompt_chars: 4_000,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -207,6 +276,7 @@ impl Default for Settings {
             partner_import_concurrency: 64,
             partner_import_max_body_bytes: 32 << 20,
             recommender: RecommenderSettings::default(),
+            models: ModelsSettings::default(),
         }
     }
 }
@@ -253,10 +323,21 @@ impl Settings {
         Ok(figment
             .merge(
                 Env::prefixed(ENV_PREFIX)
-                    .split("__")
-                    .ignore(ENV_NOT_SETTINGS),
+                    .ignore(ENV_NOT_SETTINGS)
+                    .map(env_key),
             )
             .merge(Serialized::defaults(overrides)))
+    }
+}
+
+/// The setting an `AGORA_*` variable (prefix stripped) names: `__` nests
+/// (`log__segment_bytes` → `log.segment_bytes`), and so does the first `_`
+/// after `models` (`models_enabled` → `models.enabled`).
+fn env_key(key: &figment::value::UncasedStr) -> figment::value::Uncased<'_> {
+    let key = key.as_str().to_ascii_lowercase().replace("__", ".");
+    match key.strip_prefix("models_") {
+        Some(rest) => format!("models.{rest}").into(),
+        None => key.into(),
     }
 }
 
@@ -367,6 +448,23 @@ mod tests {
             assert_eq!(config.retrain_after_interactions, 50);
             assert_eq!(config.weights, InteractionWeights::default());
             jail.set_env("AGORA_RECOMMENDER__FACTORZ", "8");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn model_settings_come_from_the_environment_with_one_or_two_underscores() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("AGORA_MODELS_ENABLED", "false");
+            jail.set_env("AGORA_MODELS_DIR", "/opt/models");
+            jail.set_env("AGORA_MODELS__MIN_VERIFICATION_SCORE_BPS", "8000");
+            let settings = load(jail, None, &Overrides::default());
+            assert!(!settings.models.enabled);
+            assert_eq!(settings.models.dir, Some(PathBuf::from("/opt/models")));
+            assert_eq!(settings.models.min_verification_score_bps, 8000);
+            jail.set_env("AGORA_MODELS_ENABLE", "false");
             assert!(Settings::load(None, &Overrides::default()).is_err());
             Ok(())
         });

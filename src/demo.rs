@@ -101,7 +101,7 @@ async fn seed_content(domain: &Domain) -> anyhow::Result<()> {
         let seeded = async {
             contents.draft(item, &step("draft")).await?;
             contents.set_price(&id, price, &step("price")).await?;
-            contents.publish(&id, &step("publish")).await?;
+            contents.publish(&id, None, &step("publish")).await?;
             Ok::<_, ContentServiceError>(())
         };
         seeded

@@ -19,6 +19,7 @@ use agora_actors::projection::interactions::InteractionsView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
+use agora_actors::projection::near_dup::NearDupProjection;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
 use agora_actors::recommender::Recommender;
@@ -51,6 +52,8 @@ pub(crate) struct Domain {
     pub(crate) memberships: MembershipService,
     /// The recommender and the interaction matrix it trains on.
     pub(crate) recommender: Recommender,
+    /// Published texts and their MinHash signatures, for verification.
+    pub(crate) near_dup: ProjectionHandle<NearDupProjection>,
 }
 
 /// Where the projections keep their snapshots.
@@ -98,8 +101,10 @@ impl Domain {
         let bodies = projection::start::<BodiesView>(Arc::clone(&store), projection_config.clone())
             .context("starting the bodies projection")?;
         let interactions =
-            projection::start::<InteractionsView>(Arc::clone(&store), projection_config)
+            projection::start::<InteractionsView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the interactions projection")?;
+        let near_dup = projection::start::<NearDupProjection>(store, projection_config)
+            .context("starting the near-duplicate projection")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
             concurrency: settings.partner_import_concurrency,
@@ -149,6 +154,7 @@ impl Domain {
             ledger,
             memberships,
             recommender,
+            near_dup,
         })
     }
 
@@ -176,6 +182,9 @@ impl Domain {
                 "interactions",
                 self.recommender.interactions().checkpoint(),
                 self.recommender.interactions().failure(),
+                "near_dup",
+                self.near_dup.checkpoint(),
+                self.near_dup.failure(),
             ),
         ]
     }
@@ -213,6 +222,9 @@ pub(crate) async fn replay_all(
     let interactions = projection::replay::<InteractionsView>(store, &dir, write)
         .await
         .context("replaying the interactions projection")?;
+    let near_dup = projection::replay::<NearDupProjection>(store, &dir, write)
+        .await
+        .context("replaying the near-duplicate projection")?;
     Ok(vec![
         users,
         catalog,
@@ -222,6 +234,7 @@ pub(crate) async fn replay_all(
         ledger,
         memberships,
         interactions,
+        near_dup,
     ])
 }
 

@@ -31,6 +31,7 @@ mod domain;
 mod hex;
 mod http;
 mod logging;
+mod models;
 mod movielens;
 mod sample;
 mod seed;

@@ -13,6 +13,7 @@ mod import;
 mod ledger;
 mod library;
 mod memberships;
+mod models;
 mod openapi;
 mod partners;
 mod permissions;

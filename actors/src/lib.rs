@@ -20,6 +20,10 @@
 //! - **Factorizer core** ([`factorizer`]): ALS fits run on the caller's
 //!   thread and fan each half-step out over the rayon global pool; scoring
 //!   and metrics are pure functions of a trained model.
+//! - **Model workers** ([`models`]): a pool of OS threads, each pinned to a
+//!   core and owning its own tract states and tesseract instances; jobs wait
+//!   in bounded queues per kind (embed, generate, OCR) and a full queue is
+//!   refused at once.
 //!
 //! - **Recommender** ([`recommender`]): a trainer actor on its own arbiter
 //!   decides when to retrain; each fit runs on a dedicated thread (fanning
@@ -35,6 +39,7 @@ pub mod clock;
 pub mod content;
 pub mod factorizer;
 pub mod membership;
+pub mod models;
 pub mod partner;
 pub mod projection;
 pub mod recommender;

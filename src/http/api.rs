@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::command::CommandReply;
-use super::contents::{commands, reads};
+use super::contents::{commands, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::{
     clock, dashboard, health, ledger, library, memberships, partners, recommendations, sessions,
@@ -119,7 +119,9 @@ fn contents() -> Vec<Endpoint> {
         .conditional(),
         Endpoint::post(
             "/v1/contents/{id}/publish",
-            "Publish: needs a title, a body and a price.",
+            "Publish: needs a title, a body and a price, and with \
+             `models.require_verification_to_publish` a verification of the current text scoring \
+             at least `models.min_verification_score_bps` (409 `verification-required` otherwise).",
         )
         .token(CREATOR)
         .reply::<CommandReply>(200)
@@ -141,6 +143,27 @@ fn contents() -> Vec<Endpoint> {
         .reply::<CommandReply>(200)
         .keyed()
         .conditional(),
+        Endpoint::post(
+            "/v1/contents/{id}/verify",
+            "Verify the current text and the images sent (base64 PNG, JPEG or TIFF; OCR in \
+             English, Chinese or both): rule checks, near copies and paraphrases of published \
+             items, a score in [0, 1] with every finding that lowered it; recorded as \
+             `ContentVerified`. 503 `models-unavailable` / `models-overloaded` (with \
+             `Retry-After`), 504 `models-timed-out`.",
+        )
+        .token("the item's creator or an admin")
+        .body::<verify::VerifyBody>()
+        .reply::<verify::VerifyReply>(200),
+        Endpoint::post(
+            "/v1/contents/{id}/drafts:generate",
+            "Generate a draft with the language model: `text/event-stream` of `token` events \
+             (`{\"text\"}`), then `done` (a `GenerateDone`, recorded as \
+             `ContentDraftGenerated`) or `error` (a problem). Greedy decoding (temperature 0) is \
+             deterministic. 503 `models-unavailable` / `models-overloaded` (with `Retry-After`).",
+        )
+        .token(CREATOR)
+        .body::<generate::GenerateBody>()
+        .text("text/event-stream"),
     ]
 }
 

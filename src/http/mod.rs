@@ -13,6 +13,7 @@
 
 mod api;
 mod auth;
+mod body;
 mod clock;
 mod command;
 mod contents;
@@ -47,6 +48,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::domain::Domain;
+use crate::models::Models;
 use problem::{ApiError, ProblemKind};
 
 /// What every handler can reach.
@@ -69,6 +71,8 @@ pub(crate) struct AppState {
     pub(crate) requests: requests::RequestMetrics,
     /// Largest `k` of a recommendation request.
     pub(crate) max_k: usize,
+    /// The model workers (loaded in the background).
+    pub(crate) models: Models,
 }
 
 /// Login attempts allowed per window.
@@ -84,6 +88,7 @@ impl AppState {
     /// Starts the domain over `store`. Must run inside an actix `System`.
     pub(crate) fn start(settings: &Settings, store: LogStore) -> anyhow::Result<Self> {
         let domain = Domain::start(settings, Arc::new(store.clone()))?;
+        let models = Models::start(&settings.models, domain.near_dup.clone());
         Ok(Self {
             store,
             domain,
@@ -97,7 +102,17 @@ impl AppState {
             limiter: ratelimit::RateLimiter::default(),
             requests: requests::RequestMetrics::default(),
             max_k: settings.recommender.max_k.max(1),
+            models,
         })
+    }
+
+    /// The verification score publishing requires, in basis points, if
+    /// `models.require_verification_to_publish` is set.
+    pub(crate) fn publish_requirement(&self) -> Option<u32> {
+        let settings = self.models.settings();
+        settings
+            .require_verification_to_publish
+            .then_some(settings.min_verification_score_bps)
     }
 }
 

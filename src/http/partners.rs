@@ -26,11 +26,11 @@ use agora_actors::partner::{
 };
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::Role;
-use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Authenticated;
+use super::body::read_json_body;
 use super::command::{self, etag, idempotency_key, if_match};
 use super::problem::{ApiError, ProblemDoc, ProblemKind};
 
@@ -321,7 +321,13 @@ async fn import(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.partners.import_settings();
-    let body = read_json_body(&request, payload, settings.max_body_bytes).await?;
+    let body = read_json_body(
+        &request,
+        payload,
+        settings.max_body_bytes,
+        "a catalog import body",
+    )
+    .await?;
     let body: CatalogBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ProblemKind::InvalidRequest, e.to_string()))?;
     let received = body.items.len();
@@ -418,50 +424,6 @@ fn parse_item(value: serde_json::Value) -> Result<ImportItem, ImportItemError> {
             currency: body.price.currency,
         },
     })
-}
-
-/// Reads a JSON request body of at most `limit` bytes (413 beyond, 415
-/// unless it is `application/json`).
-async fn read_json_body(
-    request: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<bytes::BytesMut, ApiError> {
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            ProblemKind::UnsupportedMediaType,
-            "the body must be application/json",
-        ));
-    }
-    let too_large = || {
-        ApiError::new(
-            ProblemKind::PayloadTooLarge,
-            format!("a catalog import body is at most {limit} bytes"),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ProblemKind::InvalidRequest, e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Refuses anyone but admins.

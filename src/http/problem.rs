@@ -117,6 +117,21 @@ pub(crate) enum ProblemKind {
     /// nothing to train on or recommend from: do not retry until there is
     /// (409).
     RecommenderNoData,
+    /// Publishing needs a passing verification of the current text
+    /// (`models.require_verification_to_publish`) and there is none, or it
+    /// scored below `models.min_verification_score_bps`: verify
+    /// (`POST /v1/contents/{id}/verify`), fix the findings, then publish (409).
+    VerificationRequired,
+    /// The model workers are not running (disabled, still loading, or not
+    /// installed): retry later, or ask an operator to run
+    /// `ops/models/install` (503).
+    ModelsUnavailable,
+    /// The model workers' queue for this job is full: retry after
+    /// `Retry-After` seconds (503).
+    ModelsOverloaded,
+    /// The model job did not finish within its deadline: retry with a
+    /// smaller request (fewer images, fewer tokens) or later (504).
+    ModelsTimedOut,
 }
 
 impl ProblemKind {
@@ -313,6 +328,26 @@ impl ProblemKind {
                 StatusCode::CONFLICT,
                 "No interaction data",
             ),
+            Self::VerificationRequired => (
+                "urn:agora:problem:verification-required",
+                StatusCode::CONFLICT,
+                "Verification required",
+            ),
+            Self::ModelsUnavailable => (
+                "urn:agora:problem:models-unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Models unavailable",
+            ),
+            Self::ModelsOverloaded => (
+                "urn:agora:problem:models-overloaded",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Models overloaded",
+            ),
+            Self::ModelsTimedOut => (
+                "urn:agora:problem:models-timed-out",
+                StatusCode::GATEWAY_TIMEOUT,
+                "Models timed out",
+            ),
         }
     }
 
@@ -367,6 +402,10 @@ impl ProblemKind {
         Self::PlanConflict,
         Self::RecommenderNotReady,
         Self::RecommenderNoData,
+        Self::VerificationRequired,
+        Self::ModelsUnavailable,
+        Self::ModelsOverloaded,
+        Self::ModelsTimedOut,
     ];
 }
 
@@ -375,7 +414,7 @@ impl ProblemKind {
 pub(crate) struct ApiError {
     kind: ProblemKind,
     detail: String,
-    /// Seconds for `Retry-After` on a 429.
+    /// Seconds for `Retry-After` on a 429 or 503 (default 1 on a 503).
     retry_after: Option<u32>,
 }
 
@@ -386,6 +425,15 @@ impl ApiError {
             kind,
             detail: detail.into(),
             retry_after: None,
+        }
+    }
+
+    /// A problem of `kind` (a 429 or 503) telling the client to wait
+    /// `seconds` (at least 1) before retrying.
+    pub(crate) fn retry_after(kind: ProblemKind, detail: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(kind, detail)
         }
     }
 
@@ -458,10 +506,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match status {
-            StatusCode::SERVICE_UNAVAILABLE => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
                 response.insert_header((
                     header::RETRY_AFTER,
                     self.retry_after.unwrap_or(RETRY_AFTER_SECS),

@@ -403,7 +403,7 @@ async fn publish(domain: &Domain, plan: &Plan, item: &PlannedItem) -> Vec<Outcom
     if matches!(outcomes[1], Outcome::Refused(_)) {
         return outcomes;
     }
-    let published = contents.publish(&id, &request(item.keys[2])).await;
+    let published = contents.publish(&id, None, &request(item.keys[2])).await;
     outcomes.push(outcome(&id, "publish", published, None));
     outcomes
 }

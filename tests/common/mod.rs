@@ -60,6 +60,8 @@ impl Sandbox {
                 command.env_remove(key);
             }
         }
+        // Servers load no models unless a test turns them on (tests/models).
+        command.env("AGORA_MODELS_ENABLED", "false");
         command
     }
 

@@ -234,6 +234,18 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             CREATOR,
         ),
         row(Method::POST, "/v1/contents/c1/retire", Value::Null, CREATOR),
+        row(
+            Method::POST,
+            "/v1/contents/c1/verify",
+            Value::Null,
+            CREATOR_ADMIN,
+        ),
+        row(
+            Method::POST,
+            "/v1/contents/c1/drafts:generate",
+            json!({"prompt": "An outline of chapter three"}),
+            CREATOR,
+        ),
         Row {
             // A creator cannot buy their own item: a rule (409), not a role.
             refused_otherwise: &[("cora", StatusCode::CONFLICT)],

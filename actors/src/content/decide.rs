@@ -25,10 +25,10 @@ pub(super) struct NewDraft<'a> {
     pub(super) language: &'a str,
 }
 
-type Decision = Result<Vec<ContentEvent>, ContentError>;
+pub(super) type Decision = Result<Vec<ContentEvent>, ContentError>;
 
 /// The caller, who must be known.
-fn caller(ctx: &CommandContext) -> Result<&str, ContentError> {
+pub(super) fn caller(ctx: &CommandContext) -> Result<&str, ContentError> {
     ctx.actor_id.as_deref().ok_or(ContentError::Unauthenticated)
 }
 
@@ -39,12 +39,12 @@ fn changed<T: PartialEq>(new: Option<T>, old: &T) -> Option<T> {
 
 impl Content {
     /// The details, if drafted.
-    fn drafted(&self) -> Result<&Details, ContentError> {
+    pub(super) fn drafted(&self) -> Result<&Details, ContentError> {
         self.details.as_ref().ok_or(ContentError::NotDrafted)
     }
 
     /// The details, if drafted and the caller is the creator.
-    fn as_creator(&self, ctx: &CommandContext) -> Result<&Details, ContentError> {
+    pub(super) fn as_creator(&self, ctx: &CommandContext) -> Result<&Details, ContentError> {
         let details = self.drafted()?;
         if caller(ctx)? != details.creator_id {
             return Err(ContentError::NotCreator);
@@ -71,7 +71,7 @@ impl Content {
     }
 
     /// Refuses if the item is retired.
-    fn not_retired(&self) -> Result<(), ContentError> {
+    pub(super) fn not_retired(&self) -> Result<(), ContentError> {
         if self.stage == ContentStage::Retired {
             return Err(ContentError::Retired);
         }
@@ -161,7 +161,11 @@ impl Content {
         })])
     }
 
-    pub(super) fn publish(&self, ctx: &CommandContext) -> Decision {
+    pub(super) fn publish(
+        &self,
+        ctx: &CommandContext,
+        required_score_bps: Option<u32>,
+    ) -> Decision {
         let d = self.as_creator(ctx)?;
         self.not_retired()?;
         if self.stage == ContentStage::Published {
@@ -172,6 +176,18 @@ impl Content {
         }
         if self.price.is_none() {
             return Err(ContentError::PublishWithoutPrice);
+        }
+        if let Some(required_bps) = required_score_bps {
+            match self.verified_score_bps {
+                None => return Err(ContentError::VerificationRequired),
+                Some(score_bps) if score_bps < required_bps => {
+                    return Err(ContentError::VerificationScoreTooLow {
+                        score_bps,
+                        required_bps,
+                    });
+                }
+                Some(_) => {}
+            }
         }
         Ok(vec![ContentEvent::Published(ContentPublished {
             published_at: ctx.now,

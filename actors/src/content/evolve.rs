@@ -22,6 +22,7 @@ impl Content {
                 });
             }
             ContentEvent::DraftEdited(e) => {
+                self.verified_score_bps = None;
                 if let Some(d) = &mut self.details {
                     if let Some(kind) = e.kind {
                         d.kind = kind;
@@ -104,6 +105,8 @@ impl Content {
             ContentEvent::ListedByPartner(e) => {
                 self.listing = Some((e.partner_id.clone(), e.external_id.clone()));
             }
+            ContentEvent::DraftGenerated(_) => {}
+            ContentEvent::Verified(e) => self.verified_score_bps = Some(e.score_bps()),
         }
     }
 }

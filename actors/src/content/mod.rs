@@ -16,6 +16,7 @@
 
 mod command;
 mod decide;
+mod decide_models;
 mod evolve;
 mod rules;
 mod service;
@@ -28,7 +29,10 @@ use agora_events::Timestamp;
 use agora_events::domain::content::{Body, ContentEvent, ContentKind, Money};
 use agora_events::domain::revenue::RevenueShare;
 
-pub use command::{ContentCommand, ContentError, DraftChanges, PartnerListing, PartnerRate};
+pub use command::{
+    ContentCommand, ContentError, DraftChanges, GeneratedDraft, PartnerListing, PartnerRate,
+    VerificationOutcome,
+};
 pub use rules::{
     MAX_BODY_BYTES, MAX_CHECK_IN_NOTE_CHARS, MAX_COMMENT_CHARS, MAX_LANGUAGE_CHARS,
     MAX_REVIEW_CHARS, MAX_STARS, MAX_SUMMARY_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS,
@@ -113,6 +117,9 @@ pub struct Content {
     comments: BTreeMap<String, CommentNode>,
     /// The partner that listed the item and its external id, if one did.
     listing: Option<(String, String)>,
+    /// The score (basis points) of the last verification of the current
+    /// text; an edit of the draft forgets it.
+    verified_score_bps: Option<u32>,
 }
 
 impl Content {
@@ -262,6 +269,12 @@ impl Content {
             .map(|(partner, external)| (partner.as_str(), external.as_str()))
     }
 
+    /// The score, in basis points, of the last verification of the current
+    /// text (`None`: never verified, or edited since).
+    pub fn verified_score_bps(&self) -> Option<u32> {
+        self.verified_score_bps
+    }
+
     /// The answer marked on question `comment_id`, if any.
     pub fn answer_of(&self, comment_id: &str) -> Option<&str> {
         self.comments
@@ -302,7 +315,9 @@ impl Aggregate for Content {
             ),
             ContentCommand::EditDraft(changes) => self.edit(ctx, changes),
             ContentCommand::SetPrice { price } => self.set_price(ctx, price),
-            ContentCommand::Publish => self.publish(ctx),
+            ContentCommand::Publish { required_score_bps } => {
+                self.publish(ctx, *required_score_bps)
+            }
             ContentCommand::Unpublish => self.unpublish(ctx),
             ContentCommand::Retire => self.retire(ctx),
             ContentCommand::Purchase {
@@ -341,6 +356,8 @@ impl Aggregate for Content {
                 answer_id,
             } => self.mark_answer(ctx, comment_id, answer_id),
             ContentCommand::ImportListing(listing) => self.import_listing(ctx, listing),
+            ContentCommand::RecordGeneratedDraft(draft) => self.record_draft(ctx, draft),
+            ContentCommand::RecordVerification(outcome) => self.record_verification(ctx, outcome),
         }
     }
 

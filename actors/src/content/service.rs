@@ -13,7 +13,10 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
-use super::{Content, ContentCommand, ContentError, DraftChanges, PartnerListing, PartnerRate};
+use super::{
+    Content, ContentCommand, ContentError, DraftChanges, GeneratedDraft, PartnerListing,
+    PartnerRate, VerificationOutcome,
+};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
 use crate::clock::Clock;
 use crate::partner::Partner;
@@ -205,13 +208,40 @@ impl ContentService {
             .await
     }
 
-    /// Publishes the item (creator only).
+    /// Publishes the item (creator only). With `required_score_bps` set,
+    /// the current text must carry a verification scoring at least that
+    /// much (see [`ContentCommand::Publish`]).
     pub async fn publish(
         &self,
         id: &str,
+        required_score_bps: Option<u32>,
         request: &Request,
     ) -> Result<Executed<Content>, ContentServiceError> {
-        self.execute(id, ContentCommand::Publish, request).await
+        self.execute(id, ContentCommand::Publish { required_score_bps }, request)
+            .await
+    }
+
+    /// Records a draft the language model generated (creator only).
+    pub async fn record_generated_draft(
+        &self,
+        id: &str,
+        draft: GeneratedDraft,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::RecordGeneratedDraft(draft), request)
+            .await
+    }
+
+    /// Records a verification of the item's current text. The caller must
+    /// have checked that the requester is the creator or an admin.
+    pub async fn record_verification(
+        &self,
+        id: &str,
+        outcome: VerificationOutcome,
+        request: &Request,
+    ) -> Result<Executed<Content>, ContentServiceError> {
+        self.execute(id, ContentCommand::RecordVerification(outcome), request)
+            .await
     }
 
     /// Hides a published item (creator only).

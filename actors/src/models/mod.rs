@@ -24,6 +24,8 @@ pub mod generator;
 mod graph;
 pub mod ocr;
 pub mod pool;
+pub mod testing;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

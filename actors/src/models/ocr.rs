@@ -240,6 +240,26 @@ fn fold_width(c: char) -> char {
     }
 }
 
+/// Character error rate of `hypothesis` against `reference`: Levenshtein
+/// edit distance over characters divided by the reference's length, with
+/// whitespace ignored on both sides (so word spacing does not count). 0 means
+/// identical; it can exceed 1 when the hypothesis is much longer.
+pub fn character_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let r: Vec<char> = reference.chars().filter(|c| !c.is_whitespace()).collect();
+    let h: Vec<char> = hypothesis.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rc) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rc != hc))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
 /// True for Han ideographs, kana and CJK punctuation — characters written
 /// without spaces between them.
 pub fn is_cjk(c: char) -> bool {
@@ -256,6 +276,14 @@ pub fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_error_rate_counts_edits_and_ignores_spaces() {
+        assert_eq!(character_error_rate("a b c d", "abcd"), 0.0);
+        assert_eq!(character_error_rate("abcd", "abxd"), 0.25);
+        assert_eq!(character_error_rate("内容审核", "内容审"), 0.25);
+        assert_eq!(character_error_rate("ab", ""), 1.0);
+    }
 
     #[test]
     fn full_width_forms_become_ascii() {

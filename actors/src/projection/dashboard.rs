@@ -239,7 +239,9 @@ impl Projection for DashboardView {
             | ContentEvent::CheckedIn(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_) => {}
+            | ContentEvent::ListedByPartner(_)
+            | ContentEvent::DraftGenerated(_)
+            | ContentEvent::Verified(_) => {}
         }
         Ok(())
     }

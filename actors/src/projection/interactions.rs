@@ -285,7 +285,9 @@ impl Projection for InteractionsView {
             | ContentEvent::ReviewWritten(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_) => return Ok(()),
+            | ContentEvent::ListedByPartner(_)
+            | ContentEvent::DraftGenerated(_)
+            | ContentEvent::Verified(_) => return Ok(()),
         }
         self.changes += 1;
         Ok(())

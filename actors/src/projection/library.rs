@@ -208,7 +208,9 @@ impl Projection for LibraryView {
             | ContentEvent::ReviewWritten(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_) => {}
+            | ContentEvent::ListedByPartner(_)
+            | ContentEvent::DraftGenerated(_)
+            | ContentEvent::Verified(_) => {}
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod interactions;
 pub mod ledger;
 pub mod library;
 pub mod memberships;
+pub mod near_dup;
 mod replay;
 mod runner;
 mod snapshot;

@@ -15,6 +15,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::content_models::{ContentDraftGenerated, ContentVerified};
 use super::revenue::{Account, RevenueShare};
 use super::schema::EventSchema;
 use super::{DomainDecodeError, DomainEvent, decode_v1};
@@ -369,7 +370,7 @@ pub struct AnswerMarked {
 ///
 /// Type names are prefixed with `Content` so they stay unique across every
 /// aggregate in `$all`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ContentEvent {
     /// See [`ContentDrafted`].
     Drafted(ContentDrafted),
@@ -399,6 +400,10 @@ pub enum ContentEvent {
     AnswerMarked(AnswerMarked),
     /// See [`ContentListedByPartner`].
     ListedByPartner(ContentListedByPartner),
+    /// See [`ContentDraftGenerated`].
+    DraftGenerated(ContentDraftGenerated),
+    /// See [`ContentVerified`].
+    Verified(ContentVerified),
 }
 
 impl DomainEvent for ContentEvent {
@@ -418,6 +423,8 @@ impl DomainEvent for ContentEvent {
             Self::CommentPosted(_) => "ContentCommentPosted",
             Self::AnswerMarked(_) => "ContentAnswerMarked",
             Self::ListedByPartner(_) => "ContentListedByPartner",
+            Self::DraftGenerated(_) => "ContentDraftGenerated",
+            Self::Verified(_) => "ContentVerified",
         }
     }
 
@@ -444,6 +451,8 @@ impl DomainEvent for ContentEvent {
             Self::CommentPosted(e) => codec::encode_payload(e),
             Self::AnswerMarked(e) => codec::encode_payload(e),
             Self::ListedByPartner(e) => codec::encode_payload(e),
+            Self::DraftGenerated(e) => codec::encode_payload(e),
+            Self::Verified(e) => codec::encode_payload(e),
         }
     }
 
@@ -464,6 +473,8 @@ impl DomainEvent for ContentEvent {
             "ContentCommentPosted" => Self::CommentPosted(decode_v1(t, v, p)?),
             "ContentAnswerMarked" => Self::AnswerMarked(decode_v1(t, v, p)?),
             "ContentListedByPartner" => Self::ListedByPartner(decode_v1(t, v, p)?),
+            "ContentDraftGenerated" => Self::DraftGenerated(decode_v1(t, v, p)?),
+            "ContentVerified" => Self::Verified(decode_v1(t, v, p)?),
             other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
         })
     }
@@ -487,12 +498,15 @@ pub fn schemas() -> Vec<EventSchema> {
         EventSchema::of::<CheckedIn>("ContentCheckedIn", 1),
         EventSchema::of::<CommentPosted>("ContentCommentPosted", 1),
         EventSchema::of::<AnswerMarked>("ContentAnswerMarked", 1),
+        EventSchema::of::<ContentDraftGenerated>("ContentDraftGenerated", 1),
+        EventSchema::of::<ContentVerified>("ContentVerified", 1),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::content_models::{DraftParams, Finding, FindingKind, ModelVersion};
 
     fn cny(amount_cents: u64) -> Money {
         Money {
@@ -587,6 +601,39 @@ mod tests {
                 external_id: "ext-9".into(),
                 listed_at: Timestamp(14),
             }),
+            ContentEvent::DraftGenerated(ContentDraftGenerated {
+                requested_by: "u1".into(),
+                prompt: "An outline".into(),
+                text: "草稿 draft".into(),
+                model: "smollm2@abc".into(),
+                params: DraftParams {
+                    max_tokens: 64,
+                    temperature: 0.7,
+                    top_k: 40,
+                    top_p: 0.9,
+                    seed: 7,
+                },
+                tokens: 12,
+                prompt_tokens: 30,
+                finish: "stop".into(),
+                duration_ms: 1_500,
+                generated_at: Timestamp(15),
+            }),
+            ContentEvent::Verified(ContentVerified {
+                requested_by: "admin".into(),
+                score: 0.75,
+                findings: vec![Finding {
+                    kind: FindingKind::ContactLeak,
+                    message: "an e-mail address".into(),
+                    penalty: 0.25,
+                    evidence: Some("a***@example.com".into()),
+                }],
+                model_versions: vec![ModelVersion {
+                    name: "paraphrase-MiniLM-L3-v2.onnx".into(),
+                    sha256: "00ff".into(),
+                }],
+                verified_at: Timestamp(16),
+            }),
         ];
         let mut names = std::collections::BTreeSet::new();
         let listed: Vec<_> = schemas()
@@ -610,7 +657,7 @@ mod tests {
             let back = ContentEvent::decode(event.event_type(), event.schema_version(), &bytes);
             assert_eq!(back.ok(), Some(event));
         }
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 16);
         assert!(ContentEvent::decode("ContentDrafted", 2, &[]).is_err());
         assert!(ContentEvent::decode("UserRegistered", 1, &[]).is_err());
     }

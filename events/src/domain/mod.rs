@@ -3,6 +3,7 @@
 //! them into store events and back (upcasting old versions on the way in).
 
 pub mod content;
+pub mod content_models;
 pub mod membership;
 pub mod partner;
 pub mod recommender;

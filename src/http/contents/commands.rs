@@ -244,7 +244,11 @@ async fn change_stage(
     let request = caller(&auth, &request)?;
     let contents = &state.contents;
     let executed = match change {
-        StageChange::Publish => contents.publish(&id, &request).await,
+        StageChange::Publish => {
+            contents
+                .publish(&id, state.publish_requirement(), &request)
+                .await
+        }
         StageChange::Unpublish => contents.unpublish(&id, &request).await,
         StageChange::Retire => contents.retire(&id, &request).await,
     }
@@ -440,7 +444,7 @@ fn member_of(state: &AppState, auth: &Authenticated, id: &str) -> Option<String>
 
 /// The command's caller. Auditors read, never write: every content command
 /// refuses an auditor's token, whatever other role it holds.
-fn caller(auth: &Authenticated, request: &HttpRequest) -> Result<Request, ApiError> {
+pub(super) fn caller(auth: &Authenticated, request: &HttpRequest) -> Result<Request, ApiError> {
     if auth.0.has(Role::Auditor) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
@@ -523,6 +527,8 @@ fn kind_of(error: &ContentError) -> ProblemKind {
         | E::DuplicateCommentId(_)
         | E::NotAQuestion => K::ContentConflict,
         E::NotThisListing | E::ListingTextFixed => K::ContentConflict,
+        E::VerificationRequired | E::VerificationScoreTooLow { .. } => K::VerificationRequired,
+        E::InvalidScore => K::ValidationFailed,
         E::PartnerRateMissing(_) | E::RatesAboveWhole => K::Internal,
         E::AnswerNotInThread
         | E::EmptyTitle

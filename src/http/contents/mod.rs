@@ -18,12 +18,20 @@
 //!   included only for those [`bodies::may_read_body`] allows. Listings
 //!   show published items only, filtered, sorted and searched (`q=`).
 //!
+//! - `POST /v1/contents/{id}/verify` and `POST
+//!   /v1/contents/{id}/drafts:generate` run the model workers (503 while
+//!   they are not loaded or their queue is full).
+//!
 //! Files: [`commands`] (the mutations), [`reads`] (item and listing),
-//! [`bodies`] (who may read what of an item).
+//! [`bodies`] (who may read what of an item), [`verify`] and [`generate`]
+//! (the model endpoints) with what they share in [`models`].
 
 mod bodies;
 pub(super) mod commands;
+pub(super) mod generate;
+mod models;
 pub(super) mod reads;
+pub(super) mod verify;
 
 use actix_web::web;
 
@@ -62,5 +70,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/contents/{id}/comments/{comment_id}/answer")
             .route(web::post().to(mark_answer)),
+    )
+    .service(resource("/v1/contents/{id}/verify").route(web::post().to(verify::verify)))
+    .service(
+        resource("/v1/contents/{id}/drafts:generate").route(web::post().to(generate::generate)),
     );
 }

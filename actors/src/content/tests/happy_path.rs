@@ -60,7 +60,12 @@ fn draft_price_publish_buy_rate_and_check_in_day_by_day() {
 
     let content = step(
         T0,
-        by(CREATOR, ContentCommand::Publish),
+        by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ),
         ContentEvent::Published(ContentPublished { published_at: T0 }),
     );
     assert!(content.is_published());

@@ -226,18 +226,33 @@ fn the_creator_prices_with_an_iso_currency() {
 fn publishing_needs_a_body_and_a_price() {
     story()
         .given([drafted()])
-        .when(&by(CREATOR, ContentCommand::Publish))
+        .when(&by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_error(&ContentError::PublishWithoutPrice);
     story()
         .given([
             drafted_as(ContentKind::Article, Body::Text(" \n".into())),
             priced(100),
         ])
-        .when(&by(CREATOR, ContentCommand::Publish))
+        .when(&by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_error(&ContentError::PublishWithoutBody);
     let state = story()
         .given([drafted(), priced(0)])
-        .when(&by(CREATOR, ContentCommand::Publish))
+        .when(&by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_events(&[published()]);
     assert!(state.0.is_published());
     assert!(state.0.was_ever_published());
@@ -247,11 +262,21 @@ fn publishing_needs_a_body_and_a_price() {
 fn only_the_creator_publishes_and_only_once() {
     story()
         .given([drafted(), priced(100)])
-        .when(&by(STRANGER, ContentCommand::Publish))
+        .when(&by(
+            STRANGER,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_error(&ContentError::NotCreator);
     story()
         .given(on_sale())
-        .when(&by(CREATOR, ContentCommand::Publish))
+        .when(&by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_error(&ContentError::AlreadyPublished);
 }
 
@@ -271,7 +296,12 @@ fn unpublishing_hides_a_published_item_which_may_come_back() {
         .then_error(&ContentError::NotPublished);
     story()
         .given(events)
-        .when(&by(CREATOR, ContentCommand::Publish))
+        .when(&by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ))
         .then_events(&[published()]);
     story()
         .given([drafted()])
@@ -304,7 +334,15 @@ fn a_retired_item_never_changes_or_sells_again() {
         by(CREATOR, ContentCommand::Retire),
         ContentError::AlreadyRetired,
     );
-    after(by(CREATOR, ContentCommand::Publish), ContentError::Retired);
+    after(
+        by(
+            CREATOR,
+            ContentCommand::Publish {
+                required_score_bps: None,
+            },
+        ),
+        ContentError::Retired,
+    );
     after(
         by(CREATOR, ContentCommand::Unpublish),
         ContentError::Retired,

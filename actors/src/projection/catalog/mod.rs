@@ -493,7 +493,9 @@ impl Projection for CatalogView {
             | ContentEvent::CheckedIn(_)
             | ContentEvent::CommentPosted(_)
             | ContentEvent::AnswerMarked(_) => {}
-            ContentEvent::ListedByPartner(_) => {}
+            ContentEvent::ListedByPartner(_)
+            | ContentEvent::DraftGenerated(_)
+            | ContentEvent::Verified(_) => {}
         }
         if let Some(item) = self.items.get(id) {
             self.orders.insert(item);

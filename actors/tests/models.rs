@@ -1,6 +1,8 @@
 //! The model workers on the REAL models installed by `ops/models/install`
 //! (`AGORA_MODELS_DIR`, default `~/.cache/agora/models`). When the models
-//! are not installed each test says so and returns.
+//! are not installed each test says so and returns — except in CI (env `CI`
+//! set), where missing models are a failure: a CI run must never pass
+//! without having run the models.
 //!
 //! Run: `cargo test -p agora-actors --test models`.
 
@@ -15,27 +17,19 @@ use agora_actors::models::generator::{
     FinishReason, GENERATOR_TOKENIZER_FILE, GenerationParams, GeneratorModel, StreamDecoder,
     chatml_prompt,
 };
-use agora_actors::models::ocr::{OcrConfig, OcrEngine, OcrLanguage};
+use agora_actors::models::ocr::{OcrConfig, OcrEngine, OcrLanguage, character_error_rate};
 use agora_actors::models::pool::{JobError, JobKind, ModelPool, PoolSettings, SubmitError};
+use agora_actors::models::testing::{installed_or_skip, skip_or_fail};
 use agora_actors::models::{ModelSet, ModelsDir};
 use serde_json::Value;
 
 const LATIN_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
 
-/// The models directory, or `None` (with the reason printed) when the models
-/// are not installed.
+/// The models directory, or `None` when the models are not installed
+/// (a failure in CI).
 fn models_dir() -> Option<ModelsDir> {
-    let dir = ModelsDir::from_env();
-    if dir.is_installed() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: no models in {} (run ops/models/install or set AGORA_MODELS_DIR)",
-            dir.path().display()
-        );
-        None
-    }
+    installed_or_skip()
 }
 
 fn read_json(dir: &ModelsDir, name: &str) -> Value {
@@ -255,7 +249,7 @@ fn streaming_never_splits_a_multi_byte_character() {
 /// printed, when `convert` or the font is missing).
 fn render(dir: &Path, name: &str, font: &str, text: &str) -> Option<Vec<u8>> {
     if !Path::new(font).is_file() {
-        eprintln!("skipped: font {font} not installed");
+        skip_or_fail(&format!("font {font} not installed (ops/models/install)"));
         return None;
     }
     let out = dir.join(name);
@@ -277,28 +271,10 @@ fn render(dir: &Path, name: &str, font: &str, text: &str) -> Option<Vec<u8>> {
     match status {
         Ok(s) if s.success() => Some(std::fs::read(&out).expect("rendered image")),
         other => {
-            eprintln!("skipped: ImageMagick convert failed: {other:?}");
+            skip_or_fail(&format!("ImageMagick convert failed: {other:?}"));
             None
         }
     }
-}
-
-/// Character error rate: edit distance / reference length (whitespace
-/// ignored, so word spacing does not count).
-fn cer(reference: &str, hypothesis: &str) -> f64 {
-    let r: Vec<char> = reference.chars().filter(|c| !c.is_whitespace()).collect();
-    let h: Vec<char> = hypothesis.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rc) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hc) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rc != hc))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
 }
 
 /// Bound on the character error rate of the rendered test lines.
@@ -331,7 +307,7 @@ fn ocr_recovers_english_and_chinese_text() {
             return;
         };
         let page = engine.recognize(&image, language).expect("recognises");
-        let rate = cer(text, &page.text);
+        let rate = character_error_rate(text, &page.text);
         assert!(
             rate <= MAX_CER,
             "{language:?}: CER {rate} for {:?} (wanted {text:?})",
