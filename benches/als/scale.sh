@@ -17,7 +17,7 @@ if [[ ! -x "$bin" ]]; then
   (cd "$root" && cargo build --release --bin agora >&2)
 fi
 echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" >&2
-exec "$bin" bench recommender \
+exec env -u AGORA_BIN "$bin" bench recommender \
   --users "${USERS:-1000000}" --items "${ITEMS:-100000}" \
   --interactions "${INTERACTIONS:-50000000}" --factors "${FACTORS:-64}" \
   --iterations "${ITERATIONS:-3}" --queries "${QUERIES:-1000}" --k "${K:-10}" "$@"

@@ -61,7 +61,7 @@ async fn movielens_rows_become_purchases_and_ratings_once() {
     );
     create.env("AGORA_ADMIN_PASSWORD", PASSWORD);
     Run::of(create).success();
-    let server = serve(&sandbox);
+    let server = serve(&sandbox, true);
     let shop = Shop {
         sandbox,
         server,

@@ -18,8 +18,8 @@ use crate::common::{Run, Sandbox, Server};
 const GUARD: Duration = Duration::from_secs(120);
 
 /// Starts `agora serve` on a manual clock with a small, quick model that
-/// only trains at start-up and when asked.
-pub(crate) fn serve(sandbox: &Sandbox) -> Server {
+/// only trains when asked and, with `train_on_start`, at start-up.
+pub(crate) fn serve(sandbox: &Sandbox, train_on_start: bool) -> Server {
     let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into()];
     args.extend(sandbox.data_dir_args());
     let mut command = sandbox.command(args);
@@ -29,6 +29,10 @@ pub(crate) fn serve(sandbox: &Sandbox) -> Server {
     command.env("AGORA_RECOMMENDER__ITERATIONS", "10");
     command.env("AGORA_RECOMMENDER__RETRAIN_AFTER_INTERACTIONS", "0");
     command.env("AGORA_RECOMMENDER__RETRAIN_INTERVAL_SECS", "0");
+    command.env(
+        "AGORA_RECOMMENDER__TRAIN_ON_START",
+        if train_on_start { "true" } else { "false" },
+    );
     Server::start(command, &sandbox.path().join("server.log"))
 }
 
@@ -44,7 +48,8 @@ fn open() -> Shop {
     );
     create.env("AGORA_ADMIN_PASSWORD", crate::catalog::PASSWORD);
     Run::of(create).success();
-    let server = serve(&sandbox);
+    // Every version of this story is asked for, until the restart.
+    let server = serve(&sandbox, false);
     Shop {
         sandbox,
         server,
@@ -147,7 +152,7 @@ async fn trained_models_recommend_unowned_items_with_their_version() {
             Value::Null,
         )
         .await;
-    assert_eq!(trained["version"], 1);
+    assert_eq!(trained["version"], 1, "{}", shop.server.log());
     assert_eq!(trained["trigger"], "admin");
     assert_eq!(trained["params"]["mode"], "implicit");
     assert_eq!(trained["params"]["factors"], 8);
@@ -299,7 +304,7 @@ async fn trained_models_recommend_unowned_items_with_their_version() {
     for entry in std::fs::read_dir(&dir).expect("projections dir") {
         std::fs::remove_file(entry.expect("entry").path()).expect("removing a snapshot");
     }
-    let server = serve(&sandbox);
+    let server = serve(&sandbox, true);
     let shop = Shop {
         sandbox,
         server,
@@ -316,6 +321,6 @@ async fn trained_models_recommend_unowned_items_with_their_version() {
             StatusCode::OK,
         )
         .await;
-    assert_eq!(mine["model_version"], 3);
+    assert_eq!(mine["model_version"], 3, "{}", shop.server.log());
     assert_eq!(ids(&mine), ["rust-3"]);
 }

@@ -201,11 +201,12 @@ impl Actor for Trainer {
         ctx.spawn(
             async move { store.head_position().await }
                 .into_actor(self)
-                .map(|head, trainer, _| {
+                .map(|head, trainer, ctx| {
                     trainer.start_head = StartHead::Waiting(head.unwrap_or_else(|error| {
                         tracing::warn!(%error, "reading the log head; the start-up run will not wait");
                         None
                     }));
+                    trainer.tick(ctx);
                 }),
         );
         ctx.run_interval(self.config.check_interval, |trainer, ctx| trainer.tick(ctx));
@@ -232,8 +233,14 @@ impl Trainer {
                 }
                 self.start_head = StartHead::Done;
                 let changes = self.changes();
+                // A run an admin asked for meanwhile already covers the
+                // data the log held at start.
+                let trained = self.shared.model.load().is_some();
                 let mut progress = self.shared.progress.lock();
                 progress.started = true;
+                if trained {
+                    return;
+                }
                 if self.config.train_on_start && changes > 0 {
                     drop(progress);
                     self.begin(Trigger::StartUp, ctx);
@@ -277,6 +284,11 @@ impl Trainer {
             let stream = StreamName::new(MODELS_STREAM)?;
             let (expected, last_version) = last_model(&*store, &stream).await?;
             let version = last_version + 1;
+            tracing::info!(
+                version,
+                trigger = trigger.as_str(),
+                "recommender training run started"
+            );
             let (sender, receiver) = oneshot::channel();
             std::thread::Builder::new()
                 .name("recommender-train".into())
