@@ -103,7 +103,7 @@ impl Domain {
         let interactions =
             projection::start::<InteractionsView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the interactions projection")?;
-        let near_dup = projection::start::<NearDupProjection>(store, projection_config)
+        let near_dup = projection::start::<NearDupProjection>(Arc::clone(&store), projection_config)
             .context("starting the near-duplicate projection")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
@@ -182,6 +182,8 @@ impl Domain {
                 "interactions",
                 self.recommender.interactions().checkpoint(),
                 self.recommender.interactions().failure(),
+            ),
+            (
                 "near_dup",
                 self.near_dup.checkpoint(),
                 self.near_dup.failure(),
