@@ -7,6 +7,7 @@ mod happy_path;
 mod lifecycle;
 mod listings;
 mod purchases;
+mod verification;
 
 use agora_events::Timestamp;
 use agora_events::domain::content::{

@@ -155,8 +155,11 @@ pub enum VerifyError {
 /// they were computed from (a changed text is embedded again).
 #[derive(Debug, Default)]
 pub struct EmbeddingCache {
-    vectors: RwLock<HashMap<String, (blake3::Hash, Arc<Vec<f32>>)>>,
+    vectors: RwLock<HashMap<String, CachedEmbedding>>,
 }
+
+/// The hash of the text an embedding was computed from, and the embedding.
+type CachedEmbedding = (blake3::Hash, Arc<Vec<f32>>);
 
 /// Multiplies `1 - penalty` over `findings`: 1 without findings, in [0, 1].
 pub fn score(findings: &[Finding]) -> f32 {
