@@ -103,8 +103,9 @@ impl Domain {
         let interactions =
             projection::start::<InteractionsView>(Arc::clone(&store), projection_config.clone())
                 .context("starting the interactions projection")?;
-        let near_dup = projection::start::<NearDupProjection>(Arc::clone(&store), projection_config)
-            .context("starting the near-duplicate projection")?;
+        let near_dup =
+            projection::start::<NearDupProjection>(Arc::clone(&store), projection_config)
+                .context("starting the near-duplicate projection")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
             concurrency: settings.partner_import_concurrency,
