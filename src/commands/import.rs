@@ -22,13 +22,12 @@ use agora_actors::user::{Registration, UserError, UserServiceError, idempotency_
 use agora_events::EventMetadata;
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::{PersonalDetails, Role};
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::print;
+use super::{bulk_load_settings, finish_bulk_load};
 use crate::bench::grouped;
 use crate::cli::StoreArgs;
 use crate::config::Settings;
@@ -142,30 +141,20 @@ pub(crate) fn run(settings: &Settings, command: &ImportCommand) -> anyhow::Resul
     let RatingsFormat::Movielens = args.format;
     let rows = rows(movielens::read(&args.file)?);
     let store = store::open(settings)?;
-    // An import is a bulk load: the server retrains when it starts.
-    let mut settings = settings.clone();
-    settings.recommender.train_on_start = false;
-    settings.recommender.retrain_after_interactions = 0;
-    settings.recommender.retrain_interval_secs = 0;
+    let settings = bulk_load_settings(settings);
     let report = actix_web::rt::System::new().block_on(async {
         let domain = Domain::start(&settings, Arc::new(store))?;
         let report = import(&domain, &rows, args.concurrency as usize).await;
         drop(domain);
         Ok::<_, anyhow::Error>(report)
     })?;
-    if args.json {
-        print(&serde_json::to_string_pretty(&report).context("encoding the report")?)?;
-    } else {
-        print(&summary(&report))?;
-    }
-    for refusal in &report.refusals {
-        eprintln!("refused: {refusal}");
-    }
-    Ok(if report.refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    finish_bulk_load(
+        args.json,
+        &report,
+        summary,
+        report.refused,
+        &report.refusals,
+    )
 }
 
 /// The rows as imported: ids prefixed, ratings as stars, one per pair (the

@@ -6,10 +6,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 
-use super::print;
+use super::{bulk_load_settings, finish_bulk_load};
 use crate::bench::grouped;
 use crate::cli::StoreArgs;
 use crate::config::Settings;
@@ -76,13 +75,10 @@ pub(crate) fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<ExitCo
     // Seeded history happens in the past: the services read a manual clock
     // that the seed moves day by day.
     // A bulk load: the recommender trains when the server starts.
-    let mut settings = Settings {
+    let settings = Settings {
         manual_clock: true,
-        ..settings.clone()
+        ..bulk_load_settings(settings)
     };
-    settings.recommender.train_on_start = false;
-    settings.recommender.retrain_after_interactions = 0;
-    settings.recommender.retrain_interval_secs = 0;
     let report = actix_web::rt::System::new().block_on(async {
         let domain = Domain::start(&settings, Arc::new(store))?;
         crate::demo::seed(&domain).await?;
@@ -90,19 +86,13 @@ pub(crate) fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<ExitCo
         drop(domain);
         report
     })?;
-    if args.json {
-        print(&serde_json::to_string_pretty(&report).context("encoding the report")?)?;
-    } else {
-        print(&summary(&report))?;
-    }
-    for refusal in &report.refusals {
-        eprintln!("refused: {refusal}");
-    }
-    Ok(if report.refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    finish_bulk_load(
+        args.json,
+        &report,
+        summary,
+        report.refused,
+        &report.refusals,
+    )
 }
 
 /// The final line (and a hint to log in, when there is a learner who can).

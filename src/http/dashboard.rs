@@ -22,6 +22,7 @@ use super::AppState;
 use super::auth::{Authenticated, MaybeAuthenticated};
 use super::days::{format_day, parse_day};
 use super::problem::{ApiError, ProblemKind};
+use super::reads::{caught_up, user_exists};
 
 /// Days shown without `from`: the 30 days ending at `to`.
 pub(crate) const DEFAULT_DAYS: u32 = 30;
@@ -144,24 +145,14 @@ async fn read(
     }
     let query = query.into_inner();
     let (from, to) = period(&query, day_of(state.clock.now()))?;
-    if let Some(position) = query.min_position
-        && !state.dashboard.wait_for(position, state.read_wait).await
-    {
-        return Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the dashboard has not reached position {position} yet"),
-        ));
-    }
-    if state
-        .users
-        .view()
-        .read(|users| users.get(&creator_id).is_none())
-    {
-        return Err(ApiError::new(
-            ProblemKind::UserNotFound,
-            format!("no user {creator_id:?}"),
-        ));
-    }
+    caught_up(
+        &state,
+        &state.dashboard,
+        query.min_position,
+        "the dashboard",
+    )
+    .await?;
+    user_exists(&state, &creator_id)?;
     let body = state.dashboard.read(|view| {
         let empty = CreatorFigures::default();
         let figures = view.creator(&creator_id).unwrap_or(&empty);

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Authenticated;
 use super::problem::{ApiError, ProblemKind};
+use super::reads::caught_up;
 use crate::timefmt::rfc3339;
 
 /// The routes of this module.
@@ -177,14 +178,7 @@ async fn statement(
             "from must not be after to",
         ));
     }
-    if let Some(position) = query.min_position
-        && !state.ledger.wait_for(position, state.read_wait).await
-    {
-        return Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the ledger has not reached position {position} yet"),
-        ));
-    }
+    caught_up(&state, &state.ledger, query.min_position, "the ledger").await?;
     let Statement {
         opening,
         entries,

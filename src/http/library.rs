@@ -16,6 +16,7 @@ use super::AppState;
 use super::auth::{Authenticated, MaybeAuthenticated};
 use super::days::format_day;
 use super::problem::{ApiError, ProblemKind};
+use super::reads::{caught_up, user_exists};
 use crate::timefmt::rfc3339;
 
 /// The routes of this module.
@@ -222,24 +223,8 @@ async fn read(
             format!("only {user_id}, admins and auditors may read this library"),
         ));
     }
-    if let Some(position) = query.min_position
-        && !state.library.wait_for(position, state.read_wait).await
-    {
-        return Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the library has not reached position {position} yet"),
-        ));
-    }
-    if state
-        .users
-        .view()
-        .read(|users| users.get(&user_id).is_none())
-    {
-        return Err(ApiError::new(
-            ProblemKind::UserNotFound,
-            format!("no user {user_id:?}"),
-        ));
-    }
+    caught_up(&state, &state.library, query.min_position, "the library").await?;
+    user_exists(&state, &user_id)?;
     let today = day_of(state.clock.now());
     let body = state.library.read(|view| {
         let empty = UserLibrary::default();

@@ -40,6 +40,7 @@ use super::AppState;
 use super::auth::Authenticated;
 use super::command::{self, etag, idempotency_key, if_match};
 use super::problem::{ApiError, ProblemKind};
+use super::reads::caught_up;
 use crate::timefmt::rfc3339;
 
 /// Page size of a plan listing without `limit`.
@@ -595,21 +596,13 @@ fn plan_card(state: &AppState, id: &str) -> Result<PlanCard, ApiError> {
 
 /// Waits (bounded) until the memberships view applied `position`, if given.
 async fn wait_for(state: &AppState, position: Option<u64>) -> Result<(), ApiError> {
-    match position {
-        Some(position)
-            if !state
-                .memberships
-                .view()
-                .wait_for(position, state.read_wait)
-                .await =>
-        {
-            Err(ApiError::new(
-                ProblemKind::ProjectionLagging,
-                format!("the memberships view has not reached position {position} yet"),
-            ))
-        }
-        _ => Ok(()),
-    }
+    caught_up(
+        state,
+        state.memberships.view(),
+        position,
+        "the memberships view",
+    )
+    .await
 }
 
 /// The service caller of an authenticated request: the user, whether they

@@ -28,6 +28,7 @@ mod openapi;
 mod partners;
 pub(crate) mod problem;
 mod ratelimit;
+mod reads;
 mod recommendations;
 mod requests;
 mod route_label;

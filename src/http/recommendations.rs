@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Authenticated;
 use super::problem::{ApiError, ProblemKind};
+use super::reads::{caught_up, user_exists};
 use crate::timefmt::rfc3339;
 
 /// Items answered when `k` is not given.
@@ -254,24 +255,14 @@ async fn for_user(
     }
     let k = checked_k(query.k, &state)?;
     let interactions = state.recommender.interactions();
-    if let Some(position) = query.min_position
-        && !interactions.wait_for(position, state.read_wait).await
-    {
-        return Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the interaction matrix has not reached position {position} yet"),
-        ));
-    }
-    if state
-        .users
-        .view()
-        .read(|users| users.get(&user_id).is_none())
-    {
-        return Err(ApiError::new(
-            ProblemKind::UserNotFound,
-            format!("no user {user_id:?}"),
-        ));
-    }
+    caught_up(
+        &state,
+        interactions,
+        query.min_position,
+        "the interaction matrix",
+    )
+    .await?;
+    user_exists(&state, &user_id)?;
     let model = current_model(&state)?;
     let explain = query.explain.unwrap_or(false);
     let catalog = state.contents.catalog();

@@ -23,6 +23,7 @@ use super::AppState;
 use super::auth::{Authenticated, MaybeAuthenticated};
 use super::command::{self, etag, idempotency_key, if_match};
 use super::problem::{ApiError, ProblemKind};
+use super::reads::caught_up;
 use crate::timefmt::rfc3339;
 
 /// Roles nobody may give themselves.
@@ -137,14 +138,7 @@ async fn read(
     query: web::Query<ReadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state.users.view();
-    if let Some(position) = query.min_position
-        && !view.wait_for(position, state.read_wait).await
-    {
-        return Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the users view has not reached position {position} yet"),
-        ));
-    }
+    caught_up(&state, view, query.min_position, "the users view").await?;
     let record = view
         .read(|users| users.get(&id).cloned())
         .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
