@@ -178,7 +178,7 @@ async fn statement(
             "from must not be after to",
         ));
     }
-    caught_up(&state, &state.ledger, query.min_position, "the ledger").await?;
+    caught_up(state, &state.ledger, query.min_position, "the ledger").await?;
     let Statement {
         opening,
         entries,
