@@ -116,6 +116,9 @@ pub(crate) struct RecommenderSettings {
     /// Retrain this many seconds after the last run when anything changed
     /// (0: never for this reason).
     pub(crate) retrain_interval_secs: u64,
+    /// Seconds a counted or scheduled run waits after the previous run
+    /// ended (0: no gap).
+    pub(crate) retrain_min_gap_secs: u64,
     /// Train at start-up when the log holds interactions.
     pub(crate) train_on_start: bool,
     /// Implicit weight of a live purchase.
@@ -145,6 +148,7 @@ impl Default for RecommenderSettings {
             seed: implicit.seed,
             retrain_after_interactions: config.retrain_after_interactions,
             retrain_interval_secs: config.retrain_interval.as_secs(),
+            retrain_min_gap_secs: config.retrain_min_gap.as_secs(),
             train_on_start: config.train_on_start,
             weight_purchase: weights.purchase,
             weight_check_in_per_day: weights.check_in_per_day,
@@ -182,6 +186,7 @@ impl RecommenderSettings {
             },
             retrain_after_interactions: self.retrain_after_interactions,
             retrain_interval: std::time::Duration::from_secs(self.retrain_interval_secs),
+            retrain_min_gap: std::time::Duration::from_secs(self.retrain_min_gap_secs),
             ..RecommenderConfig::default()
         }
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use agora_actors::models::ModelsDir;
-use agora_actors::models::generator::GENERATOR_FILE;
+use agora_actors::models::generator::{self, GENERATOR_FILE};
 use tract_onnx::prelude::*;
 
 const LAYERS: usize = 30;
@@ -24,10 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = ModelsDir::from_env();
     let path = dir.file(GENERATOR_FILE);
     let started = Instant::now();
-    let plan = tract_onnx::onnx()
-        .model_for_path(&path)?
-        .into_optimized()?
-        .into_runnable()?;
+    let plan = generator::load_plan(&path)?;
     println!("load + optimize: {:.2} s", started.elapsed().as_secs_f64());
     let mut state = plan.spawn()?;
 

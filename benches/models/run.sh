@@ -7,8 +7,7 @@
 #   benches/models/run.sh [EMBED_ITERS] [GEN_TOKENS] [OCR_PAGES]
 #
 # Needs the models (ops/models/install). Uses CARGO_TARGET_DIR if set. The
-# Rust side runs on the dev profile (dependencies such as tract at
-# opt-level 2, as tests run them).
+# Rust side runs on the release profile, as `agora serve` ships.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${1:-200}
@@ -29,7 +28,7 @@ convert -font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf -pointsize 28 \
   -bordercolor white -border 30 "$TMP/page.png"
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc --all) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-cargo run -q -p agora-actors --example models_bench -- "$ITERS" "$TOKENS" "$PAGES" "$TMP/page.png"
+cargo run -q --release -p agora-actors --example models_bench -- "$ITERS" "$TOKENS" "$PAGES" "$TMP/page.png"
 "$DIR/venv/bin/python" benches/models/ort_bench.py "$DIR" 1 "$ITERS" "$TOKENS"
 
 tesseract "$TMP/page.png" - -l eng >/dev/null 2>&1

@@ -186,6 +186,8 @@ pub(crate) struct RecommenderStatusView {
     retrain_after_interactions: u64,
     /// … or this many seconds after the last run (0: never).
     retrain_interval_secs: u64,
+    /// Either way, at least this many seconds after the last run ended.
+    retrain_min_gap_secs: u64,
 }
 
 /// The problem for a recommender error.
@@ -366,6 +368,7 @@ async fn status(
         interactions_since_training: status.interactions_since_training,
         retrain_after_interactions: config.retrain_after_interactions,
         retrain_interval_secs: config.retrain_interval.as_secs(),
+        retrain_min_gap_secs: config.retrain_min_gap.as_secs(),
     }))
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokenizers::Tokenizer;
 use tract_onnx::prelude::*;
 
-use super::graph::{fold_constants, select_outputs};
+use super::graph::{fold_constants, optimized_plan, select_outputs};
 use super::{ModelError, ModelsDir};
 
 /// Dimension of every sentence vector.
@@ -145,7 +145,7 @@ fn load_plan(path: &Path, kind: EmbeddingKind) -> Result<Arc<TypedSimplePlan>, L
     select_outputs(&mut model, &[kind.output().0], path).map_err(LoadError::Model)?;
     let mut typed = model.into_typed()?;
     fold_constants(&mut typed)?;
-    Ok(typed.into_optimized()?.into_runnable()?)
+    Ok(optimized_plan(typed)?)
 }
 
 /// Reads a WordPiece `tokenizer.json` with padding turned off (truncation

@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use tokenizers::Tokenizer;
 use tract_onnx::prelude::*;
 
+use super::graph::optimized_plan;
 use super::{ModelError, ModelsDir};
 
 /// File name of the converted decoder.
@@ -138,6 +139,16 @@ pub fn chatml_prompt(system: Option<&str>, user: &str) -> String {
     )
 }
 
+/// Loads and optimizes the decoder graph at `path` into a runnable plan.
+///
+/// The tied output projection's weight (49,152 × 576) is also the
+/// token-embedding table; the plan packs it once at load (see
+/// `graph::optimized_plan`) rather than on every decoder step, which
+/// was more than half of a step's time.
+pub fn load_plan(path: &std::path::Path) -> TractResult<Arc<TypedSimplePlan>> {
+    optimized_plan(tract_onnx::onnx().model_for_path(path)?.into_typed()?)
+}
+
 /// The optimized decoder plan and its tokenizer: loaded once, shared
 /// read-only by every worker.
 #[derive(Debug)]
@@ -153,13 +164,7 @@ impl GeneratorModel {
     /// past lengths).
     pub fn load(dir: &ModelsDir) -> Result<Self, ModelError> {
         let path = dir.file(GENERATOR_FILE);
-        let plan = (|| -> TractResult<Arc<TypedSimplePlan>> {
-            tract_onnx::onnx()
-                .model_for_path(&path)?
-                .into_optimized()?
-                .into_runnable()
-        })()
-        .map_err(|e| ModelError::load(&path, format!("{e:#}")))?;
+        let plan = load_plan(&path).map_err(|e| ModelError::load(&path, format!("{e:#}")))?;
         let tok_path = dir.file(GENERATOR_TOKENIZER_FILE);
         let tokenizer =
             Tokenizer::from_file(&tok_path).map_err(|e| ModelError::load(&tok_path, e))?;

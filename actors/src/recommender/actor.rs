@@ -107,6 +107,7 @@ impl Recommender {
             waiting: Vec::new(),
             queued: Vec::new(),
             last_run: Instant::now(),
+            last_finished: None,
             start_head: StartHead::Reading,
         };
         let arbiter = Arbiter::new();
@@ -190,6 +191,8 @@ struct Trainer {
     /// Waiting for the run after it.
     queued: Vec<oneshot::Sender<Outcome>>,
     last_run: Instant,
+    /// When the last run ended (`None`: none yet).
+    last_finished: Option<Instant>,
     start_head: StartHead,
 }
 
@@ -255,6 +258,12 @@ impl Trainer {
             .changes()
             .saturating_sub(self.shared.progress.lock().changes_at_last);
         if new == 0 {
+            return;
+        }
+        let gap_passed = self
+            .last_finished
+            .is_none_or(|at| at.elapsed() >= self.config.retrain_min_gap);
+        if !gap_passed {
             return;
         }
         let after = self.config.retrain_after_interactions;
@@ -330,6 +339,7 @@ impl Trainer {
     /// waiting, and starts the queued run if any.
     fn finish(&mut self, outcome: &Outcome, ctx: &mut Context<Self>) {
         self.running = false;
+        self.last_finished = Some(Instant::now());
         {
             let mut progress = self.shared.progress.lock();
             progress.training = false;

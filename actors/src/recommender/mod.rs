@@ -105,6 +105,11 @@ pub struct RecommenderConfig {
     /// Retrain this long after the last run if anything changed (default
     /// one hour; zero never).
     pub retrain_interval: Duration,
+    /// A run for either reason above starts at least this long after the
+    /// previous run ended (default 60 s; zero: no gap), so a flood of
+    /// commands never keeps a core busy retraining one run after another.
+    /// Start-up and admin runs do not wait for it.
+    pub retrain_min_gap: Duration,
     /// How often the trainer looks at the counters (default 1 s).
     pub check_interval: Duration,
     /// Train once at start-up when the log holds interactions (default on).
@@ -120,6 +125,7 @@ impl Default for RecommenderConfig {
             weights: InteractionWeights::default(),
             retrain_after_interactions: 1000,
             retrain_interval: Duration::from_secs(3600),
+            retrain_min_gap: Duration::from_secs(60),
             check_interval: Duration::from_secs(1),
             train_on_start: true,
         }

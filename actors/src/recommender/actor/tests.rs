@@ -24,6 +24,7 @@ fn config() -> RecommenderConfig {
         },
         check_interval: Duration::from_millis(10),
         retrain_after_interactions: 0,
+        retrain_min_gap: Duration::ZERO,
         ..RecommenderConfig::default()
     }
 }
@@ -173,4 +174,34 @@ async fn a_log_with_interactions_is_trained_at_start_up_after_earlier_versions()
     let model = published(&world.recommender, 2).await;
     assert_eq!(model.version(), 2);
     assert_eq!(recorded_versions(&world.store).await, vec![1, 2]);
+}
+
+#[actix_rt::test]
+async fn counted_runs_wait_for_the_minimum_gap_but_admin_runs_do_not() {
+    let (dir, store) = open();
+    let world = start(
+        dir,
+        store,
+        RecommenderConfig {
+            retrain_after_interactions: 1,
+            retrain_min_gap: Duration::from_secs(3600),
+            train_on_start: false,
+            ..config()
+        },
+    );
+    buy(&world.store, "ann", "rust").await;
+    let first = published(&world.recommender, 1).await;
+    assert_eq!(first.event().trigger, "interactions");
+    let last = buy(&world.store, "bob", "rust").await;
+    assert!(world.recommender.interactions().wait_for(last, GUARD).await);
+    // Thirty checks of the trainer pass: the threshold is crossed, the gap
+    // is not.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = world.recommender.status();
+    assert!(!status.training);
+    assert_eq!(status.model.map(|m| m.version), Some(1));
+    assert_eq!(status.interactions_since_training, 1);
+    let second = world.recommender.train().await.expect("trains");
+    assert_eq!(second.version(), 2);
+    assert_eq!(second.event().trigger, "admin");
 }
