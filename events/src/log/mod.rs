@@ -67,7 +67,8 @@ pub struct LogConfig {
     /// Most events in one append (default 10000).
     pub max_events_per_append: usize,
     /// Committed batches kept for live subscribers before a slow one falls
-    /// back to reading the log (default 1024).
+    /// back to reading the log (default 8192: seconds of commits under a
+    /// flood, so a projection busy writing a snapshot does not fall back).
     pub live_buffer_batches: usize,
     /// Zeros written ahead of the last record, in bytes (default 8 MiB), so
     /// that commits overwrite allocated blocks instead of growing the file,
@@ -84,7 +85,7 @@ impl Default for LogConfig {
             queue_capacity: 16_384,
             max_payload_bytes: 8 << 20,
             max_events_per_append: 10_000,
-            live_buffer_batches: 1024,
+            live_buffer_batches: 8192,
             preallocate_bytes: 8 << 20,
         }
     }
