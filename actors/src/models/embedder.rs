@@ -111,6 +111,12 @@ impl EmbeddingModel {
         self.kind
     }
 
+    /// The optimized plan (inputs `input_ids`, `attention_mask` and, for
+    /// the L6 model, `token_type_ids`, each `[1, n]` i64), for profiling.
+    pub fn plan(&self) -> &Arc<TypedSimplePlan> {
+        &self.plan
+    }
+
     /// A per-worker embedder with its own tract state.
     pub fn embedder(self: &Arc<Self>) -> Result<Embedder, ModelError> {
         let state = self.plan.spawn().map_err(ModelError::inference)?;
