@@ -9,7 +9,7 @@ use agora_events::domain::content::{Body, ContentEvent};
 use serde::{Deserialize, Serialize};
 
 use super::Projection;
-use super::content_stream::content_event;
+use super::content_stream::content_event_of;
 
 /// Every item's current body.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ impl Projection for BodiesView {
     const VERSION: u32 = 1;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        match content_event(event)? {
+        match content_event_of(event, &["ContentDrafted", "ContentDraftEdited"])? {
             Some((id, ContentEvent::Drafted(e))) => {
                 self.bodies.insert(id.to_owned(), e.body);
             }

@@ -23,6 +23,20 @@ pub(super) fn content_event(event: &RecordedEvent) -> Result<Option<(&str, Conte
     Ok(Some((id, decoded)))
 }
 
+/// Like [`content_event`], but only for the event types in `wanted` (type
+/// names as recorded, e.g. `ContentPurchased`): any other event is
+/// `Ok(None)` without decoding its payload, so a projection that folds a
+/// few kinds does not parse every comment and review.
+pub(super) fn content_event_of<'e>(
+    event: &'e RecordedEvent,
+    wanted: &[&str],
+) -> Result<Option<(&'e str, ContentEvent)>, String> {
+    if !wanted.contains(&event.event_type.as_str()) {
+        return Ok(None);
+    }
+    content_event(event)
+}
+
 /// Builds recorded content events for projection tests.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -56,5 +70,34 @@ pub(crate) mod testing {
             self.position += 1;
             recorded
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_events::Timestamp;
+    use agora_events::domain::content::{ContentEvent, ContentRated};
+
+    use super::testing::Log;
+    use super::*;
+
+    fn rated() -> ContentEvent {
+        ContentEvent::Rated(ContentRated {
+            user_id: "ann".into(),
+            stars: 4,
+            rated_at: Timestamp(0),
+        })
+    }
+
+    #[test]
+    fn a_wanted_type_is_decoded_and_others_are_passed_over_unread() {
+        let mut log = Log::default();
+        let mut event = log.record("rust", &rated());
+        let decoded = content_event_of(&event, &["ContentRated"]).expect("decodes");
+        assert_eq!(decoded, Some(("rust", rated())));
+        // Not wanted: not even parsed, so a bad payload does not matter.
+        event.payload = b"not json".to_vec().into();
+        assert_eq!(content_event_of(&event, &["ContentPurchased"]), Ok(None));
+        assert!(content_event_of(&event, &["ContentRated"]).is_err());
     }
 }

@@ -17,7 +17,7 @@ use agora_events::domain::content::ContentEvent;
 use serde::{Deserialize, Serialize};
 
 use super::Projection;
-use super::content_stream::content_event;
+use super::content_stream::content_event_of;
 use crate::factorizer::{IdIndex, InteractionMatrix, SparseRows};
 
 /// How much each signal adds to a cell's implicit weight `w` (the model's
@@ -256,7 +256,13 @@ impl Projection for InteractionsView {
     const VERSION: u32 = 1;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some((id, content)) = content_event(event)? else {
+        const FOLDED: [&str; 4] = [
+            "ContentPurchased",
+            "ContentPurchaseRefunded",
+            "ContentRated",
+            "ContentCheckedIn",
+        ];
+        let Some((id, content)) = content_event_of(event, &FOLDED)? else {
             return Ok(());
         };
         match content {

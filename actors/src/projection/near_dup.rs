@@ -20,7 +20,7 @@ use agora_events::domain::content::{Body, ContentEvent, ContentKind};
 use serde::{Deserialize, Serialize};
 
 use super::Projection;
-use super::content_stream::content_event;
+use super::content_stream::content_event_of;
 use crate::models::verify::minhash::Signature;
 
 /// One item as the index keeps it.
@@ -155,7 +155,14 @@ impl Projection for NearDupProjection {
     const VERSION: u32 = 1;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some((id, event)) = content_event(event)? else {
+        const FOLDED: [&str; 5] = [
+            "ContentDrafted",
+            "ContentDraftEdited",
+            "ContentPublished",
+            "ContentUnpublished",
+            "ContentRetired",
+        ];
+        let Some((id, event)) = content_event_of(event, &FOLDED)? else {
             return Ok(());
         };
         match event {
