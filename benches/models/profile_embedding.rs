@@ -8,12 +8,15 @@
 //! Needs the models (`ops/models/install`; `AGORA_MODELS_DIR` or
 //! `~/.cache/agora/models`).
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use agora_actors::models::ModelsDir;
 use agora_actors::models::embedder::{EmbeddingKind, EmbeddingModel};
 use tract_onnx::prelude::*;
+
+#[path = "node_times.rs"]
+mod node_times;
+use node_times::NodeTimes;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -44,40 +47,17 @@ fn profile(
         }
         Ok(values)
     };
-    state.run(make()?)?; // warm-up
-    let mut by_op: HashMap<String, (Duration, usize)> = HashMap::new();
-    let mut by_node: HashMap<String, Duration> = HashMap::new();
-    let mut total = Duration::ZERO;
+    let mut times = NodeTimes::default();
+    times.run(&mut state, make()?, false)?; // warm-up
+    let started = Instant::now();
     for _ in 0..runs {
-        let started = Instant::now();
-        state.run_plan_with_eval(make()?, |ctx, op_state, node, input| {
-            let t = Instant::now();
-            let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
-            let e = by_op.entry(node.op().name().to_string()).or_default();
-            e.0 += t.elapsed();
-            e.1 += 1;
-            *by_node.entry(node.name.clone()).or_default() += t.elapsed();
-            out
-        })?;
-        total += started.elapsed();
+        times.run(&mut state, make()?, true)?;
     }
-    let per = |d: Duration| d.as_secs_f64() * 1e3 / runs.max(1) as f64;
+    let ms = started.elapsed().as_secs_f64() * 1e3 / runs.max(1) as f64;
     println!(
-        "\n{} ({tokens} tokens): {:.3} ms per embedding over {runs} runs",
-        kind.file_name(),
-        per(total)
+        "\n{} ({tokens} tokens): {ms:.3} ms per embedding over {runs} runs",
+        kind.file_name()
     );
-    let mut ops: Vec<_> = by_op.into_iter().collect();
-    ops.sort_by_key(|(_, (d, _))| std::cmp::Reverse(*d));
-    println!("{:<28} {:>10} {:>8}", "op", "ms/run", "nodes");
-    for (op, (d, count)) in ops.iter().take(12) {
-        println!("{op:<28} {:>10.3} {:>8}", per(*d), count / runs.max(1));
-    }
-    let mut nodes: Vec<_> = by_node.into_iter().collect();
-    nodes.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
-    println!("slowest nodes (ms/run):");
-    for (name, d) in nodes.iter().take(8) {
-        println!("  {:>8.3}  {name}", per(*d));
-    }
+    times.print("run", runs, 12, 8);
     Ok(())
 }

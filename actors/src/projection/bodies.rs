@@ -29,7 +29,7 @@ impl Projection for BodiesView {
     const VERSION: u32 = 1;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        match content_event_of(event, &["ContentDrafted", "ContentDraftEdited"])? {
+        match content_event_of(event, &[ContentEvent::DRAFTED, ContentEvent::DRAFT_EDITED])? {
             Some((id, ContentEvent::Drafted(e))) => {
                 self.bodies.insert(id.to_owned(), e.body);
             }

@@ -24,7 +24,7 @@ pub(super) fn content_event(event: &RecordedEvent) -> Result<Option<(&str, Conte
 }
 
 /// Like [`content_event`], but only for the event types in `wanted` (type
-/// names as recorded, e.g. `ContentPurchased`): any other event is
+/// names as recorded, e.g. [`ContentEvent::PURCHASED`]): any other event is
 /// `Ok(None)` without decoding its payload, so a projection that folds a
 /// few kinds does not parse every comment and review.
 pub(super) fn content_event_of<'e>(
@@ -93,11 +93,14 @@ mod tests {
     fn a_wanted_type_is_decoded_and_others_are_passed_over_unread() {
         let mut log = Log::default();
         let mut event = log.record("rust", &rated());
-        let decoded = content_event_of(&event, &["ContentRated"]).expect("decodes");
+        let decoded = content_event_of(&event, &[ContentEvent::RATED]).expect("decodes");
         assert_eq!(decoded, Some(("rust", rated())));
         // Not wanted: not even parsed, so a bad payload does not matter.
         event.payload = b"not json".to_vec().into();
-        assert_eq!(content_event_of(&event, &["ContentPurchased"]), Ok(None));
-        assert!(content_event_of(&event, &["ContentRated"]).is_err());
+        assert_eq!(
+            content_event_of(&event, &[ContentEvent::PURCHASED]),
+            Ok(None)
+        );
+        assert!(content_event_of(&event, &[ContentEvent::RATED]).is_err());
     }
 }

@@ -257,10 +257,10 @@ impl Projection for InteractionsView {
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         const FOLDED: [&str; 4] = [
-            "ContentPurchased",
-            "ContentPurchaseRefunded",
-            "ContentRated",
-            "ContentCheckedIn",
+            ContentEvent::PURCHASED,
+            ContentEvent::PURCHASE_REFUNDED,
+            ContentEvent::RATED,
+            ContentEvent::CHECKED_IN,
         ];
         let Some((id, content)) = content_event_of(event, &FOLDED)? else {
             return Ok(());

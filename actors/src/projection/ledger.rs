@@ -23,8 +23,7 @@ use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::Projection;
-use crate::aggregate::Aggregate;
-use crate::content::Content;
+use super::content_stream::content_event_of;
 
 /// What kind of sale an entry comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -335,9 +334,14 @@ impl LedgerView {
         Ok(())
     }
 
-    /// Books one Content event of item `content_id`.
-    fn apply_content(&mut self, content_id: &str, event: &RecordedEvent) -> Result<(), String> {
-        match ContentEvent::from_recorded(event).map_err(|e| e.to_string())? {
+    /// Books one Content event of item `content_id`, recorded at `position`.
+    fn apply_content(
+        &mut self,
+        content_id: &str,
+        position: u64,
+        event: ContentEvent,
+    ) -> Result<(), String> {
+        match event {
             ContentEvent::Drafted(e) => {
                 self.creators.insert(content_id.to_owned(), e.creator_id);
             }
@@ -358,11 +362,11 @@ impl LedgerView {
                     currency: e.price.currency,
                     shares,
                 };
-                self.book_sale(event.position, sale)?;
+                self.book_sale(position, sale)?;
             }
             ContentEvent::PurchaseRefunded(e) => {
                 let sale_id = purchase_sale_id(content_id, &e.purchase_id);
-                self.book_refund(event.position, e.refunded_at, &sale_id)?;
+                self.book_refund(position, e.refunded_at, &sale_id)?;
             }
             _ => {}
         }
@@ -400,9 +404,9 @@ impl LedgerView {
 
 /// Content event types the ledger reads (the others are skipped undecoded).
 const CONTENT_TYPES: &[&str] = &[
-    "ContentDrafted",
-    "ContentPurchased",
-    "ContentPurchaseRefunded",
+    ContentEvent::DRAFTED,
+    ContentEvent::PURCHASED,
+    ContentEvent::PURCHASE_REFUNDED,
 ];
 
 impl Projection for LedgerView {
@@ -410,13 +414,8 @@ impl Projection for LedgerView {
     const VERSION: u32 = 2;
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let stream = event.stream.as_str();
-        if let Some(content_id) = stream
-            .strip_prefix(Content::CATEGORY)
-            .and_then(|s| s.strip_prefix('-'))
-            && CONTENT_TYPES.contains(&event.event_type.as_str())
-        {
-            return self.apply_content(content_id, event);
+        if let Some((content_id, content)) = content_event_of(event, CONTENT_TYPES)? {
+            return self.apply_content(content_id, event.position, content);
         }
         if MembershipEvent::is_membership_type(&event.event_type) {
             return self.apply_membership(event);

@@ -156,11 +156,11 @@ impl Projection for NearDupProjection {
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
         const FOLDED: [&str; 5] = [
-            "ContentDrafted",
-            "ContentDraftEdited",
-            "ContentPublished",
-            "ContentUnpublished",
-            "ContentRetired",
+            ContentEvent::DRAFTED,
+            ContentEvent::DRAFT_EDITED,
+            ContentEvent::PUBLISHED,
+            ContentEvent::UNPUBLISHED,
+            ContentEvent::RETIRED,
         ];
         let Some((id, event)) = content_event_of(event, &FOLDED)? else {
             return Ok(());

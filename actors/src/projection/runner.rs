@@ -160,6 +160,7 @@ impl<P: Projection> StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner<P>
     /// before the chunk or after it (or after its last good event).
     fn handle(&mut self, chunk: Vec<StoreResult<RecordedEvent>>, ctx: &mut Self::Context) {
         let mut last = None;
+        let mut applied = 0;
         let mut stopped = None;
         {
             let mut state = self.shared.state.write();
@@ -182,12 +183,13 @@ impl<P: Projection> StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner<P>
                     break;
                 }
                 last = Some(event.position);
-                self.since_snapshot += 1;
-                self.shared.applied.fetch_add(1, Ordering::Relaxed);
+                applied += 1;
             }
         }
         if last.is_some() {
             self.shared.checkpoint.send_replace(last);
+            self.shared.applied.fetch_add(applied, Ordering::Relaxed);
+            self.since_snapshot += applied;
         }
         if let Some(reason) = stopped {
             *self.shared.failure.lock() = Some(reason);

@@ -406,25 +406,63 @@ pub enum ContentEvent {
     Verified(ContentVerified),
 }
 
+/// The recorded type names, one per variant: what [`DomainEvent::event_type`]
+/// writes and [`DomainEvent::decode`] reads, so a projection can skip the
+/// types it does not fold without decoding them.
+impl ContentEvent {
+    /// Type name of [`ContentEvent::Drafted`].
+    pub const DRAFTED: &'static str = "ContentDrafted";
+    /// Type name of [`ContentEvent::DraftEdited`].
+    pub const DRAFT_EDITED: &'static str = "ContentDraftEdited";
+    /// Type name of [`ContentEvent::PriceSet`].
+    pub const PRICE_SET: &'static str = "ContentPriceSet";
+    /// Type name of [`ContentEvent::Published`].
+    pub const PUBLISHED: &'static str = "ContentPublished";
+    /// Type name of [`ContentEvent::Unpublished`].
+    pub const UNPUBLISHED: &'static str = "ContentUnpublished";
+    /// Type name of [`ContentEvent::Retired`].
+    pub const RETIRED: &'static str = "ContentRetired";
+    /// Type name of [`ContentEvent::Purchased`].
+    pub const PURCHASED: &'static str = "ContentPurchased";
+    /// Type name of [`ContentEvent::PurchaseRefunded`].
+    pub const PURCHASE_REFUNDED: &'static str = "ContentPurchaseRefunded";
+    /// Type name of [`ContentEvent::Rated`].
+    pub const RATED: &'static str = "ContentRated";
+    /// Type name of [`ContentEvent::ReviewWritten`].
+    pub const REVIEW_WRITTEN: &'static str = "ContentReviewWritten";
+    /// Type name of [`ContentEvent::CheckedIn`].
+    pub const CHECKED_IN: &'static str = "ContentCheckedIn";
+    /// Type name of [`ContentEvent::CommentPosted`].
+    pub const COMMENT_POSTED: &'static str = "ContentCommentPosted";
+    /// Type name of [`ContentEvent::AnswerMarked`].
+    pub const ANSWER_MARKED: &'static str = "ContentAnswerMarked";
+    /// Type name of [`ContentEvent::ListedByPartner`].
+    pub const LISTED_BY_PARTNER: &'static str = "ContentListedByPartner";
+    /// Type name of [`ContentEvent::DraftGenerated`].
+    pub const DRAFT_GENERATED: &'static str = "ContentDraftGenerated";
+    /// Type name of [`ContentEvent::Verified`].
+    pub const VERIFIED: &'static str = "ContentVerified";
+}
+
 impl DomainEvent for ContentEvent {
     fn event_type(&self) -> &'static str {
         match self {
-            Self::Drafted(_) => "ContentDrafted",
-            Self::DraftEdited(_) => "ContentDraftEdited",
-            Self::PriceSet(_) => "ContentPriceSet",
-            Self::Published(_) => "ContentPublished",
-            Self::Unpublished(_) => "ContentUnpublished",
-            Self::Retired(_) => "ContentRetired",
-            Self::Purchased(_) => "ContentPurchased",
-            Self::PurchaseRefunded(_) => "ContentPurchaseRefunded",
-            Self::Rated(_) => "ContentRated",
-            Self::ReviewWritten(_) => "ContentReviewWritten",
-            Self::CheckedIn(_) => "ContentCheckedIn",
-            Self::CommentPosted(_) => "ContentCommentPosted",
-            Self::AnswerMarked(_) => "ContentAnswerMarked",
-            Self::ListedByPartner(_) => "ContentListedByPartner",
-            Self::DraftGenerated(_) => "ContentDraftGenerated",
-            Self::Verified(_) => "ContentVerified",
+            Self::Drafted(_) => Self::DRAFTED,
+            Self::DraftEdited(_) => Self::DRAFT_EDITED,
+            Self::PriceSet(_) => Self::PRICE_SET,
+            Self::Published(_) => Self::PUBLISHED,
+            Self::Unpublished(_) => Self::UNPUBLISHED,
+            Self::Retired(_) => Self::RETIRED,
+            Self::Purchased(_) => Self::PURCHASED,
+            Self::PurchaseRefunded(_) => Self::PURCHASE_REFUNDED,
+            Self::Rated(_) => Self::RATED,
+            Self::ReviewWritten(_) => Self::REVIEW_WRITTEN,
+            Self::CheckedIn(_) => Self::CHECKED_IN,
+            Self::CommentPosted(_) => Self::COMMENT_POSTED,
+            Self::AnswerMarked(_) => Self::ANSWER_MARKED,
+            Self::ListedByPartner(_) => Self::LISTED_BY_PARTNER,
+            Self::DraftGenerated(_) => Self::DRAFT_GENERATED,
+            Self::Verified(_) => Self::VERIFIED,
         }
     }
 
@@ -459,22 +497,22 @@ impl DomainEvent for ContentEvent {
     fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
         let (t, v, p) = (event_type, version, payload);
         Ok(match event_type {
-            "ContentDrafted" => Self::Drafted(decode_v1(t, v, p)?),
-            "ContentDraftEdited" => Self::DraftEdited(decode_v1(t, v, p)?),
-            "ContentPriceSet" => Self::PriceSet(decode_v1(t, v, p)?),
-            "ContentPublished" => Self::Published(decode_v1(t, v, p)?),
-            "ContentUnpublished" => Self::Unpublished(decode_v1(t, v, p)?),
-            "ContentRetired" => Self::Retired(decode_v1(t, v, p)?),
-            "ContentPurchased" => Self::Purchased(decode_purchased(v, p)?),
-            "ContentPurchaseRefunded" => Self::PurchaseRefunded(decode_v1(t, v, p)?),
-            "ContentRated" => Self::Rated(decode_v1(t, v, p)?),
-            "ContentReviewWritten" => Self::ReviewWritten(decode_v1(t, v, p)?),
-            "ContentCheckedIn" => Self::CheckedIn(decode_v1(t, v, p)?),
-            "ContentCommentPosted" => Self::CommentPosted(decode_v1(t, v, p)?),
-            "ContentAnswerMarked" => Self::AnswerMarked(decode_v1(t, v, p)?),
-            "ContentListedByPartner" => Self::ListedByPartner(decode_v1(t, v, p)?),
-            "ContentDraftGenerated" => Self::DraftGenerated(decode_v1(t, v, p)?),
-            "ContentVerified" => Self::Verified(decode_v1(t, v, p)?),
+            Self::DRAFTED => Self::Drafted(decode_v1(t, v, p)?),
+            Self::DRAFT_EDITED => Self::DraftEdited(decode_v1(t, v, p)?),
+            Self::PRICE_SET => Self::PriceSet(decode_v1(t, v, p)?),
+            Self::PUBLISHED => Self::Published(decode_v1(t, v, p)?),
+            Self::UNPUBLISHED => Self::Unpublished(decode_v1(t, v, p)?),
+            Self::RETIRED => Self::Retired(decode_v1(t, v, p)?),
+            Self::PURCHASED => Self::Purchased(decode_purchased(v, p)?),
+            Self::PURCHASE_REFUNDED => Self::PurchaseRefunded(decode_v1(t, v, p)?),
+            Self::RATED => Self::Rated(decode_v1(t, v, p)?),
+            Self::REVIEW_WRITTEN => Self::ReviewWritten(decode_v1(t, v, p)?),
+            Self::CHECKED_IN => Self::CheckedIn(decode_v1(t, v, p)?),
+            Self::COMMENT_POSTED => Self::CommentPosted(decode_v1(t, v, p)?),
+            Self::ANSWER_MARKED => Self::AnswerMarked(decode_v1(t, v, p)?),
+            Self::LISTED_BY_PARTNER => Self::ListedByPartner(decode_v1(t, v, p)?),
+            Self::DRAFT_GENERATED => Self::DraftGenerated(decode_v1(t, v, p)?),
+            Self::VERIFIED => Self::Verified(decode_v1(t, v, p)?),
             other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
         })
     }
