@@ -223,10 +223,13 @@ pub(crate) struct ModelsSettings {
     pub(crate) require_verification_to_publish: bool,
     /// The passing verification score, in basis points (7000 = 0.7).
     pub(crate) min_verification_score_bps: u32,
-    /// Most images one verify request may carry.
+    /// Most images (or PDFs) one verify request may carry.
     pub(crate) max_images: usize,
-    /// Largest decoded image, in bytes.
+    /// Largest decoded image or PDF, in bytes.
     pub(crate) max_image_bytes: usize,
+    /// Most pages of a PDF sent to verify (each page is one OCR job); a
+    /// longer one is refused with 422.
+    pub(crate) max_pdf_pages: usize,
     /// Largest verify request body, in bytes (base64 images); other
     /// routes keep `max_body_bytes`.
     pub(crate) verify_max_body_bytes: usize,
@@ -251,6 +254,7 @@ impl Default for ModelsSettings {
             min_verification_score_bps: 7_000,
             max_images: 4,
             max_image_bytes: 8 << 20,
+            max_pdf_pages: 8,
             verify_max_body_bytes: 48 << 20,
             max_prompt_chars: 4_000,
         }

@@ -140,6 +140,7 @@ fn load(
             embed_queue: settings.embed_queue,
             generate_queue: settings.generate_queue,
             ocr_queue: settings.ocr_queue,
+            pdf_max_side_px: defaults.pdf_max_side_px,
             retry_after: Duration::from_secs(u64::from(settings.retry_after_secs)),
         },
     )
@@ -162,6 +163,7 @@ fn load(
         near_dup,
         VerifySettings {
             deadline: Duration::from_secs(settings.verify_timeout_secs),
+            max_pdf_pages: settings.max_pdf_pages,
             ..VerifySettings::default()
         },
         versions,

@@ -4,6 +4,9 @@
 //! set), where missing models are a failure: a CI run must never pass
 //! without having run the models.
 //!
+//! The PDF tests also need poppler (`pdfinfo`, `pdftoppm`; `ops/setup`
+//! installs it), skipped likewise without it.
+//!
 //! Run: `cargo test -p agora-actors --test models`.
 
 use std::ops::ControlFlow;
@@ -19,8 +22,16 @@ use agora_actors::models::generator::{
 };
 use agora_actors::models::ocr::{OcrConfig, OcrEngine, OcrLanguage, character_error_rate};
 use agora_actors::models::pool::{JobError, JobKind, ModelPool, PoolSettings, SubmitError};
-use agora_actors::models::testing::{installed_or_skip, skip_or_fail};
-use agora_actors::models::{ModelSet, ModelsDir};
+use agora_actors::models::testing::{installed_or_skip, skip_or_fail, text_pdf};
+use agora_actors::models::verify::{
+    ImageInput, Verifier, VerifyError, VerifyReport, VerifyRequest, VerifySettings,
+};
+use agora_actors::models::{ModelError, ModelSet, ModelsDir};
+use agora_actors::projection::near_dup::NearDupProjection;
+use agora_actors::projection::{self, ProjectionConfig};
+use agora_events::domain::content::{Body, ContentKind};
+use agora_events::domain::content_models::FindingKind;
+use agora_events::{EventStore, LogConfig, LogStore};
 use serde_json::Value;
 
 const LATIN_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -469,4 +480,162 @@ fn a_full_generation_queue_refuses_at_once_and_a_cancelled_job_frees_its_worker(
         .expect("generates");
     assert_eq!(next.token_ids.len(), 3);
     assert_eq!(next.finish, FinishReason::Length);
+}
+
+/// True when poppler's tools are installed; otherwise says why the test is
+/// skipped (a failure in CI).
+fn poppler_installed() -> bool {
+    let found = Command::new("pdftoppm").arg("-v").output().is_ok();
+    if !found {
+        skip_or_fail("poppler-utils is not installed (ops/setup)");
+    }
+    found
+}
+
+/// A verifier over an empty catalog and a two-worker pool with the
+/// paraphrase embedder and tesseract. Call inside an actix system.
+fn verifier(dir: &ModelsDir, tmp: &Path, settings: VerifySettings) -> Verifier {
+    let store: Arc<dyn EventStore> =
+        Arc::new(LogStore::open(tmp.join("log"), LogConfig::default()).expect("open store"));
+    let index = projection::start::<NearDupProjection>(
+        store,
+        ProjectionConfig::new(tmp.join("projections")),
+    )
+    .expect("projection");
+    let models = ModelSet {
+        paraphrase: Some(shared_embedding(dir, EmbeddingKind::ParaphraseL3)),
+        ocr: Some(OcrConfig::default()),
+        ..ModelSet::default()
+    };
+    let pool = ModelPool::start(
+        models,
+        PoolSettings {
+            workers: 2,
+            ..PoolSettings::default()
+        },
+    )
+    .expect("starts");
+    Verifier::new(Arc::new(pool), index, settings, Vec::new())
+}
+
+fn request(images: Vec<Vec<u8>>) -> VerifyRequest {
+    VerifyRequest {
+        content_id: "scan".into(),
+        kind: ContentKind::Article,
+        language: "en".into(),
+        title: "Scanned pages".into(),
+        summary: "What the scans say".into(),
+        body: Body::Text("The pages below were scanned.".into()),
+        images: images
+            .into_iter()
+            .map(|bytes| ImageInput {
+                bytes,
+                language: OcrLanguage::Eng,
+            })
+            .collect(),
+    }
+}
+
+/// Time enough for a verification on a busy two-core machine.
+fn patient() -> VerifySettings {
+    VerifySettings {
+        deadline: Duration::from_secs(600),
+        ..VerifySettings::default()
+    }
+}
+
+#[actix_rt::test]
+async fn every_page_of_a_pdf_is_read_in_order_after_the_images_before_it() {
+    let Some(dir) = models_dir() else { return };
+    if !poppler_installed() {
+        return;
+    }
+    // Given a PNG and then a two-page PDF, each page with its own sentence
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let Some(png) = render(tmp.path(), "first.png", LATIN_FONT, "Agora") else {
+        return;
+    };
+    let pages = [
+        "Sphinx of black quartz, judge 13 vows.",
+        "Scanned pages are read in order.",
+    ];
+    let verifier = verifier(&dir, tmp.path(), patient());
+
+    // When the item is verified
+    let report: VerifyReport = verifier
+        .verify(request(vec![png, text_pdf(&pages)]))
+        .await
+        .expect("verifies");
+
+    // Then the image comes first, then each page of the PDF in page order,
+    let order: Vec<(usize, Option<usize>)> =
+        report.images.iter().map(|t| (t.index, t.page)).collect();
+    assert_eq!(order, [(0, None), (1, Some(1)), (1, Some(2))]);
+    assert_eq!(report.images[0].text, "Agora");
+    // each page read as well as a rendered image
+    for (text, want) in report.images[1..].iter().zip(pages) {
+        let rate = character_error_rate(want, &text.text);
+        assert!(
+            rate <= MAX_CER,
+            "page {:?}: CER {rate} for {:?} (wanted {want:?})",
+            text.page,
+            text.text
+        );
+        assert!(text.mean_confidence > 50.0, "{text:?}");
+    }
+    // and no page counts as unreadable
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.kind != FindingKind::OcrUnreadable),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[actix_rt::test]
+async fn a_damaged_pdf_or_one_with_too_many_pages_is_invalid_input() {
+    let Some(dir) = models_dir() else { return };
+    if !poppler_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let verifier = verifier(
+        &dir,
+        tmp.path(),
+        VerifySettings {
+            max_pdf_pages: 2,
+            ..patient()
+        },
+    );
+    let invalid = |result: Result<VerifyReport, VerifyError>| match result {
+        Err(VerifyError::Job(JobError::Model(ModelError::InvalidInput(message)))) => message,
+        other => panic!("expected invalid input, got {other:?}"),
+    };
+
+    // A file that only starts like a PDF
+    let garbage = invalid(
+        verifier
+            .verify(request(vec![b"%PDF-1.4 garbage".to_vec()]))
+            .await,
+    );
+    assert!(garbage.starts_with("image 0: pdfinfo"), "{garbage}");
+
+    // A PDF of three pages when two are allowed, after a good one
+    let too_long = invalid(
+        verifier
+            .verify(request(vec![
+                text_pdf(&["One page"]),
+                text_pdf(&["One", "Two", "Three"]),
+            ]))
+            .await,
+    );
+    assert!(
+        too_long.contains("image 1 is a PDF of 3 pages"),
+        "{too_long}"
+    );
+
+    // Nothing was left queued by the refused requests
+    assert_eq!(verifier.pool().queued(JobKind::Ocr), 0);
 }

@@ -145,8 +145,9 @@ fn contents() -> Vec<Endpoint> {
         .conditional(),
         Endpoint::post(
             "/v1/contents/{id}/verify",
-            "Verify the current text and the images sent (base64 PNG, JPEG or TIFF; OCR in \
-             English, Chinese or both): rule checks, near copies and paraphrases of published \
+            "Verify the current text and the images sent (base64 PNG, JPEG, TIFF or PDF, every \
+             page of a PDF up to `models.max_pdf_pages`; OCR in English, Chinese or both): \
+             rule checks, near copies and paraphrases of published \
              items, a score in [0, 1] with every finding that lowered it; recorded as \
              `ContentVerified`. 503 `models-unavailable` / `models-overloaded` (with \
              `Retry-After`), 504 `models-timed-out`.",

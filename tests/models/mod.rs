@@ -3,7 +3,8 @@
 //! copy of a published item is flagged (English and Chinese) and, with
 //! `models.require_verification_to_publish`, cannot be published; greedy
 //! generation streams onnxruntime's text over SSE and records the draft; a
-//! full queue answers 503 with `Retry-After`; bad images answer problems.
+//! full queue answers 503 with `Retry-After`; bad images (and a damaged
+//! PDF) answer problems.
 
 use std::time::Duration;
 
@@ -292,6 +293,16 @@ async fn bad_images_and_a_full_queue_answer_problems() {
     draft_priced(&shop, &cora, "a2", BREAD_EN, "en").await;
     let (status, loaded) = verify(&shop, &cora, "a2", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{loaded}");
+    // A file that only starts like a PDF: poppler cannot count its pages,
+    // so it is refused before any OCR job is queued.
+    let (status, garbage) = verify(&shop, &cora, "a1", image("JVBERi0xLjQgZ2FyYmFnZQ==")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{garbage}");
+    assert!(
+        garbage["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("image 0: pdfinfo")),
+        "{garbage}"
+    );
     let response = shop
         .client
         .post(shop.server.at("/v1/contents/a1/verify"))

@@ -10,6 +10,8 @@
 //!   tract; greedy or seeded sampling, ChatML prompts, UTF-8-safe streaming.
 //! - [`ocr`]: tesseract (eng, chi_sim or both), text, per-word confidences,
 //!   normalised output.
+//! - [`pdf`]: PDF pages as images for OCR, rasterised by poppler's
+//!   `pdftoppm` in a subprocess bounded by the job's deadline.
 //! - [`pool`]: where the work happens. A [`pool::ModelPool`] owns N OS threads
 //!   (default one per core), each pinned to a core, each holding its own tract
 //!   states and tesseract instances. The optimized tract plans are loaded once
@@ -23,6 +25,7 @@ pub mod embedder;
 pub mod generator;
 mod graph;
 pub mod ocr;
+pub mod pdf;
 pub mod pool;
 pub mod testing;
 pub mod verify;
@@ -40,7 +43,8 @@ pub const MODELS_DIR_ENV: &str = "AGORA_MODELS_DIR";
 
 /// Errors of the model workers. None of them is the caller's fault except
 /// [`ModelError::InvalidInput`] (→ 400); the others are server-side (→ 500,
-/// or 503 for [`ModelError::Unavailable`]).
+/// or 503 for [`ModelError::Unavailable`] and [`ModelError::ToolMissing`],
+/// 504 for [`ModelError::DeadlineExceeded`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A model or tokenizer file could not be read or parsed. Fix the install
@@ -62,13 +66,32 @@ pub enum ModelError {
     /// re-creates its instance for the next job.
     #[error("ocr: {0}")]
     Ocr(String),
-    /// The input cannot be processed (empty, too long, not an image, bad
-    /// sampling parameters). Report it to the caller as a 400.
+    /// The input cannot be processed (empty, too long, not an image, a PDF
+    /// poppler cannot read, bad sampling parameters). Report it to the
+    /// caller as a 400.
     #[error("invalid input: {0}")]
     InvalidInput(String),
     /// The pool was started without the model this job needs (→ 503).
     #[error("model not loaded: {0}")]
     Unavailable(&'static str),
+    /// A program the job runs is not installed (→ 503); install its package
+    /// (`ops/setup` does); retrying does not help until then.
+    #[error("{program} is not installed (Debian package {package})")]
+    ToolMissing {
+        /// The program.
+        program: &'static str,
+        /// The Debian package that provides it.
+        package: &'static str,
+    },
+    /// The PDF rasteriser could not be run to the end (temporary files,
+    /// spawning, killed by a signal) (→ 500).
+    #[error("pdf: {0}")]
+    Pdf(String),
+    /// The job's deadline passed while a program it runs was working; the
+    /// program was killed. The pool reports it as
+    /// [`JobError::DeadlineExceeded`](pool::JobError::DeadlineExceeded).
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
 }
 
 impl ModelError {

@@ -14,19 +14,25 @@
 //!
 //! ## Queues
 //! One FIFO queue per [`JobKind`] (embed, generate, OCR), each bounded by
-//! its setting. [`ModelPool::embed`], [`ModelPool::generate`] and
-//! [`ModelPool::ocr`] never block: when the kind's queue is full they fail
-//! at once with [`SubmitError::Overloaded`] (the HTTP layer answers 503
-//! with `Retry-After`). An idle worker takes the next job round-robin
-//! across the kinds, so a burst of one kind does not starve the others.
+//! its setting. [`ModelPool::embed`], [`ModelPool::generate`],
+//! [`ModelPool::ocr`] and [`ModelPool::ocr_pdf_page`] never block: when the
+//! kind's queue is full they fail at once with [`SubmitError::Overloaded`]
+//! (the HTTP layer answers 503 with `Retry-After`). An idle worker takes
+//! the next job round-robin across the kinds, so a burst of one kind does
+//! not starve the others. Each page of a PDF is its own OCR job: the worker
+//! that takes it rasterises that page ([`pdf`](super::pdf), a `pdftoppm`
+//! child on the worker's core) and reads it, so the pages of one PDF spread
+//! over the workers.
 //!
 //! ## Deadlines and cancellation
 //! Every job carries a deadline and a [`CancelToken`]; dropping the
 //! [`JobHandle`] cancels too. A job whose deadline passed or that was
 //! cancelled while queued is answered without running. A running
 //! generation checks between tokens and stops (returning what it has, with
-//! its [`FinishReason`]); embedding and OCR jobs are short and run to the
-//! end once started. Either way the worker is then free for the next job.
+//! its [`FinishReason`]); rasterising a PDF page stops at the deadline
+//! (the child is killed) and a page rasterised too late is not read;
+//! embedding and tesseract's recognition are short and run to the end once
+//! started. Either way the worker is then free for the next job.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -43,7 +49,7 @@ use tokio::sync::oneshot;
 use super::embedder::Embedder;
 use super::generator::{FinishReason, Generation, GenerationParams, Generator};
 use super::ocr::{OcrEngine, OcrLanguage, OcrPage};
-use super::{EmbeddingKind, ModelError, ModelSet};
+use super::{EmbeddingKind, ModelError, ModelSet, pdf};
 
 /// Settings of the pool. Every number is a named setting with a default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +62,12 @@ pub struct PoolSettings {
     pub embed_queue: usize,
     /// Most generation jobs waiting. Default: 8.
     pub generate_queue: usize,
-    /// Most OCR jobs waiting. Default: 32.
+    /// Most OCR jobs waiting (an image, or one page of a PDF). Default: 32.
     pub ocr_queue: usize,
+    /// Longest side, in pixels, of a PDF page rasterised for OCR (bounds
+    /// each page's image to this squared, in bytes). Default:
+    /// [`pdf::DEFAULT_MAX_SIDE_PX`] (3300, A4 or Letter at about 300 dpi).
+    pub pdf_max_side_px: u32,
     /// What to advise in `Retry-After` when a queue is full. Default: 2 s.
     pub retry_after: Duration,
 }
@@ -70,6 +80,7 @@ impl Default for PoolSettings {
             embed_queue: 256,
             generate_queue: 8,
             ocr_queue: 32,
+            pdf_max_side_px: pdf::DEFAULT_MAX_SIDE_PX,
             retry_after: Duration::from_secs(2),
         }
     }
@@ -92,7 +103,7 @@ pub enum JobKind {
     Embed,
     /// Text generation.
     Generate,
-    /// OCR of one image.
+    /// OCR of one image or one PDF page.
     Ocr,
 }
 
@@ -134,10 +145,13 @@ pub enum SubmitError {
 /// Why an accepted job produced no result.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    /// The model failed or rejected the input (see [`ModelError`]).
+    /// The model failed or rejected the input (see [`ModelError`]; never
+    /// [`ModelError::DeadlineExceeded`], which converts to
+    /// [`JobError::DeadlineExceeded`]).
     #[error(transparent)]
-    Model(#[from] ModelError),
-    /// The deadline passed before the job could run (→ 503 or 504).
+    Model(ModelError),
+    /// The deadline passed before the job could run, or while a PDF page
+    /// was being rasterised (→ 503 or 504).
     #[error("deadline exceeded")]
     DeadlineExceeded,
     /// The job was cancelled before it ran.
@@ -147,6 +161,16 @@ pub enum JobError {
     /// answering (→ 500).
     #[error("the worker stopped without answering")]
     WorkerLost,
+}
+
+impl From<ModelError> for JobError {
+    /// A deadline that passed inside the model is the job's deadline.
+    fn from(error: ModelError) -> Self {
+        match error {
+            ModelError::DeadlineExceeded => JobError::DeadlineExceeded,
+            other => JobError::Model(other),
+        }
+    }
 }
 
 /// A shared cancel flag: [`CancelToken::cancel`] stops the job at its next
@@ -234,10 +258,18 @@ enum Job {
         ticket: Ticket<Generation>,
     },
     Ocr {
-        image: Vec<u8>,
+        input: OcrInput,
         language: OcrLanguage,
         ticket: Ticket<OcrPage>,
     },
+}
+
+/// What an OCR job reads.
+enum OcrInput {
+    /// An encoded image (whatever leptonica reads).
+    Image(Vec<u8>),
+    /// Page `page` (1-based) of a PDF, rasterised by the worker first.
+    PdfPage { pdf: Arc<[u8]>, page: usize },
 }
 
 struct Queues {
@@ -405,7 +437,9 @@ impl ModelPool {
         })
     }
 
-    /// Queues the OCR of an encoded image.
+    /// Queues the OCR of an encoded image (PNG, JPEG, TIFF, … whatever
+    /// leptonica reads; an unreadable one is answered
+    /// [`ModelError::InvalidInput`]).
     pub fn ocr(
         &self,
         image: Vec<u8>,
@@ -413,7 +447,28 @@ impl ModelPool {
         deadline: Instant,
     ) -> Result<JobHandle<OcrPage>, SubmitError> {
         self.submit(JobKind::Ocr, deadline, |ticket| Job::Ocr {
-            image,
+            input: OcrInput::Image(image),
+            language,
+            ticket,
+        })
+    }
+
+    /// Queues the OCR of page `page` (1-based) of `pdf`, one job in the OCR
+    /// queue: the worker rasterises the page to at most
+    /// [`PoolSettings::pdf_max_side_px`] pixels on its longest side, then
+    /// reads it. A PDF poppler cannot read, or a page it does not have, is
+    /// answered [`ModelError::InvalidInput`]; without poppler installed,
+    /// [`ModelError::ToolMissing`]; a rasterisation still running at the
+    /// deadline is killed and answered [`JobError::DeadlineExceeded`].
+    pub fn ocr_pdf_page(
+        &self,
+        pdf: Arc<[u8]>,
+        page: usize,
+        language: OcrLanguage,
+        deadline: Instant,
+    ) -> Result<JobHandle<OcrPage>, SubmitError> {
+        self.submit(JobKind::Ocr, deadline, |ticket| Job::Ocr {
+            input: OcrInput::PdfPage { pdf, page },
             language,
             ticket,
         })
@@ -479,13 +534,13 @@ fn worker_loop(shared: &Shared, mut state: WorkerState) {
         };
         // A panic inside a model drops the job's reply (the caller sees
         // WorkerLost) but keeps the worker serving.
-        if catch_unwind(AssertUnwindSafe(|| run(job, &mut state))).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| run(job, &mut state, &shared.settings))).is_err() {
             tracing::error!("a model job panicked");
         }
     }
 }
 
-fn run(job: Job, state: &mut WorkerState) {
+fn run(job: Job, state: &mut WorkerState, settings: &PoolSettings) {
     match job {
         Job::Embed { kind, text, ticket } => {
             if let Some(e) = ticket.interrupted() {
@@ -502,18 +557,36 @@ fn run(job: Job, state: &mut WorkerState) {
             ticket.answer(result);
         }
         Job::Ocr {
-            image,
+            input,
             language,
             ticket,
         } => {
             if let Some(e) = ticket.interrupted() {
                 return ticket.answer(Err(e));
             }
-            let result = match state.ocr.as_mut() {
-                Some(engine) => engine.recognize(&image, language).map_err(JobError::from),
-                None => Err(ModelError::Unavailable("tesseract").into()),
+            let Some(engine) = state.ocr.as_mut() else {
+                return ticket.answer(Err(ModelError::Unavailable("tesseract").into()));
             };
-            ticket.answer(result);
+            let result = match input {
+                OcrInput::Image(image) => engine.recognize(&image, language),
+                OcrInput::PdfPage { pdf, page } => {
+                    let image = match pdf::rasterize_page(
+                        &pdf,
+                        page,
+                        settings.pdf_max_side_px,
+                        ticket.deadline,
+                    ) {
+                        Ok(image) => image,
+                        Err(e) => return ticket.answer(Err(e.into())),
+                    };
+                    // Rasterising took time: the caller may be gone by now.
+                    if let Some(e) = ticket.interrupted() {
+                        return ticket.answer(Err(e));
+                    }
+                    engine.recognize(&image, language)
+                }
+            };
+            ticket.answer(result.map_err(JobError::from));
         }
         Job::Generate {
             prompt,
@@ -566,6 +639,44 @@ mod tests {
             Instant::now() + Duration::from_secs(60),
         );
         let result = handle.expect("accepted").wait_blocking();
+        assert!(
+            matches!(result, Err(JobError::Model(ModelError::Unavailable(_)))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_deadline_inside_the_model_is_the_jobs_deadline() {
+        assert!(matches!(
+            JobError::from(ModelError::DeadlineExceeded),
+            JobError::DeadlineExceeded
+        ));
+        assert!(matches!(
+            JobError::from(ModelError::InvalidInput("x".into())),
+            JobError::Model(ModelError::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn a_pdf_page_waits_in_the_ocr_queue_and_needs_tesseract() {
+        let pdf: Arc<[u8]> = Arc::from(&b"%PDF-1.4"[..]);
+        let later = Instant::now() + Duration::from_secs(60);
+        let full = ocr_only_pool(1, 0).ocr_pdf_page(Arc::clone(&pdf), 1, OcrLanguage::Eng, later);
+        assert!(
+            matches!(
+                full,
+                Err(SubmitError::Overloaded {
+                    kind: JobKind::Ocr,
+                    ..
+                })
+            ),
+            "{full:?}"
+        );
+        let pool = ocr_only_pool(1, 4);
+        let result = pool
+            .ocr_pdf_page(pdf, 1, OcrLanguage::Eng, later)
+            .expect("accepted")
+            .wait_blocking();
         assert!(
             matches!(result, Err(JobError::Model(ModelError::Unavailable(_)))),
             "{result:?}"

@@ -76,7 +76,8 @@ pub enum FindingKind {
     ContactLeak,
     /// The text is not in the item's declared language.
     LanguageMismatch,
-    /// An attached image could not be read, or was read with low confidence.
+    /// An attached image (or a page of an attached PDF) could not be read,
+    /// or was read with low confidence.
     OcrUnreadable,
 }
 
@@ -90,7 +91,8 @@ pub struct Finding {
     /// How much it lowered the score (in (0, 1]).
     pub penalty: f32,
     /// Where: a published item's id for duplicates, a section name, the
-    /// matched text (masked for contact data), an image index.
+    /// matched text (masked for contact data), an image index (`"2"`, or
+    /// `"2 page 3"` for a page of a PDF).
     pub evidence: Option<String>,
 }
 

@@ -115,6 +115,10 @@ pub(super) fn from_job(error: &JobError) -> ApiError {
             ProblemKind::ModelsUnavailable,
             format!("the model {model} is not loaded"),
         ),
+        JobError::Model(e @ ModelError::ToolMissing { .. }) => {
+            tracing::error!(error = %e, "a model job needs a program that is not installed");
+            ApiError::new(ProblemKind::ModelsUnavailable, e.to_string())
+        }
         JobError::DeadlineExceeded | JobError::Cancelled => {
             ApiError::new(ProblemKind::ModelsTimedOut, error.to_string())
         }

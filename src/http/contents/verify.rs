@@ -4,15 +4,19 @@
 //! stream, and answers the score with every finding.
 //!
 //! The body is optional JSON: `{"images": [{"data": BASE64, "language":
-//! "eng" | "chi_sim" | "both"}]}`. Images must be PNG, JPEG or TIFF, at most
-//! `models.max_images` of at most `models.max_image_bytes` each; anything
-//! else is refused with a problem document before a model runs. The
-//! near-duplicate index is first brought up to the log's head, so every
-//! item published before the request is compared.
+//! "eng" | "chi_sim" | "both"}]}`. Images must be PNG, JPEG, TIFF or PDF
+//! (told by their magic bytes), at most `models.max_images` of at most
+//! `models.max_image_bytes` each; anything else is refused with a problem
+//! document before a model runs. Each page of a PDF is read (at most
+//! `models.max_pdf_pages`; a longer PDF, or one poppler cannot read, is
+//! refused with 422 before any page is). The near-duplicate index is first
+//! brought up to the log's head, so every item published before the
+//! request is compared.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::content::VerificationOutcome;
 use agora_actors::models::ocr::OcrLanguage;
+use agora_actors::models::pdf;
 use agora_actors::models::verify::{ImageInput, ImageText, VerifyRequest};
 use agora_events::EventStore as _;
 use agora_events::domain::content::{Body, ContentKind};
@@ -32,7 +36,8 @@ use super::models::{Allowed, from_verify, item, ready};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VerifyBody {
-    /// Images to read (scanned pages, screenshots) with the item's text.
+    /// Images to read (scanned pages, screenshots, PDFs) with the item's
+    /// text.
     #[serde(default)]
     images: Vec<ImageBody>,
 }
@@ -41,7 +46,8 @@ pub(crate) struct VerifyBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImageBody {
-    /// The PNG, JPEG or TIFF file, base64 (standard alphabet, padded).
+    /// The PNG, JPEG, TIFF or PDF file, base64 (standard alphabet,
+    /// padded). Every page of a PDF is read, up to `models.max_pdf_pages`.
     data: String,
     /// Which language data to read it with (default: both).
     #[serde(default = "both")]
@@ -70,7 +76,8 @@ pub(crate) struct VerifyReply {
     passed: bool,
     /// Every finding that lowered the score.
     findings: Vec<Finding>,
-    /// The text read from each image.
+    /// The text read from each image and PDF page, in request order (a
+    /// PDF's pages in page order).
     images: Vec<ImageText>,
     /// The models that produced the result.
     model_versions: Vec<ModelVersion>,
@@ -205,7 +212,7 @@ fn decode_images(
             if image_format(&bytes).is_none() {
                 return Err(ApiError::new(
                     ProblemKind::ValidationFailed,
-                    format!("images[{index}] is not a PNG, JPEG or TIFF file"),
+                    format!("images[{index}] is not a PNG, JPEG, TIFF or PDF file"),
                 ));
             }
             Ok(ImageInput {
@@ -223,7 +230,8 @@ fn too_large(index: usize, max_bytes: usize) -> ApiError {
     )
 }
 
-/// The image format by its magic bytes, if it is one OCR accepts.
+/// The image format by its magic bytes, if it is one OCR accepts (a PDF's
+/// pages are rasterised for OCR).
 fn image_format(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("png")
@@ -231,6 +239,8 @@ fn image_format(bytes: &[u8]) -> Option<&'static str> {
         Some("jpeg")
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
         Some("tiff")
+    } else if pdf::is_pdf(bytes) {
+        Some("pdf")
     } else {
         None
     }
@@ -252,14 +262,24 @@ mod tests {
     }
 
     #[test]
-    fn only_png_jpeg_and_tiff_in_base64_within_the_limits_pass() {
+    fn only_png_jpeg_tiff_and_pdf_in_base64_within_the_limits_pass() {
         let png = b64(b"\x89PNG\r\n\x1a\nrest");
+        let pdf = b64(b"%PDF-1.4\nrest");
         assert_eq!(
-            decode_images(vec![image(&png)], 2, 100)
+            decode_images(vec![image(&png), image(&pdf)], 2, 100)
                 .map(|v| v.len())
                 .ok(),
-            Some(1)
+            Some(2)
         );
+        for (bytes, format) in [
+            (&b"\xFF\xD8\xFFrest"[..], "jpeg"),
+            (b"II*\0rest", "tiff"),
+            (b"MM\0*rest", "tiff"),
+            (b"%PDF-1.7\n", "pdf"),
+        ] {
+            assert_eq!(image_format(bytes), Some(format));
+        }
+        assert_eq!(image_format(b"%PDF"), None);
         let kind = |r: Result<Vec<ImageInput>, ApiError>| r.err().map(|e| e.to_doc().type_uri);
         assert_eq!(
             kind(decode_images(vec![image("not base64!")], 2, 100)),

@@ -1,8 +1,12 @@
 //! The verification pipeline: what `POST /v1/contents/{id}/verify` runs.
 //!
-//! 1. **OCR** of the item's images (PNG, JPEG, TIFF; eng, chi_sim or both)
-//!    on the model pool; the text read joins the item's text, and an image
-//!    read with low confidence is a finding.
+//! 1. **OCR** of the item's images (PNG, JPEG, TIFF, or PDF; eng, chi_sim
+//!    or both) on the model pool; the text read joins the item's text, and
+//!    an image (or PDF page) read with low confidence is a finding. A PDF's
+//!    pages are counted first (`pdfinfo`, on a blocking thread); one of more
+//!    than [`VerifySettings::max_pdf_pages`] pages, or of none, is refused
+//!    before any OCR job is queued; then each page is its own OCR job, so
+//!    the pages spread over the workers.
 //! 2. **Rule checks** ([`rules`]) over all of that text.
 //! 3. **Near duplicates** against the published catalog, from the
 //!    [`NearDupProjection`]: MinHash over 5-character shingles
@@ -29,9 +33,11 @@ use agora_events::domain::content::{Body, ContentKind};
 use agora_events::domain::content_models::{Finding, FindingKind, ModelVersion};
 use parking_lot::RwLock;
 
+use super::ModelError;
 use super::embedder::{EmbeddingKind, cosine};
 use super::ocr::{OcrLanguage, OcrPage};
-use super::pool::{JobError, ModelPool, SubmitError};
+use super::pdf;
+use super::pool::{JobError, JobHandle, ModelPool, SubmitError};
 use crate::projection::ProjectionHandle;
 use crate::projection::near_dup::{NearDupProjection, item_text};
 use minhash::Signature;
@@ -58,8 +64,12 @@ pub struct VerifySettings {
     /// Mean word confidence (0–100) below which an image counts as
     /// unreadable. Default 60.
     pub min_ocr_confidence: f32,
-    /// Penalty of an unreadable image. Default 0.1.
+    /// Penalty of an unreadable image (or PDF page). Default 0.1.
     pub ocr_penalty: f32,
+    /// Most pages of one PDF read; a longer PDF is refused as invalid
+    /// input. Each page is one OCR job, so keep `max_pdf_pages` times the
+    /// images per request within the pool's OCR queue. Default 8.
+    pub max_pdf_pages: usize,
     /// Embeddings of published items computed per round (bounded well
     /// under the embed queue). Default 32.
     pub embed_batch: usize,
@@ -78,16 +88,18 @@ impl Default for VerifySettings {
             paraphrase_penalty: 0.5,
             min_ocr_confidence: 60.0,
             ocr_penalty: 0.1,
+            max_pdf_pages: 8,
             embed_batch: 32,
             deadline: Duration::from_secs(60),
         }
     }
 }
 
-/// An image to read, already checked to be PNG, JPEG or TIFF.
+/// An image to read, already checked to be PNG, JPEG, TIFF or PDF (a PDF
+/// is told by its magic bytes, [`pdf::is_pdf`], and read page by page).
 #[derive(Debug, Clone)]
 pub struct ImageInput {
-    /// The encoded image.
+    /// The encoded image, or the PDF file.
     pub bytes: Vec<u8>,
     /// Which language data to read it with.
     pub language: OcrLanguage,
@@ -108,15 +120,18 @@ pub struct VerifyRequest {
     pub summary: String,
     /// Its body.
     pub body: Body,
-    /// Images to read.
+    /// Images (and PDFs) to read.
     pub images: Vec<ImageInput>,
 }
 
-/// The text read from one image.
+/// The text read from one image, or from one page of a PDF.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ImageText {
-    /// The image's index in the request.
+    /// The image's index in the request (every page of a PDF has its
+    /// PDF's index).
     pub index: usize,
+    /// The page within the PDF, from 1; null for an image.
+    pub page: Option<usize>,
     /// The text, normalised.
     pub text: String,
     /// Mean word confidence, 0–100.
@@ -132,7 +147,8 @@ pub struct VerifyReport {
     pub score: f32,
     /// Every finding that lowered it.
     pub findings: Vec<Finding>,
-    /// The text read from each image.
+    /// The text read from each image and PDF page: images in request
+    /// order, a PDF's pages in page order.
     pub images: Vec<ImageText>,
     /// The models used.
     pub model_versions: Vec<ModelVersion>,
@@ -145,8 +161,9 @@ pub enum VerifyError {
     /// `Retry-After` when overloaded).
     #[error(transparent)]
     Submit(#[from] SubmitError),
-    /// A model job failed: bad input (an unreadable image → 422), deadline
-    /// (504) or a worker error (500).
+    /// A model job failed: bad input (an unreadable image, a PDF poppler
+    /// cannot read or with too many pages → 422), deadline (504), a missing
+    /// program (503) or a worker error (500).
     #[error(transparent)]
     Job(#[from] JobError),
 }
@@ -160,6 +177,17 @@ pub struct EmbeddingCache {
 
 /// The hash of the text an embedding was computed from, and the embedding.
 type CachedEmbedding = (blake3::Hash, Arc<Vec<f32>>);
+
+/// `error` with invalid input's message prefixed by `what` (e.g. "image 0
+/// page 2"), so the caller learns which image it was about.
+fn naming(what: &str, error: JobError) -> JobError {
+    match error {
+        JobError::Model(ModelError::InvalidInput(detail)) => {
+            JobError::Model(ModelError::InvalidInput(format!("{what}: {detail}")))
+        }
+        other => other,
+    }
+}
 
 /// Multiplies `1 - penalty` over `findings`: 1 without findings, in [0, 1].
 pub fn score(findings: &[Finding]) -> f32 {
@@ -283,35 +311,94 @@ impl Verifier {
         deadline: Instant,
         findings: &mut Vec<Finding>,
     ) -> Result<Vec<ImageText>, VerifyError> {
-        let mut handles = Vec::with_capacity(images.len());
-        for image in images {
-            handles.push(
-                self.pool
-                    .ocr(image.bytes.clone(), image.language, deadline)?,
-            );
+        // Every PDF is counted before any OCR job is queued, so a bad one
+        // is refused without work done for the others.
+        let mut pdfs: Vec<Option<(Arc<[u8]>, usize)>> = Vec::with_capacity(images.len());
+        for (index, image) in images.iter().enumerate() {
+            pdfs.push(if pdf::is_pdf(&image.bytes) {
+                let bytes: Arc<[u8]> = Arc::from(image.bytes.as_slice());
+                let pages = self.pdf_pages(index, Arc::clone(&bytes), deadline).await?;
+                Some((bytes, pages))
+            } else {
+                None
+            });
         }
-        let mut out = Vec::with_capacity(handles.len());
-        for (index, handle) in handles.into_iter().enumerate() {
-            let page: OcrPage = handle.wait().await?;
+        let mut jobs: Vec<(usize, Option<usize>, JobHandle<OcrPage>)> = Vec::new();
+        for (index, (image, pdf)) in images.iter().zip(pdfs).enumerate() {
+            match pdf {
+                None => jobs.push((
+                    index,
+                    None,
+                    self.pool
+                        .ocr(image.bytes.clone(), image.language, deadline)?,
+                )),
+                Some((bytes, pages)) => {
+                    for page in 1..=pages {
+                        let handle = self.pool.ocr_pdf_page(
+                            Arc::clone(&bytes),
+                            page,
+                            image.language,
+                            deadline,
+                        )?;
+                        jobs.push((index, Some(page), handle));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(jobs.len());
+        for (index, page_no, handle) in jobs {
+            let what = match page_no {
+                Some(page) => format!("image {index} page {page}"),
+                None => format!("image {index}"),
+            };
+            let page: OcrPage = handle.wait().await.map_err(|e| naming(&what, e))?;
             if page.mean_confidence < self.settings.min_ocr_confidence {
                 findings.push(Finding {
                     kind: FindingKind::OcrUnreadable,
                     message: format!(
-                        "image {index} reads with {:.0}% confidence: use a sharper scan",
+                        "{what} reads with {:.0}% confidence: use a sharper scan",
                         page.mean_confidence
                     ),
                     penalty: self.settings.ocr_penalty,
-                    evidence: Some(index.to_string()),
+                    evidence: Some(match page_no {
+                        Some(p) => format!("{index} page {p}"),
+                        None => index.to_string(),
+                    }),
                 });
             }
             out.push(ImageText {
                 index,
+                page: page_no,
                 words: page.words.len(),
                 text: page.text,
                 mean_confidence: page.mean_confidence,
             });
         }
         Ok(out)
+    }
+
+    /// The page count of the PDF `images[index]`, within
+    /// [`VerifySettings::max_pdf_pages`] (`pdfinfo` runs on a blocking
+    /// thread, bounded by `deadline`).
+    async fn pdf_pages(
+        &self,
+        index: usize,
+        bytes: Arc<[u8]>,
+        deadline: Instant,
+    ) -> Result<usize, VerifyError> {
+        let what = format!("image {index}");
+        let pages = tokio::task::spawn_blocking(move || pdf::page_count(&bytes, deadline))
+            .await
+            .map_err(|_| JobError::WorkerLost)?
+            .map_err(|e| naming(&what, e.into()))?;
+        let max = self.settings.max_pdf_pages;
+        if pages == 0 || pages > max {
+            return Err(JobError::Model(ModelError::InvalidInput(format!(
+                "{what} is a PDF of {pages} pages; send one of 1 to {max} pages"
+            )))
+            .into());
+        }
+        Ok(pages)
     }
 
     fn near_copies(&self, content_id: &str, text: &str) -> Vec<(String, f32)> {
