@@ -21,7 +21,9 @@ use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::near_dup::NearDupProjection;
 use agora_actors::projection::users::UsersView;
-use agora_actors::projection::{self, ProjectionConfig, ProjectionHandle, ReplayReport};
+use agora_actors::projection::{
+    self, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
+};
 use agora_actors::recommender::Recommender;
 use agora_actors::user::{User, UserService};
 use agora_events::personal::{KeyStore, MasterKey};
@@ -80,32 +82,20 @@ impl Domain {
             registry_config,
         ));
         let projection_config = ProjectionConfig::new(projections_dir(settings));
-        let users_view =
-            projection::start::<UsersView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the users projection")?;
-        let memberships_view =
-            projection::start::<MembershipsView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the memberships projection")?;
+        // One subscription feeds every projection (see ProjectionGroup).
+        let mut group = ProjectionGroup::new(Arc::clone(&store), projection_config)
+            .context("starting the projections")?;
+        let users_view = group.add::<UsersView>();
+        let memberships_view = group.add::<MembershipsView>();
         let membership_store = Arc::clone(&store);
-        let ledger = projection::start::<LedgerView>(Arc::clone(&store), projection_config.clone())
-            .context("starting the ledger projection")?;
-        let catalog =
-            projection::start::<CatalogView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the catalog projection")?;
-        let library =
-            projection::start::<LibraryView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the library projection")?;
-        let dashboard =
-            projection::start::<DashboardView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the dashboard projection")?;
-        let bodies = projection::start::<BodiesView>(Arc::clone(&store), projection_config.clone())
-            .context("starting the bodies projection")?;
-        let interactions =
-            projection::start::<InteractionsView>(Arc::clone(&store), projection_config.clone())
-                .context("starting the interactions projection")?;
-        let near_dup =
-            projection::start::<NearDupProjection>(Arc::clone(&store), projection_config)
-                .context("starting the near-duplicate projection")?;
+        let ledger = group.add::<LedgerView>();
+        let catalog = group.add::<CatalogView>();
+        let library = group.add::<LibraryView>();
+        let dashboard = group.add::<DashboardView>();
+        let bodies = group.add::<BodiesView>();
+        let interactions = group.add::<InteractionsView>();
+        let near_dup = group.add::<NearDupProjection>();
+        group.start().context("starting the projections")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
             concurrency: settings.partner_import_concurrency,

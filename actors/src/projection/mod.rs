@@ -1,10 +1,13 @@
 //! Projections: read models kept by consuming `$all`.
 //!
-//! A [`Projection`] is a deterministic fold over events. [`start`] runs it in
-//! its own actor on its own arbiter: it restores the last snapshot (state and
-//! checkpoint saved together in one file, so a crash can never apply an event
-//! twice or skip one), subscribes to `$all` after the checkpoint, applies
-//! events in order and snapshots every few thousand events or seconds.
+//! A [`Projection`] is a deterministic fold over events. A
+//! [`ProjectionGroup`] runs several in one actor on its own arbiter: each
+//! restores its last snapshot (state and checkpoint saved together in one
+//! file, so a crash can never apply an event twice or skip one); the group
+//! subscribes to `$all` once, after the oldest checkpoint, hands every
+//! chunk of events to all members (in parallel across cores) and each
+//! snapshots every many thousand events or seconds. [`start`] runs one
+//! projection alone.
 //! Queries go through a [`ProjectionHandle`]: they read the state under a
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
@@ -14,6 +17,7 @@ pub mod catalog;
 pub(crate) mod content_stream;
 pub mod dashboard;
 pub mod interactions;
+mod keeper;
 pub mod ledger;
 pub mod library;
 pub mod memberships;
@@ -30,8 +34,9 @@ use agora_events::RecordedEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use keeper::ProjectionHandle;
 pub use replay::{ReplayError, ReplayReport, replay};
-pub use runner::{ProjectionHandle, start};
+pub use runner::{ProjectionGroup, start};
 
 /// A read model folded from events.
 ///
@@ -64,7 +69,7 @@ pub struct ProjectionConfig {
     ///
     /// Either way, the next snapshot waits at least 50 times as long as
     /// the last one took, so writing snapshots of a large state never
-    /// takes more than about 2 % of the runner's thread.
+    /// takes more than about 2 % of a projection's time.
     pub snapshot_interval: Duration,
 }
 

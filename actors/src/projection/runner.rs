@@ -1,41 +1,32 @@
-//! The actor that keeps one projection up to date.
+//! The actor that keeps a group of projections up to date from one
+//! subscription to `$all`.
+//!
+//! Every projection folds the same events, so the group reads each event
+//! once and hands the chunk the subscription had ready to every member: no
+//! per-projection copy of each event, no per-projection wake-up. Members
+//! apply a chunk in parallel on the group's own thread pool (one thread per
+//! core, at most one per member), so more cores simply go faster; each
+//! member applies under its own write lock, so a query waits only for its
+//! own projection. A member behind the others (an older snapshot) skips
+//! what it has already applied; a member that fails stops alone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use agora_events::{EventStore, RecordedEvent, StoreResult};
 use futures::StreamExt;
-use parking_lot::{Mutex, RwLock};
-use tokio::sync::watch;
+use rayon::prelude::*;
 
-use super::{Projection, ProjectionConfig, ProjectionError, snapshot};
+use super::keeper::{self, Keeper, Member};
+use super::{Projection, ProjectionConfig, ProjectionError, ProjectionHandle};
 
-struct Shared<P> {
-    state: RwLock<P>,
-    checkpoint: watch::Sender<Option<u64>>,
-    failure: Mutex<Option<String>>,
-    applied: AtomicU64,
-}
+/// Most events applied at once: what the subscription has ready, up to
+/// this many (a few milliseconds of work at most, so readers waiting for a
+/// position never wait long).
+const CHUNK_EVENTS: usize = 256;
 
-/// Read access to a running projection. Cheap to clone.
-pub struct ProjectionHandle<P> {
-    shared: Arc<Shared<P>>,
-    _arbiter: Arc<ArbiterGuard>,
-}
-
-impl<P> Clone for ProjectionHandle<P> {
-    fn clone(&self) -> Self {
-        Self {
-            shared: Arc::clone(&self.shared),
-            _arbiter: Arc::clone(&self._arbiter),
-        }
-    }
-}
-
-/// Stops the projection's arbiter (and so its actor, which snapshots on the
-/// way out) when the last handle goes, and waits for it.
+/// Stops the group's arbiter (and so its actor, which snapshots every
+/// member on the way out) when the last handle goes, and waits for it.
 struct ArbiterGuard(Option<Arbiter>);
 
 impl Drop for ArbiterGuard {
@@ -49,157 +40,145 @@ impl Drop for ArbiterGuard {
     }
 }
 
-impl<P: Projection> ProjectionHandle<P> {
-    /// Runs `f` on the current state.
-    pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
-        f(&self.shared.state.read())
-    }
-
-    /// Position of the last applied event (`None`: none yet).
-    pub fn checkpoint(&self) -> Option<u64> {
-        *self.shared.checkpoint.borrow()
-    }
-
-    /// Events applied since start.
-    pub fn applied(&self) -> u64 {
-        self.shared.applied.load(Ordering::Relaxed)
-    }
-
-    /// Why the projection stopped, if it did.
-    pub fn failure(&self) -> Option<String> {
-        self.shared.failure.lock().clone()
-    }
-
-    /// Waits until the event at `position` is applied, at most `timeout`.
-    /// Returns whether it was.
-    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
-        let mut rx = self.shared.checkpoint.subscribe();
-        let reached = rx.wait_for(|c| c.is_some_and(|c| c >= position));
-        matches!(tokio::time::timeout(timeout, reached).await, Ok(Ok(_)))
-    }
-}
-
-/// Most events applied under one write lock: what the subscription has
-/// ready, up to this many (a few milliseconds of work at most, so readers
-/// never wait long).
-const CHUNK_EVENTS: usize = 256;
-
-/// A snapshot writes the whole state, so its cost grows with the state. The
-/// runner waits this many times the last snapshot's duration before the
-/// next, so snapshots take at most about 1/50 of its thread whatever the
-/// state's size (a snapshot is for a faster restart; the log is the truth).
-const SNAPSHOT_COST_RATIO: u32 = 50;
-
-struct Runner<P: Projection> {
-    shared: Arc<Shared<P>>,
+/// Projections fed by one subscription, built by [`ProjectionGroup::add`]
+/// and started by [`ProjectionGroup::start`].
+pub struct ProjectionGroup {
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
-    since_snapshot: u64,
-    /// When the last snapshot ended (or the runner started).
-    last_snapshot: Instant,
-    /// How long the last snapshot took.
-    last_cost: Duration,
+    members: Vec<Box<dyn Member>>,
+    arbiter: Arc<ArbiterGuard>,
 }
 
-impl<P: Projection> Runner<P> {
-    /// Whether the state changed and the last snapshot is old enough:
-    /// `gap` ago at least, and [`SNAPSHOT_COST_RATIO`] times its own cost.
-    fn snapshot_due(&self, gap: Duration) -> bool {
-        self.since_snapshot > 0
-            && self.last_snapshot.elapsed() >= gap.max(self.last_cost * SNAPSHOT_COST_RATIO)
+impl ProjectionGroup {
+    /// An empty group over `store`, snapshotting into
+    /// `config.snapshot_dir`. Must be called inside a running actix
+    /// `System`.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        config: ProjectionConfig,
+    ) -> Result<Self, ProjectionError> {
+        std::fs::create_dir_all(&config.snapshot_dir).map_err(|source| ProjectionError::Io {
+            context: format!("creating {}", config.snapshot_dir.display()),
+            source,
+        })?;
+        Ok(Self {
+            store,
+            config,
+            members: Vec::new(),
+            arbiter: Arc::new(ArbiterGuard(Some(Arbiter::new()))),
+        })
     }
 
-    fn snapshot(&mut self) {
-        let started = Instant::now();
-        let checkpoint = *self.shared.checkpoint.borrow();
-        let bytes = {
-            let state = self.shared.state.read();
-            snapshot::encode(checkpoint, &*state)
+    /// Adds projection `P`, resumed from its snapshot (or from the start of
+    /// the log). Its handle answers queries at once; events are applied
+    /// once the group is started.
+    pub fn add<P: Projection>(&mut self) -> ProjectionHandle<P> {
+        let (keeper, shared) = Keeper::<P>::restore(self.config.clone());
+        self.members.push(Box::new(keeper));
+        let group: Arc<dyn Send + Sync> = self.arbiter.clone();
+        keeper::handle(shared, group)
+    }
+
+    /// Subscribes to `$all` from the first position some member has not
+    /// applied and starts applying. The group runs while any handle lives.
+    pub fn start(self) -> Result<(), ProjectionError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.members.len());
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("projection-{i}"))
+                .build()
+                .map_err(|e| ProjectionError::Io {
+                    context: "starting the projection threads".into(),
+                    source: std::io::Error::other(e),
+                })?;
+            Some(pool)
+        } else {
+            None
         };
-        let written = match bytes {
-            Ok(bytes) => snapshot::write(&self.config.snapshot_dir, P::NAME, &bytes)
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+        let Some(arbiter) = self.arbiter.0.as_ref() else {
+            return Ok(());
         };
-        match written {
-            Ok(()) => {
-                self.since_snapshot = 0;
-                self.last_cost = started.elapsed();
-                self.last_snapshot = Instant::now();
-            }
-            Err(e) => {
-                tracing::error!(projection = P::NAME, error = %e, "snapshot failed; will retry");
-            }
+        let runner = Runner {
+            store: self.store,
+            config: self.config,
+            members: self.members,
+            pool,
+        };
+        Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
+        Ok(())
+    }
+}
+
+struct Runner {
+    store: Arc<dyn EventStore>,
+    config: ProjectionConfig,
+    members: Vec<Box<dyn Member>>,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Runner {
+    fn for_each_member(&mut self, f: impl Fn(&mut Box<dyn Member>) + Send + Sync) {
+        match &self.pool {
+            Some(pool) => pool.install(|| self.members.par_iter_mut().for_each(f)),
+            None => self.members.iter_mut().for_each(f),
         }
     }
 }
 
-impl<P: Projection> Actor for Runner<P> {
+impl Actor for Runner {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let from = self.shared.checkpoint.borrow().map_or(0, |c| c + 1);
+        let from = self
+            .members
+            .iter()
+            .map(|m| m.next_position())
+            .min()
+            .unwrap_or(0);
         ctx.add_stream(self.store.subscribe_all(from).ready_chunks(CHUNK_EVENTS));
-        ctx.run_interval(self.config.snapshot_interval, |runner, _| {
-            if runner.snapshot_due(runner.config.snapshot_interval) {
-                runner.snapshot();
-            }
+        let gap = self.config.snapshot_interval;
+        ctx.run_interval(gap, move |runner, _| {
+            runner.for_each_member(|m| m.snapshot_if_due(gap));
         });
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        if self.since_snapshot > 0 {
-            self.snapshot();
-        }
+        self.for_each_member(|m| m.snapshot_if_changed());
     }
 }
 
-impl<P: Projection> StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner<P> {
-    /// Applies the events the subscription had ready, in order, under one
-    /// write lock and with one checkpoint update: readers see the state
-    /// before the chunk or after it (or after its last good event).
+impl StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner {
+    /// Applies the events the subscription had ready to every member, each
+    /// in order under its own write lock with one checkpoint update: readers
+    /// of a projection see its state before the chunk or after it (or after
+    /// its last good event).
     fn handle(&mut self, chunk: Vec<StoreResult<RecordedEvent>>, ctx: &mut Self::Context) {
-        let mut last = None;
-        let mut applied = 0;
-        let mut stopped = None;
-        {
-            let mut state = self.shared.state.write();
-            for item in chunk {
-                let event = match item {
-                    Ok(event) => event,
-                    Err(e) => {
-                        tracing::error!(projection = P::NAME, error = %e, "reading $all failed; projection stopped");
-                        stopped = Some(e.to_string());
-                        break;
-                    }
-                };
-                if let Err(e) = state.apply(&event) {
-                    let reason = format!(
-                        "event at position {} ({}): {e}",
-                        event.position, event.event_type
-                    );
-                    tracing::error!(projection = P::NAME, %reason, "projection stopped");
-                    stopped = Some(reason);
+        let mut events = Vec::with_capacity(chunk.len());
+        let mut read_error = None;
+        for item in chunk {
+            match item {
+                Ok(event) => events.push(event),
+                Err(e) => {
+                    read_error = Some(e.to_string());
                     break;
                 }
-                last = Some(event.position);
-                applied += 1;
             }
         }
-        if last.is_some() {
-            self.shared.checkpoint.send_replace(last);
-            self.shared.applied.fetch_add(applied, Ordering::Relaxed);
-            self.since_snapshot += applied;
+        if !events.is_empty() {
+            let events = &events;
+            self.for_each_member(|m| m.apply(events));
         }
-        if let Some(reason) = stopped {
-            *self.shared.failure.lock() = Some(reason);
+        if let Some(e) = read_error {
+            tracing::error!(error = %e, "reading $all failed; projections stopped");
+            for member in &mut self.members {
+                member.fail(format!("reading $all failed: {e}"));
+            }
+        }
+        if self.members.iter().all(|m| m.is_stopped()) {
             ctx.stop();
-            return;
-        }
-        if self.since_snapshot >= self.config.snapshot_every_events
-            && self.snapshot_due(Duration::ZERO)
-        {
-            self.snapshot();
         }
     }
 
@@ -209,37 +188,131 @@ impl<P: Projection> StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner<P>
     }
 }
 
-/// Starts projection `P` over `store` on its own arbiter, resuming from its
-/// snapshot in `config.snapshot_dir` (or from the start of the log). Must be
-/// called inside a running actix `System`.
+/// Starts projection `P` alone over `store` (a group of one), resuming
+/// from its snapshot in `config.snapshot_dir` (or from the start of the
+/// log). Must be called inside a running actix `System`.
 pub fn start<P: Projection>(
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
 ) -> Result<ProjectionHandle<P>, ProjectionError> {
-    std::fs::create_dir_all(&config.snapshot_dir).map_err(|source| ProjectionError::Io {
-        context: format!("creating {}", config.snapshot_dir.display()),
-        source,
-    })?;
-    let (checkpoint, state) = snapshot::load::<P>(&config.snapshot_dir).unwrap_or_default();
-    let (sender, _) = watch::channel(checkpoint);
-    let shared = Arc::new(Shared {
-        state: RwLock::new(state),
-        checkpoint: sender,
-        failure: Mutex::new(None),
-        applied: AtomicU64::new(0),
-    });
-    let arbiter = Arbiter::new();
-    let runner = Runner {
-        shared: Arc::clone(&shared),
-        store,
-        config,
-        since_snapshot: 0,
-        last_snapshot: Instant::now(),
-        last_cost: Duration::ZERO,
-    };
-    Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
-    Ok(ProjectionHandle {
-        shared,
-        _arbiter: Arc::new(ArbiterGuard(Some(arbiter))),
-    })
+    let mut group = ProjectionGroup::new(store, config)?;
+    let handle = group.add::<P>();
+    group.start()?;
+    Ok(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use agora_events::{ExpectedVersion, LogConfig, LogStore, NewEvent, StreamName};
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    /// Every position it saw, in order.
+    #[derive(Default, Serialize, Deserialize)]
+    struct Seen(Vec<u64>);
+
+    impl Projection for Seen {
+        const NAME: &'static str = "seen";
+        const VERSION: u32 = 1;
+        fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+            self.0.push(event.position);
+            Ok(())
+        }
+    }
+
+    /// Like [`Seen`], but stops at a `Poison` event.
+    #[derive(Default, Serialize, Deserialize)]
+    struct Picky(Vec<u64>);
+
+    impl Projection for Picky {
+        const NAME: &'static str = "picky";
+        const VERSION: u32 = 1;
+        fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+            if event.event_type == "Poison" {
+                return Err("poisoned".into());
+            }
+            self.0.push(event.position);
+            Ok(())
+        }
+    }
+
+    async fn append(store: &LogStore, event_type: &str, n: usize) {
+        let stream = StreamName::new("thing-1").expect("stream name");
+        for _ in 0..n {
+            store
+                .append(
+                    &stream,
+                    ExpectedVersion::Any,
+                    vec![NewEvent::new(event_type, b"{}".to_vec())],
+                )
+                .await
+                .expect("append");
+        }
+    }
+
+    fn group(
+        store: &Arc<LogStore>,
+        dir: &std::path::Path,
+    ) -> (ProjectionHandle<Seen>, ProjectionHandle<Picky>) {
+        let store: Arc<dyn EventStore> = store.clone();
+        let mut group = ProjectionGroup::new(store, ProjectionConfig::new(dir)).expect("group");
+        let seen = group.add::<Seen>();
+        let picky = group.add::<Picky>();
+        group.start().expect("start");
+        (seen, picky)
+    }
+
+    #[actix_rt::test]
+    async fn every_member_applies_each_event_once_and_resumes_from_its_own_snapshot() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store =
+            Arc::new(LogStore::open(dir.path().join("log"), LogConfig::default()).expect("open"));
+        let snapshots = dir.path().join("projections");
+        append(&store, "Thing", 10).await;
+        let (seen, picky) = group(&store, &snapshots);
+        assert!(seen.wait_for(9, WAIT).await && picky.wait_for(9, WAIT).await);
+        assert_eq!(seen.read(|s| s.0.clone()), (0..10).collect::<Vec<_>>());
+        assert_eq!(picky.read(|s| s.0.clone()), (0..10).collect::<Vec<_>>());
+        // The last handle stops the group, which snapshots both.
+        drop((seen, picky));
+        append(&store, "Thing", 5).await;
+        // One member starts over, the other resumes after position 9.
+        std::fs::remove_file(snapshots.join("seen.snapshot")).expect("remove a snapshot");
+        let (seen, picky) = group(&store, &snapshots);
+        assert!(seen.wait_for(14, WAIT).await && picky.wait_for(14, WAIT).await);
+        assert_eq!(seen.read(|s| s.0.clone()), (0..15).collect::<Vec<_>>());
+        assert_eq!(picky.read(|s| s.0.clone()), (0..15).collect::<Vec<_>>());
+        assert_eq!((seen.applied(), picky.applied()), (15, 5));
+    }
+
+    #[actix_rt::test]
+    async fn a_failing_member_stops_alone_at_the_event_before() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store =
+            Arc::new(LogStore::open(dir.path().join("log"), LogConfig::default()).expect("open"));
+        let (seen, picky) = group(&store, &dir.path().join("projections"));
+        append(&store, "Thing", 3).await;
+        append(&store, "Poison", 1).await;
+        append(&store, "Thing", 3).await;
+        assert!(seen.wait_for(6, WAIT).await);
+        assert_eq!(seen.read(|s| s.0.len()), 7);
+        // Members apply a chunk side by side: the other may finish later.
+        let started = std::time::Instant::now();
+        while picky.failure().is_none() && started.elapsed() < WAIT {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(picky.checkpoint(), Some(2));
+        assert_eq!(picky.read(|s| s.0.clone()), vec![0, 1, 2]);
+        let failure = picky.failure().expect("picky stopped");
+        assert!(
+            failure.contains("position 3") && failure.contains("poisoned"),
+            "{failure}"
+        );
+        assert_eq!(seen.failure(), None);
+    }
 }
