@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::RecordedEvent;
 use agora_events::domain::content::{Body, ContentEvent};
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event_of;
+use super::{Projection, SharedEvent};
 
 /// Every item's current body.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -28,14 +26,14 @@ impl Projection for BodiesView {
     const NAME: &'static str = "bodies";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        match content_event_of(event, &[ContentEvent::DRAFTED, ContentEvent::DRAFT_EDITED])? {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+        match event.content_of(&[ContentEvent::DRAFTED, ContentEvent::DRAFT_EDITED])? {
             Some((id, ContentEvent::Drafted(e))) => {
-                self.bodies.insert(id.to_owned(), e.body);
+                self.bodies.insert(id.to_owned(), e.body.clone());
             }
             Some((id, ContentEvent::DraftEdited(e))) => {
-                if let Some(body) = e.body {
-                    self.bodies.insert(id.to_owned(), body);
+                if let Some(body) = &e.body {
+                    self.bodies.insert(id.to_owned(), body.clone());
                 }
             }
             _ => {}

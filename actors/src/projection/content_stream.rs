@@ -1,4 +1,7 @@
-//! Reading Content events off `$all`, for the projections that fold them.
+//! Events as a group's projections read them: the recorded event, and its
+//! content payload decoded once for all of them.
+
+use std::sync::OnceLock;
 
 use agora_events::RecordedEvent;
 use agora_events::domain::DomainEvent;
@@ -7,34 +10,71 @@ use agora_events::domain::content::ContentEvent;
 use crate::aggregate::Aggregate;
 use crate::content::Content;
 
-/// The content id and the decoded event if `event` is on a content stream;
-/// `Ok(None)` for any other stream; `Err` if a content event does not
-/// decode (the projection then stops at it).
-pub(super) fn content_event(event: &RecordedEvent) -> Result<Option<(&str, ContentEvent)>, String> {
-    let Some(id) = event
-        .stream
-        .as_str()
-        .strip_prefix(Content::CATEGORY)
-        .and_then(|s| s.strip_prefix('-'))
-    else {
-        return Ok(None);
-    };
-    let decoded = ContentEvent::from_recorded(event).map_err(|e| e.to_string())?;
-    Ok(Some((id, decoded)))
+/// An event handed to every projection of a group. Several projections
+/// fold Content events (catalog, library, dashboard, ledger, …): the first
+/// that asks decodes the payload, the others borrow the result, so a
+/// purchase is parsed once however many read models it feeds. Safe to
+/// share across the group's threads.
+pub struct SharedEvent<'e> {
+    recorded: &'e RecordedEvent,
+    /// The content id (`None`: not a content stream).
+    content_id: Option<&'e str>,
+    content: OnceLock<Result<ContentEvent, String>>,
 }
 
-/// Like [`content_event`], but only for the event types in `wanted` (type
-/// names as recorded, e.g. [`ContentEvent::PURCHASED`]): any other event is
-/// `Ok(None)` without decoding its payload, so a projection that folds a
-/// few kinds does not parse every comment and review.
-pub(super) fn content_event_of<'e>(
-    event: &'e RecordedEvent,
-    wanted: &[&str],
-) -> Result<Option<(&'e str, ContentEvent)>, String> {
-    if !wanted.contains(&event.event_type.as_str()) {
-        return Ok(None);
+impl<'e> SharedEvent<'e> {
+    /// `recorded`, not decoded yet.
+    pub fn new(recorded: &'e RecordedEvent) -> Self {
+        let content_id = recorded
+            .stream
+            .as_str()
+            .strip_prefix(Content::CATEGORY)
+            .and_then(|s| s.strip_prefix('-'));
+        Self {
+            recorded,
+            content_id,
+            content: OnceLock::new(),
+        }
     }
-    content_event(event)
+
+    /// The event as the store recorded it.
+    pub fn recorded(&self) -> &'e RecordedEvent {
+        self.recorded
+    }
+
+    /// The content id if the event is on a content stream.
+    pub(crate) fn content_id(&self) -> Option<&'e str> {
+        self.content_id
+    }
+
+    /// The content id and the decoded event if the event is on a content
+    /// stream; `Ok(None)` for any other stream; `Err` if a content event
+    /// does not decode (the projection then stops at it).
+    pub(crate) fn content(&self) -> Result<Option<(&'e str, &ContentEvent)>, String> {
+        let Some(id) = self.content_id else {
+            return Ok(None);
+        };
+        let decoded = self
+            .content
+            .get_or_init(|| ContentEvent::from_recorded(self.recorded).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(event) => Ok(Some((id, event))),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Like [`SharedEvent::content`], but only for the event types in
+    /// `wanted` (type names as recorded, e.g. [`ContentEvent::PURCHASED`]):
+    /// any other event is `Ok(None)` without looking at its payload.
+    pub(crate) fn content_of(
+        &self,
+        wanted: &[&str],
+    ) -> Result<Option<(&'e str, &ContentEvent)>, String> {
+        if !wanted.contains(&self.recorded.event_type.as_str()) {
+            return Ok(None);
+        }
+        self.content()
+    }
 }
 
 /// Builds recorded content events for projection tests.
@@ -93,14 +133,22 @@ mod tests {
     fn a_wanted_type_is_decoded_and_others_are_passed_over_unread() {
         let mut log = Log::default();
         let mut event = log.record("rust", &rated());
-        let decoded = content_event_of(&event, &[ContentEvent::RATED]).expect("decodes");
-        assert_eq!(decoded, Some(("rust", rated())));
+        let shared = SharedEvent::new(&event);
+        let decoded = shared.content_of(&[ContentEvent::RATED]).expect("decodes");
+        assert_eq!(decoded, Some(("rust", &rated())));
         // Not wanted: not even parsed, so a bad payload does not matter.
         event.payload = b"not json".to_vec().into();
-        assert_eq!(
-            content_event_of(&event, &[ContentEvent::PURCHASED]),
-            Ok(None)
-        );
-        assert!(content_event_of(&event, &[ContentEvent::RATED]).is_err());
+        let shared = SharedEvent::new(&event);
+        assert_eq!(shared.content_of(&[ContentEvent::PURCHASED]), Ok(None));
+        assert!(shared.content_of(&[ContentEvent::RATED]).is_err());
+        // The failure is kept: asking again gives it again.
+        assert!(shared.content().is_err());
+    }
+
+    #[test]
+    fn events_off_content_streams_are_none() {
+        let mut event = Log::default().record("rust", &rated());
+        event.stream = agora_events::StreamName::new("user-ann").expect("stream name");
+        assert_eq!(SharedEvent::new(&event).content(), Ok(None));
     }
 }

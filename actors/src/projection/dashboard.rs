@@ -11,13 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::RecordedEvent;
 use agora_events::domain::content::{ContentEvent, Money};
 use agora_events::domain::revenue::Account;
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event;
+use super::{Projection, SharedEvent};
 use crate::content::day_of;
 
 /// What happened on one day (or, summed, over a period).
@@ -162,11 +160,17 @@ impl Projection for DashboardView {
     const NAME: &'static str = "dashboard";
     const VERSION: u32 = 2;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some((id, content)) = content_event(event)? else {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+        const FOLDED: [&str; 4] = [
+            ContentEvent::DRAFTED,
+            ContentEvent::PURCHASED,
+            ContentEvent::PURCHASE_REFUNDED,
+            ContentEvent::RATED,
+        ];
+        let Some((id, content)) = event.content_of(&FOLDED)? else {
             return Ok(());
         };
-        if let ContentEvent::Drafted(e) = &content {
+        if let ContentEvent::Drafted(e) = content {
             self.items.insert(
                 id.to_owned(),
                 ItemLedger {
@@ -198,7 +202,8 @@ impl Projection for DashboardView {
                 *day.earned_cents
                     .entry(e.price.currency.clone())
                     .or_default() += earned;
-                item.purchases.insert(e.purchase_id, (e.price, earned));
+                item.purchases
+                    .insert(e.purchase_id.clone(), (e.price.clone(), earned));
             }
             ContentEvent::PurchaseRefunded(e) => {
                 let (price, earned) = item
@@ -218,7 +223,7 @@ impl Projection for DashboardView {
                 let day = creator.days.entry(day_of(e.rated_at)).or_default();
                 day.ratings += 1;
                 day.stars += u64::from(e.stars);
-                match item.ratings.insert(e.user_id, e.stars) {
+                match item.ratings.insert(e.user_id.clone(), e.stars) {
                     Some(old) => {
                         creator.rating_sum =
                             creator.rating_sum - u64::from(old) + u64::from(e.stars);

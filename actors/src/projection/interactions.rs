@@ -12,12 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use agora_events::RecordedEvent;
 use agora_events::domain::content::ContentEvent;
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event_of;
+use super::{Projection, SharedEvent};
 use crate::factorizer::{IdIndex, InteractionMatrix, SparseRows};
 
 /// How much each signal adds to a cell's implicit weight `w` (the model's
@@ -255,19 +253,19 @@ impl Projection for InteractionsView {
     const NAME: &'static str = "interactions";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
         const FOLDED: [&str; 4] = [
             ContentEvent::PURCHASED,
             ContentEvent::PURCHASE_REFUNDED,
             ContentEvent::RATED,
             ContentEvent::CHECKED_IN,
         ];
-        let Some((id, content)) = content_event_of(event, &FOLDED)? else {
+        let Some((id, content)) = event.content_of(&FOLDED)? else {
             return Ok(());
         };
         match content {
             ContentEvent::Purchased(e) => {
-                self.cell_mut(&e.buyer_id, id).purchase = Some(e.purchase_id);
+                self.cell_mut(&e.buyer_id, id).purchase = Some(e.purchase_id.clone());
             }
             ContentEvent::PurchaseRefunded(e) => {
                 if let Some(cell) = self.existing_cell_mut(&e.buyer_id, id)

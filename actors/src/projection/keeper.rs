@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use agora_events::RecordedEvent;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
-use super::{Projection, ProjectionConfig, snapshot};
+use super::{Projection, ProjectionConfig, SharedEvent, snapshot};
 
 /// What a projection's readers and its keeper share.
 pub(super) struct Shared<P> {
@@ -82,7 +81,7 @@ pub(super) trait Member: Send {
     /// Applies the events at or after [`Member::next_position`], in order,
     /// under one write lock and with one checkpoint update; snapshots when
     /// enough events were applied since the last one.
-    fn apply(&mut self, events: &[RecordedEvent]);
+    fn apply(&mut self, events: &[SharedEvent<'_>]);
     /// Stops it with `reason` (queries keep the state they have).
     fn fail(&mut self, reason: String);
     /// Snapshots if the state changed and the last snapshot is older than
@@ -178,12 +177,12 @@ impl<P: Projection> Member for Keeper<P> {
         self.stopped
     }
 
-    fn apply(&mut self, events: &[RecordedEvent]) {
+    fn apply(&mut self, events: &[SharedEvent<'_>]) {
         if self.stopped {
             return;
         }
         let next = self.next_position();
-        let start = events.partition_point(|e| e.position < next);
+        let start = events.partition_point(|e| e.recorded().position < next);
         let events = &events[start..];
         if events.is_empty() {
             return;
@@ -194,14 +193,15 @@ impl<P: Projection> Member for Keeper<P> {
         {
             let mut state = self.shared.state.write();
             for event in events {
-                if let Err(e) = state.apply(event) {
+                if let Err(e) = state.apply_shared(event) {
+                    let event = event.recorded();
                     failed = Some(format!(
                         "event at position {} ({}): {e}",
                         event.position, event.event_type
                     ));
                     break;
                 }
-                last = Some(event.position);
+                last = Some(event.recorded().position);
                 applied += 1;
             }
         }

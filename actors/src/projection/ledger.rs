@@ -22,8 +22,7 @@ use agora_events::domain::revenue::{Account, RevenueShare};
 use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event_of;
+use super::{Projection, SharedEvent};
 
 /// What kind of sale an entry comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -339,11 +338,12 @@ impl LedgerView {
         &mut self,
         content_id: &str,
         position: u64,
-        event: ContentEvent,
+        event: &ContentEvent,
     ) -> Result<(), String> {
         match event {
             ContentEvent::Drafted(e) => {
-                self.creators.insert(content_id.to_owned(), e.creator_id);
+                self.creators
+                    .insert(content_id.to_owned(), e.creator_id.clone());
             }
             ContentEvent::Purchased(e) => {
                 let creator = self.creators.get(content_id).map_or("", String::as_str);
@@ -359,7 +359,7 @@ impl LedgerView {
                     id: purchase_sale_id(content_id, &e.purchase_id),
                     at: e.purchased_at,
                     source: SaleSource::Purchase,
-                    currency: e.price.currency,
+                    currency: e.price.currency.clone(),
                     shares,
                 };
                 self.book_sale(position, sale)?;
@@ -413,8 +413,9 @@ impl Projection for LedgerView {
     const NAME: &'static str = "ledger";
     const VERSION: u32 = 2;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        if let Some((content_id, content)) = content_event_of(event, CONTENT_TYPES)? {
+    fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
+        let event = shared.recorded();
+        if let Some((content_id, content)) = shared.content_of(CONTENT_TYPES)? {
             return self.apply_content(content_id, event.position, content);
         }
         if MembershipEvent::is_membership_type(&event.event_type) {

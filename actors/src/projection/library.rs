@@ -10,12 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use agora_events::Timestamp;
 use agora_events::domain::content::{ContentEvent, ContentKind, Money};
-use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event;
+use super::{Projection, SharedEvent};
 
 /// What the library shows of a content item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,16 +139,24 @@ impl Projection for LibraryView {
     const NAME: &'static str = "library";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some((id, content)) = content_event(event)? else {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+        const FOLDED: [&str; 6] = [
+            ContentEvent::DRAFTED,
+            ContentEvent::DRAFT_EDITED,
+            ContentEvent::PURCHASED,
+            ContentEvent::PURCHASE_REFUNDED,
+            ContentEvent::RATED,
+            ContentEvent::CHECKED_IN,
+        ];
+        let Some((id, content)) = event.content_of(&FOLDED)? else {
             return Ok(());
         };
         match content {
             ContentEvent::Drafted(e) => {
                 let card = ContentCard {
-                    title: e.title,
+                    title: e.title.clone(),
                     kind: e.kind,
-                    creator_id: e.creator_id,
+                    creator_id: e.creator_id.clone(),
                 };
                 self.cards.insert(id.to_owned(), card);
             }
@@ -158,8 +165,8 @@ impl Projection for LibraryView {
                     .cards
                     .get_mut(id)
                     .ok_or("an edit of content that was never drafted")?;
-                if let Some(title) = e.title {
-                    card.title = title;
+                if let Some(title) = &e.title {
+                    card.title.clone_from(title);
                 }
                 if let Some(kind) = e.kind {
                     card.kind = kind;
@@ -167,8 +174,8 @@ impl Projection for LibraryView {
             }
             ContentEvent::Purchased(e) => {
                 let ownership = Ownership {
-                    purchase_id: e.purchase_id,
-                    price: e.price,
+                    purchase_id: e.purchase_id.clone(),
+                    price: e.price.clone(),
                     purchased_at: e.purchased_at,
                 };
                 self.user_mut(&e.buyer_id)

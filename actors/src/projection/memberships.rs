@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use agora_events::domain::DomainEvent;
 use agora_events::domain::content::Money;
 use agora_events::domain::membership::{MembershipEvent, PlanOwner};
-use agora_events::{RecordedEvent, Timestamp};
+use agora_events::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
+use super::{Projection, SharedEvent};
 use crate::membership::MembershipStatus;
 
 /// Most plans one listing page returns.
@@ -366,7 +366,8 @@ impl Projection for MembershipsView {
     const NAME: &'static str = "memberships";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+        let event = event.recorded();
         if !MembershipEvent::is_membership_type(&event.event_type) {
             return Ok(());
         }

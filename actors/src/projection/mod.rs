@@ -34,6 +34,7 @@ use agora_events::RecordedEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use content_stream::SharedEvent;
 pub use keeper::ProjectionHandle;
 pub use replay::{ReplayError, ReplayReport, replay};
 pub use runner::{ProjectionGroup, start};
@@ -52,8 +53,15 @@ pub trait Projection: Default + Serialize + DeserializeOwned + Send + Sync + 'st
     const VERSION: u32;
 
     /// Folds one event in. An error stops the projection at this event
-    /// (queries keep the state before it) until a fixed build runs.
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String>;
+    /// (queries keep the state before it) until a fixed build runs. The
+    /// event's content payload is decoded at most once for all the
+    /// projections of a group (see [`SharedEvent`]).
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String>;
+
+    /// Folds one recorded event in, as [`Projection::apply_shared`] does.
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        self.apply_shared(&SharedEvent::new(event))
+    }
 }
 
 /// Settings of a projection runner.

@@ -15,12 +15,10 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::RecordedEvent;
 use agora_events::domain::content::{Body, ContentEvent, ContentKind};
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
-use super::content_stream::content_event_of;
+use super::{Projection, SharedEvent};
 use crate::models::verify::minhash::Signature;
 
 /// One item as the index keeps it.
@@ -154,7 +152,7 @@ impl Projection for NearDupProjection {
     const NAME: &'static str = "near_dup";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
         const FOLDED: [&str; 5] = [
             ContentEvent::DRAFTED,
             ContentEvent::DRAFT_EDITED,
@@ -162,7 +160,7 @@ impl Projection for NearDupProjection {
             ContentEvent::UNPUBLISHED,
             ContentEvent::RETIRED,
         ];
-        let Some((id, event)) = content_event_of(event, &FOLDED)? else {
+        let Some((id, event)) = event.content_of(&FOLDED)? else {
             return Ok(());
         };
         match event {
@@ -173,7 +171,7 @@ impl Projection for NearDupProjection {
                     id.to_owned(),
                     IndexedItem {
                         kind: e.kind,
-                        language: e.language,
+                        language: e.language.clone(),
                         text,
                         signature,
                         published: false,
@@ -182,9 +180,9 @@ impl Projection for NearDupProjection {
                 self.parts.insert(
                     id.to_owned(),
                     Parts {
-                        title: e.title,
-                        summary: e.summary,
-                        body: Some(e.body),
+                        title: e.title.clone(),
+                        summary: e.summary.clone(),
+                        body: Some(e.body.clone()),
                     },
                 );
             }
@@ -197,20 +195,20 @@ impl Projection for NearDupProjection {
                 if let Some(kind) = e.kind {
                     item.kind = kind;
                 }
-                if let Some(language) = e.language {
-                    item.language = language;
+                if let Some(language) = &e.language {
+                    item.language.clone_from(language);
                 }
                 if e.title.is_none() && e.summary.is_none() && e.body.is_none() {
                     return Ok(());
                 }
-                if let Some(title) = e.title {
-                    parts.title = title;
+                if let Some(title) = &e.title {
+                    parts.title.clone_from(title);
                 }
-                if let Some(summary) = e.summary {
-                    parts.summary = summary;
+                if let Some(summary) = &e.summary {
+                    parts.summary.clone_from(summary);
                 }
-                if let Some(body) = e.body {
-                    parts.body = Some(body);
+                if let Some(body) = &e.body {
+                    parts.body = Some(body.clone());
                 }
                 let body = parts.body.clone().unwrap_or(Body::Text(String::new()));
                 NearDupView::reindex(item, &parts.title, &parts.summary, &body);

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use rayon::prelude::*;
 
 use super::keeper::{self, Keeper, Member};
-use super::{Projection, ProjectionConfig, ProjectionError, ProjectionHandle};
+use super::{Projection, ProjectionConfig, ProjectionError, ProjectionHandle, SharedEvent};
 
 /// Most events applied at once: what the subscription has ready, up to
 /// this many (a few milliseconds of work at most, so readers waiting for a
@@ -168,8 +168,9 @@ impl StreamHandler<Vec<StoreResult<RecordedEvent>>> for Runner {
             }
         }
         if !events.is_empty() {
-            let events = &events;
-            self.for_each_member(|m| m.apply(events));
+            let shared: Vec<SharedEvent<'_>> = events.iter().map(SharedEvent::new).collect();
+            let shared = &shared;
+            self.for_each_member(|m| m.apply(shared));
         }
         if let Some(e) = read_error {
             tracing::error!(error = %e, "reading $all failed; projections stopped");
@@ -219,7 +220,8 @@ mod tests {
     impl Projection for Seen {
         const NAME: &'static str = "seen";
         const VERSION: u32 = 1;
-        fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+            let event = event.recorded();
             self.0.push(event.position);
             Ok(())
         }
@@ -232,7 +234,8 @@ mod tests {
     impl Projection for Picky {
         const NAME: &'static str = "picky";
         const VERSION: u32 = 1;
-        fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+            let event = event.recorded();
             if event.event_type == "Poison" {
                 return Err("poisoned".into());
             }

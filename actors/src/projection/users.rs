@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use agora_events::domain::DomainEvent;
 use agora_events::domain::user::{Role, UserEvent};
 use agora_events::personal::Sealed;
-use agora_events::{RecordedEvent, Timestamp};
+use agora_events::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::Projection;
+use super::{Projection, SharedEvent};
 use crate::aggregate::Aggregate;
 use crate::user::User;
 
@@ -80,7 +80,8 @@ impl Projection for UsersView {
     const NAME: &'static str = "users";
     const VERSION: u32 = 3;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
+    fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
+        let event = event.recorded();
         let Some(id) = event
             .stream
             .as_str()

@@ -18,16 +18,13 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use agora_events::domain::DomainEvent;
+use agora_events::Timestamp;
 use agora_events::domain::content::{ContentEvent, ContentKind, Money};
-use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use search::SearchUnavailable;
 
-use super::Projection;
-use crate::aggregate::Aggregate;
-use crate::content::Content;
+use super::{Projection, SharedEvent};
 
 /// Most items one listing page returns.
 pub const MAX_PAGE: usize = 100;
@@ -408,27 +405,43 @@ impl Projection for CatalogView {
     const NAME: &'static str = "catalog";
     const VERSION: u32 = 1;
 
-    fn apply(&mut self, event: &RecordedEvent) -> Result<(), String> {
-        let Some(id) = event
-            .stream
-            .as_str()
-            .strip_prefix(Content::CATEGORY)
-            .and_then(|s| s.strip_prefix('-'))
-        else {
+    fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
+        /// What the catalog shows or sorts by; of any other content event
+        /// only the item's version is kept (its payload is not read).
+        const FOLDED: [&str; 9] = [
+            ContentEvent::DRAFTED,
+            ContentEvent::DRAFT_EDITED,
+            ContentEvent::PRICE_SET,
+            ContentEvent::PUBLISHED,
+            ContentEvent::UNPUBLISHED,
+            ContentEvent::RETIRED,
+            ContentEvent::PURCHASED,
+            ContentEvent::PURCHASE_REFUNDED,
+            ContentEvent::RATED,
+        ];
+        let event = shared.recorded();
+        let Some(id) = shared.content_id() else {
             return Ok(());
         };
-        let content = ContentEvent::from_recorded(event).map_err(|e| e.to_string())?;
+        let Some((_, content)) = shared.content_of(&FOLDED)? else {
+            let item = self
+                .items
+                .get_mut(id)
+                .ok_or("an event of content that was never drafted")?;
+            item.version = event.version;
+            return Ok(());
+        };
         if let ContentEvent::Drafted(e) = content {
             let replaced = self.items.insert(
                 id.to_owned(),
                 CatalogItem {
                     id: id.to_owned(),
                     kind: e.kind,
-                    title: e.title,
-                    summary: e.summary,
-                    tags: e.tags,
-                    language: e.language,
-                    creator_id: e.creator_id,
+                    title: e.title.clone(),
+                    summary: e.summary.clone(),
+                    tags: e.tags.clone(),
+                    language: e.language.clone(),
+                    creator_id: e.creator_id.clone(),
                     price: None,
                     stage: CatalogStage::Draft,
                     sales: 0,
@@ -458,21 +471,21 @@ impl Projection for CatalogView {
                 if let Some(kind) = e.kind {
                     item.kind = kind;
                 }
-                if let Some(title) = e.title {
-                    item.title = title;
+                if let Some(title) = &e.title {
+                    item.title.clone_from(title);
                 }
-                if let Some(summary) = e.summary {
-                    item.summary = summary;
+                if let Some(summary) = &e.summary {
+                    item.summary.clone_from(summary);
                 }
-                if let Some(tags) = e.tags {
-                    item.tags = tags;
+                if let Some(tags) = &e.tags {
+                    item.tags.clone_from(tags);
                 }
-                if let Some(language) = e.language {
-                    item.language = language;
+                if let Some(language) = &e.language {
+                    item.language.clone_from(language);
                 }
                 self.reindex(id);
             }
-            ContentEvent::PriceSet(e) => item.price = Some(e.price),
+            ContentEvent::PriceSet(e) => item.price = Some(e.price.clone()),
             ContentEvent::Published(e) => {
                 item.stage = CatalogStage::Published;
                 item.published_at = Some(e.published_at);
@@ -482,7 +495,7 @@ impl Projection for CatalogView {
             ContentEvent::Purchased(_) => item.sales += 1,
             ContentEvent::PurchaseRefunded(_) => item.sales = item.sales.saturating_sub(1),
             ContentEvent::Rated(e) => {
-                let old = item.ratings.insert(e.user_id, e.stars);
+                let old = item.ratings.insert(e.user_id.clone(), e.stars);
                 item.rating_sum += u64::from(e.stars);
                 match old {
                     Some(old) => item.rating_sum -= u64::from(old),

@@ -3,7 +3,7 @@
 //! gives exactly the state, snapshot bytes and matrix of a rebuild from the
 //! whole log.
 
-use agora_events::Timestamp;
+use agora_events::{RecordedEvent, Timestamp};
 use agora_events::domain::content::{
     CheckedIn, ContentEvent, ContentPublished, ContentPurchased, ContentRated, Money,
     PurchaseRefunded,
