@@ -11,10 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use agora_events::Timestamp;
 use agora_events::domain::DomainEvent;
 use agora_events::domain::content::Money;
 use agora_events::domain::membership::{MembershipEvent, PlanOwner};
-use agora_events::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};

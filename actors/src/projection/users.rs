@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use agora_events::Timestamp;
 use agora_events::domain::DomainEvent;
 use agora_events::domain::user::{Role, UserEvent};
 use agora_events::personal::Sealed;
-use agora_events::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};

@@ -3,11 +3,11 @@
 //! gives exactly the state, snapshot bytes and matrix of a rebuild from the
 //! whole log.
 
-use agora_events::{RecordedEvent, Timestamp};
 use agora_events::domain::content::{
     CheckedIn, ContentEvent, ContentPublished, ContentPurchased, ContentRated, Money,
     PurchaseRefunded,
 };
+use agora_events::{RecordedEvent, Timestamp};
 use proptest::prelude::*;
 
 use super::super::content_stream::testing::Log;
