@@ -12,8 +12,9 @@
 //!   left, append all their events at once with the expected version, then
 //!   answer each. Commands that arrive meanwhile form the next batch, so a
 //!   busy instance pays one durable append per batch, not per command.
-//! - **Projection runners** ([`projection`]): one actor per read model,
-//!   consuming `$all` from its checkpoint on its own arbiter; queries read
+//! - **Projection groups** ([`projection`]): one actor per group of read
+//!   models, consuming `$all` once from the oldest checkpoint on its own
+//!   arbiter and applying each chunk to every model; queries read
 //!   the model through a shared lock and can wait for a position
 //!   (read-your-writes). State and checkpoint are snapshotted together.
 //!

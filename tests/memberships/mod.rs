@@ -441,8 +441,12 @@ async fn each_role_is_refused_what_it_may_not_do() {
         .get("/v1/users/lin/memberships/coverage?creator=cora", &mallory)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
+    // Once the view has the plan: a refusal, not "no such plan".
     world
-        .get("/v1/plans/gold/members", &mallory)
+        .get(
+            &format!("/v1/plans/gold/members?min_position={}", joined.position()),
+            &mallory,
+        )
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
     // Nobody cancels another user's membership.

@@ -206,8 +206,10 @@ impl<P: Projection> Member for Keeper<P> {
             }
         }
         if last.is_some() {
+            // Counted before the checkpoint moves: whoever sees a position
+            // applied also sees it counted.
+            self.shared.applied.fetch_add(applied, Ordering::Release);
             self.shared.checkpoint.send_replace(last);
-            self.shared.applied.fetch_add(applied, Ordering::Relaxed);
             self.since_snapshot += applied;
         }
         if let Some(reason) = failed {

@@ -1,7 +1,7 @@
 //! The trainer actor and the [`Recommender`] handle the HTTP layer holds.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use agora_events::domain::DomainEvent;
@@ -20,6 +20,11 @@ use crate::projection::interactions::InteractionsView;
 
 /// The `actor_id` of the model events.
 const ACTOR_ID: &str = "agora-recommender";
+
+/// Longest wait of [`Recommender::train`] for the interactions projection
+/// to apply what the log held when it was called; past it the run trains
+/// on what the projection has.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 
 /// Where the recommender stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +75,7 @@ impl Drop for ArbiterGuard {
 #[derive(Clone)]
 pub struct Recommender {
     shared: Arc<Shared>,
+    store: Arc<dyn EventStore>,
     view: ProjectionHandle<InteractionsView>,
     config: Arc<RecommenderConfig>,
     trainer: Addr<Trainer>,
@@ -99,7 +105,7 @@ impl Recommender {
         });
         let trainer = Trainer {
             shared: Arc::clone(&shared),
-            store,
+            store: Arc::clone(&store),
             view: view.clone(),
             config: Arc::clone(&config),
             clock,
@@ -114,6 +120,7 @@ impl Recommender {
         let trainer = Trainer::start_in_arbiter(&arbiter.handle(), move |_| trainer);
         Ok(Self {
             shared,
+            store,
             view,
             config,
             trainer,
@@ -152,12 +159,30 @@ impl Recommender {
     }
 
     /// Trains now (or right after the run in flight) and waits for the
-    /// published model.
+    /// published model. The run covers every interaction acknowledged
+    /// before the call: it first waits (at most 5 s, then it trains on
+    /// what the projection has) until the interactions projection applied
+    /// the log up to its head at the call.
     ///
     /// # Errors
     /// [`RecommenderError::NoData`] without interactions; the run's error
     /// if it failed; [`RecommenderError::Stopped`] if the trainer stopped.
     pub async fn train(&self) -> Result<Arc<ServingModel>, RecommenderError> {
+        match self.store.head_position().await {
+            Ok(Some(head)) => {
+                if !self.view.wait_for(head, CATCH_UP_WAIT).await {
+                    tracing::warn!(
+                        head,
+                        checkpoint = ?self.view.checkpoint(),
+                        "the interactions projection is behind the log; training on what it has"
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "reading the log head; training on what the projection has");
+            }
+        }
         let answer = self
             .trainer
             .send(TrainNow)

@@ -109,6 +109,18 @@ async fn published(recommender: &Recommender, version: u64) -> Arc<ServingModel>
 }
 
 #[actix_rt::test]
+async fn an_admin_run_covers_every_interaction_acknowledged_before_it() {
+    let (dir, store) = open();
+    let world = start(dir, store, config());
+    for user in 0..200 {
+        buy(&world.store, &format!("u{user}"), &format!("i{}", user % 7)).await;
+    }
+    // No wait for the projection here: train() waits for it itself.
+    let model = world.recommender.train().await.expect("trains");
+    assert_eq!(model.event().metrics.interactions, 200);
+}
+
+#[actix_rt::test]
 async fn admin_runs_record_then_publish_increasing_versions() {
     let (dir, store) = open();
     let world = start(dir, store, config());
