@@ -12,7 +12,9 @@ use std::sync::Arc;
 use tokenizers::Tokenizer;
 use tract_onnx::prelude::*;
 
-use super::graph::{fold_constants, optimized_plan, select_outputs};
+use super::graph::{
+    divisions_as_products, fold_constants, fuse_gelu, optimized_plan, select_outputs,
+};
 use super::{ModelError, ModelsDir};
 
 /// Dimension of every sentence vector.
@@ -151,6 +153,8 @@ fn load_plan(path: &Path, kind: EmbeddingKind) -> Result<Arc<TypedSimplePlan>, L
     select_outputs(&mut model, &[kind.output().0], path).map_err(LoadError::Model)?;
     let mut typed = model.into_typed()?;
     fold_constants(&mut typed)?;
+    divisions_as_products(&mut typed)?;
+    fuse_gelu(&mut typed)?;
     Ok(optimized_plan(typed)?)
 }
 

@@ -2,7 +2,11 @@
 
 use std::path::Path;
 
+use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::konst::Const;
+use tract_onnx::tract_core::ops::math::{Add, Div, Erf, Mul, mul};
+use tract_onnx::tract_core::ops::nn::gelu_exact::gelu_exact;
 use tract_onnx::tract_core::ops::source::TypedSource;
 use tract_onnx::tract_hir::internal::*;
 
@@ -53,6 +57,145 @@ pub(crate) fn fold_constants(model: &mut TypedModel) -> TractResult<usize> {
         if !applied {
             return Ok(folded);
         }
+    }
+}
+
+/// Rewrites every `x / c`, `c` a one-element f32 constant, as `x * (1 / c)`.
+/// tract recognises GELU (`0.5 · x · (1 + erf(x · 1/√2))`) and fuses it into
+/// one kernel only when the scaling is a product; exporters that write the
+/// division (the int8 MiniLM) otherwise run five element-wise passes per
+/// layer. The product differs from the quotient by at most one ulp.
+///
+/// Returns how many divisions were rewritten.
+pub(crate) fn divisions_as_products(model: &mut TypedModel) -> TractResult<usize> {
+    let mut candidates = Vec::new();
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some(op) = node.op_as::<TypedBinOp>() else {
+            continue;
+        };
+        if !op.0.is::<Div>() {
+            continue;
+        }
+        let facts = model.node_input_facts(id)?;
+        let divisor = match (&facts[0].konst, &facts[1].konst) {
+            (None, Some(divisor)) => divisor.clone(),
+            _ => continue,
+        };
+        if divisor.datum_type() != f32::datum_type() || divisor.len() != 1 {
+            continue;
+        }
+        candidates.push((id, divisor));
+    }
+    for (id, divisor) in &candidates {
+        let node = model.node(*id);
+        let mut reciprocal = divisor.clone().into_tensor();
+        reciprocal
+            .to_plain_array_view_mut::<f32>()?
+            .mapv_inplace(f32::recip);
+        let mut patch = TypedModelPatch::default();
+        let x = patch.tap_model(model, node.inputs[0])?;
+        let c = patch.add_const(format!("{}.reciprocal", node.name), reciprocal)?;
+        let product = patch.wire_node(format!("{}.as_product", node.name), mul(), &[x, c])?;
+        patch.shunt_outside(model, OutletId::new(*id, 0), product[0])?;
+        patch.apply(model)?;
+    }
+    Ok(candidates.len())
+}
+
+/// Replaces `x · ((1 + erf(x · 1/√2)) · 0.5)` by tract's fused exact GELU.
+/// tract's own detection covers `(0.5 · x) · (1 + erf(…))` and
+/// `((1 + erf(…)) · x) · 0.5`, not this grouping, which is how the int8
+/// MiniLM's exporter wrote it: five element-wise passes over the 1536-wide
+/// activations of every layer instead of one. Run after
+/// [`divisions_as_products`] (the exporter divides by √2).
+///
+/// Returns how many GELUs were fused.
+pub(crate) fn fuse_gelu(model: &mut TypedModel) -> TractResult<usize> {
+    let mut found = Vec::new();
+    for id in model.eval_order()? {
+        if let Some(matched) = gelu_at(model, id)? {
+            found.push(matched);
+        }
+    }
+    for (x, out) in &found {
+        let name = format!("{}.gelu_exact", model.node(*out).name);
+        let mut patch = TypedModelPatch::default();
+        let input = patch.tap_model(model, *x)?;
+        let gelu = patch.wire_node(name, gelu_exact(), &[input])?;
+        patch.shunt_outside(model, OutletId::new(*out, 0), gelu[0])?;
+        patch.apply(model)?;
+    }
+    Ok(found.len())
+}
+
+/// If node `erf` is the `erf` of `x · ((1 + erf(x · 1/√2)) · 0.5)` over f32:
+/// `x` and the final product's node.
+fn gelu_at(model: &TypedModel, erf: usize) -> TractResult<Option<(OutletId, usize)>> {
+    let node = model.node(erf);
+    let is_erf = node
+        .op_as::<ElementWiseOp>()
+        .is_some_and(|op| op.0.is::<Erf>());
+    if !is_erf || model.outlet_fact(node.inputs[0])?.datum_type != f32::datum_type() {
+        return Ok(None);
+    }
+    let scale = node.inputs[0].node;
+    let Some(x) = bin_with_const::<Mul>(model, scale, std::f32::consts::FRAC_1_SQRT_2)? else {
+        return Ok(None);
+    };
+    let Some(plus_one) = single_successor(model, erf) else {
+        return Ok(None);
+    };
+    if bin_with_const::<Add>(model, plus_one, 1.0)?.is_none() {
+        return Ok(None);
+    }
+    let Some(half) = single_successor(model, plus_one) else {
+        return Ok(None);
+    };
+    if bin_with_const::<Mul>(model, half, 0.5)?.is_none() {
+        return Ok(None);
+    }
+    let Some(out) = single_successor(model, half) else {
+        return Ok(None);
+    };
+    let out_node = model.node(out);
+    let is_product_with_x = out_node
+        .op_as::<TypedBinOp>()
+        .is_some_and(|op| op.0.is::<Mul>())
+        && out_node.inputs.contains(&x)
+        && out_node.inputs.contains(&OutletId::new(half, 0));
+    Ok(is_product_with_x.then_some((x, out)))
+}
+
+/// If node `id` is the binary op `B` of a wire and a one-element constant
+/// within 1e-6 of `value`: that wire.
+fn bin_with_const<B: BinMiniOp>(
+    model: &TypedModel,
+    id: usize,
+    value: f32,
+) -> TractResult<Option<OutletId>> {
+    let node = model.node(id);
+    if !node.op_as::<TypedBinOp>().is_some_and(|op| op.0.is::<B>()) {
+        return Ok(None);
+    }
+    let facts = model.node_input_facts(id)?;
+    let (wire, konst) = match (&facts[0].konst, &facts[1].konst) {
+        (None, Some(k)) => (node.inputs[0], k),
+        (Some(k), None) => (node.inputs[1], k),
+        _ => return Ok(None),
+    };
+    if konst.len() != 1 || konst.datum_type() != f32::datum_type() {
+        return Ok(None);
+    }
+    let found = konst.cast_to_scalar::<f32>()?;
+    Ok(((found - value).abs() <= 1e-6).then_some(wire))
+}
+
+/// The one node reading node `id`'s single output, if there is exactly one.
+fn single_successor(model: &TypedModel, id: usize) -> Option<usize> {
+    match model.node(id).outputs.as_slice() {
+        [output] if output.successors.len() == 1 => Some(output.successors[0].node),
+        _ => None,
     }
 }
 
@@ -127,6 +270,7 @@ pub(crate) fn select_outputs(
 #[cfg(test)]
 mod tests {
     use tract_onnx::tract_core::ops::math;
+    use tract_onnx::tract_core::ops::nn::GeluExact;
 
     use super::*;
 
@@ -160,6 +304,92 @@ mod tests {
             .collect();
         assert!(Arc::ptr_eq(&tensors[0], &tensors[1]), "shared, not copied");
         Ok(())
+    }
+
+    /// `x · ((1 + erf(x / √2)) · 0.5)`, as the int8 MiniLM spells GELU.
+    fn spelled_out_gelu() -> TractResult<TypedModel> {
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact([5]))?;
+        let sqrt2 = model.add_const("sqrt2", tensor1(&[std::f32::consts::SQRT_2]))?;
+        let one = model.add_const("one", tensor1(&[1f32]))?;
+        let half = model.add_const("half", tensor1(&[0.5f32]))?;
+        let scaled = model.wire_node("div", math::div(), &[x, sqrt2])?[0];
+        let erf = model.wire_node("erf", math::erf(), &[scaled])?[0];
+        let plus_one = model.wire_node("plus_one", math::add(), &[erf, one])?[0];
+        let halved = model.wire_node("halved", math::mul(), &[plus_one, half])?[0];
+        let out = model.wire_node("out", math::mul(), &[x, halved])?[0];
+        model.select_output_outlets(&[out])?;
+        Ok(model)
+    }
+
+    fn count<O: Op>(model: &TypedModel) -> usize {
+        model.nodes().iter().filter(|n| n.op_is::<O>()).count()
+    }
+
+    #[test]
+    fn a_spelled_out_gelu_becomes_one_fused_node_with_the_same_values() -> TractResult<()> {
+        let xs = tensor1(&[-3f32, -0.5, 0.0, 0.7, 4.0]);
+        let reference =
+            optimized_plan(spelled_out_gelu()?)?.run(tvec![xs.clone().into_tvalue()])?;
+        let mut model = spelled_out_gelu()?;
+        assert_eq!(divisions_as_products(&mut model)?, 1);
+        assert_eq!(fuse_gelu(&mut model)?, 1);
+        let plan = optimized_plan(model)?;
+        let fused = plan.model();
+        let gelus = fused
+            .nodes()
+            .iter()
+            .filter(|n| {
+                n.op_as::<ElementWiseOp>()
+                    .is_some_and(|op| op.0.is::<GeluExact>())
+            })
+            .count();
+        assert_eq!(gelus, 1);
+        assert_eq!(
+            count::<TypedBinOp>(fused),
+            0,
+            "no element-wise products or sums left"
+        );
+        let out = plan.run(tvec![xs.into_tvalue()])?;
+        out[0].close_enough(&reference[0], Approximation::Approximate)?;
+        Ok(())
+    }
+
+    #[test]
+    fn other_shapes_of_the_chain_are_left_alone() -> TractResult<()> {
+        // x · ((1 + erf(x / 2)) · 0.5) is not a GELU.
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact([3]))?;
+        let two = model.add_const("two", tensor1(&[2f32]))?;
+        let one = model.add_const("one", tensor1(&[1f32]))?;
+        let half = model.add_const("half", tensor1(&[0.5f32]))?;
+        let scaled = model.wire_node("div", math::div(), &[x, two])?[0];
+        let erf = model.wire_node("erf", math::erf(), &[scaled])?[0];
+        let plus_one = model.wire_node("plus_one", math::add(), &[erf, one])?[0];
+        let halved = model.wire_node("halved", math::mul(), &[plus_one, half])?[0];
+        let out = model.wire_node("out", math::mul(), &[x, halved])?[0];
+        model.select_output_outlets(&[out])?;
+        assert_eq!(divisions_as_products(&mut model)?, 1);
+        assert_eq!(fuse_gelu(&mut model)?, 0);
+        let out = optimized_plan(model)?.run(tvec![tensor1(&[-1f32, 0.0, 2.0]).into_tvalue()])?;
+        let expected: Vec<f32> = [-1f32, 0.0, 2.0]
+            .iter()
+            .map(|&x| x * (1.0 + erf_reference(x / 2.0)) * 0.5)
+            .collect();
+        out[0].close_enough(&tensor1(&expected), Approximation::Approximate)?;
+        Ok(())
+    }
+
+    /// erf by its Taylor series (|x| ≤ 1 here), for the expected values.
+    fn erf_reference(x: f32) -> f32 {
+        let x = f64::from(x);
+        let mut term = x;
+        let mut sum = x;
+        for n in 1..30 {
+            term *= -x * x / f64::from(n);
+            sum += term / f64::from(2 * n + 1);
+        }
+        (sum * 2.0 / std::f64::consts::PI.sqrt()) as f32
     }
 
     #[test]
