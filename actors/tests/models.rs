@@ -73,6 +73,18 @@ fn floats(v: &Value) -> Vec<f32> {
         .collect()
 }
 
+/// A pool of two workers over `models`.
+fn two_workers(models: ModelSet) -> ModelPool {
+    ModelPool::start(
+        models,
+        PoolSettings {
+            workers: 2,
+            ..PoolSettings::default()
+        },
+    )
+    .expect("starts")
+}
+
 #[test]
 fn embeddings_match_onnxruntime_and_rank_paraphrases_above_unrelated_text() {
     let Some(dir) = models_dir() else { return };
@@ -356,14 +368,7 @@ fn the_pool_runs_every_kind_of_job() {
         ocr: Some(OcrConfig::default()),
         ..ModelSet::default()
     };
-    let pool = ModelPool::start(
-        models,
-        PoolSettings {
-            workers: 2,
-            ..PoolSettings::default()
-        },
-    )
-    .expect("starts");
+    let pool = two_workers(models);
     let deadline = Instant::now() + Duration::from_secs(600);
     let a = pool.embed(
         EmbeddingKind::MiniLmL6Int8,
@@ -507,14 +512,7 @@ fn verifier(dir: &ModelsDir, tmp: &Path, settings: VerifySettings) -> Verifier {
         ocr: Some(OcrConfig::default()),
         ..ModelSet::default()
     };
-    let pool = ModelPool::start(
-        models,
-        PoolSettings {
-            workers: 2,
-            ..PoolSettings::default()
-        },
-    )
-    .expect("starts");
+    let pool = two_workers(models);
     Verifier::new(Arc::new(pool), index, settings, Vec::new())
 }
 

@@ -306,20 +306,25 @@ mod tests {
         Ok(())
     }
 
-    /// `x · ((1 + erf(x / √2)) · 0.5)`, as the int8 MiniLM spells GELU.
-    fn spelled_out_gelu() -> TractResult<TypedModel> {
+    /// `x · ((1 + erf(x / divisor)) · 0.5)` over `len` values: the int8
+    /// MiniLM's GELU when `divisor` is √2.
+    fn gelu_chain(divisor: f32, len: usize) -> TractResult<TypedModel> {
         let mut model = TypedModel::default();
-        let x = model.add_source("x", f32::fact([5]))?;
-        let sqrt2 = model.add_const("sqrt2", tensor1(&[std::f32::consts::SQRT_2]))?;
+        let x = model.add_source("x", f32::fact([len]))?;
+        let divisor = model.add_const("divisor", tensor1(&[divisor]))?;
         let one = model.add_const("one", tensor1(&[1f32]))?;
         let half = model.add_const("half", tensor1(&[0.5f32]))?;
-        let scaled = model.wire_node("div", math::div(), &[x, sqrt2])?[0];
+        let scaled = model.wire_node("div", math::div(), &[x, divisor])?[0];
         let erf = model.wire_node("erf", math::erf(), &[scaled])?[0];
         let plus_one = model.wire_node("plus_one", math::add(), &[erf, one])?[0];
         let halved = model.wire_node("halved", math::mul(), &[plus_one, half])?[0];
         let out = model.wire_node("out", math::mul(), &[x, halved])?[0];
         model.select_output_outlets(&[out])?;
         Ok(model)
+    }
+
+    fn spelled_out_gelu() -> TractResult<TypedModel> {
+        gelu_chain(std::f32::consts::SQRT_2, 5)
     }
 
     fn count<O: Op>(model: &TypedModel) -> usize {
@@ -358,17 +363,7 @@ mod tests {
     #[test]
     fn other_shapes_of_the_chain_are_left_alone() -> TractResult<()> {
         // x · ((1 + erf(x / 2)) · 0.5) is not a GELU.
-        let mut model = TypedModel::default();
-        let x = model.add_source("x", f32::fact([3]))?;
-        let two = model.add_const("two", tensor1(&[2f32]))?;
-        let one = model.add_const("one", tensor1(&[1f32]))?;
-        let half = model.add_const("half", tensor1(&[0.5f32]))?;
-        let scaled = model.wire_node("div", math::div(), &[x, two])?[0];
-        let erf = model.wire_node("erf", math::erf(), &[scaled])?[0];
-        let plus_one = model.wire_node("plus_one", math::add(), &[erf, one])?[0];
-        let halved = model.wire_node("halved", math::mul(), &[plus_one, half])?[0];
-        let out = model.wire_node("out", math::mul(), &[x, halved])?[0];
-        model.select_output_outlets(&[out])?;
+        let mut model = gelu_chain(2.0, 3)?;
         assert_eq!(divisions_as_products(&mut model)?, 1);
         assert_eq!(fuse_gelu(&mut model)?, 0);
         let out = optimized_plan(model)?.run(tvec![tensor1(&[-1f32, 0.0, 2.0]).into_tvalue()])?;
