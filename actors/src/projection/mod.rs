@@ -79,6 +79,11 @@ pub struct ProjectionConfig {
     /// the last one took, so writing snapshots of a large state never
     /// takes more than about 2 % of a projection's time.
     pub snapshot_interval: Duration,
+    /// A projection of a group this many events behind the most advanced
+    /// one at start (rebuilt from zero, new, an old snapshot) catches up on
+    /// a runner of its own, so it does not hold the others back (default
+    /// 50,000).
+    pub catch_up_gap: u64,
 }
 
 impl ProjectionConfig {
@@ -88,6 +93,7 @@ impl ProjectionConfig {
             snapshot_dir: dir.into(),
             snapshot_every_events: 100_000,
             snapshot_interval: Duration::from_secs(30),
+            catch_up_gap: 50_000,
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use agora_events::{EventStore, RecordedEvent, StoreResult};
 use futures::StreamExt;
+use parking_lot::Mutex;
 use rayon::prelude::*;
 
 use super::keeper::{self, Keeper, Member};
@@ -25,13 +26,14 @@ use super::{Projection, ProjectionConfig, ProjectionError, ProjectionHandle, Sha
 /// position never wait long).
 const CHUNK_EVENTS: usize = 256;
 
-/// Stops the group's arbiter (and so its actor, which snapshots every
-/// member on the way out) when the last handle goes, and waits for it.
-struct ArbiterGuard(Option<Arbiter>);
+/// Stops the group's arbiters (and so their actors, which snapshot every
+/// member on the way out) when the last handle goes, and waits for them.
+#[derive(Default)]
+struct ArbiterGuard(Mutex<Vec<Arbiter>>);
 
 impl Drop for ArbiterGuard {
     fn drop(&mut self) {
-        if let Some(arbiter) = self.0.take() {
+        for arbiter in self.0.get_mut().drain(..) {
             arbiter.stop();
             if arbiter.join().is_err() {
                 tracing::error!("a projection arbiter panicked");
@@ -46,7 +48,7 @@ pub struct ProjectionGroup {
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
     members: Vec<Box<dyn Member>>,
-    arbiter: Arc<ArbiterGuard>,
+    arbiters: Arc<ArbiterGuard>,
 }
 
 impl ProjectionGroup {
@@ -65,7 +67,7 @@ impl ProjectionGroup {
             store,
             config,
             members: Vec::new(),
-            arbiter: Arc::new(ArbiterGuard(Some(Arbiter::new()))),
+            arbiters: Arc::new(ArbiterGuard::default()),
         })
     }
 
@@ -75,12 +77,18 @@ impl ProjectionGroup {
     pub fn add<P: Projection>(&mut self) -> ProjectionHandle<P> {
         let (keeper, shared) = Keeper::<P>::restore(self.config.clone());
         self.members.push(Box::new(keeper));
-        let group: Arc<dyn Send + Sync> = self.arbiter.clone();
+        let group: Arc<dyn Send + Sync> = self.arbiters.clone();
         keeper::handle(shared, group)
     }
 
     /// Subscribes to `$all` from the first position some member has not
     /// applied and starts applying. The group runs while any handle lives.
+    ///
+    /// Members within [`ProjectionConfig::catch_up_gap`] events of the most
+    /// advanced one share
+    /// one runner; each member further behind gets a runner (and a
+    /// subscription) of its own until the next start, so a projection
+    /// rebuilt from zero does not hold the others back.
     pub fn start(self) -> Result<(), ProjectionError> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -94,29 +102,48 @@ impl ProjectionGroup {
                     context: "starting the projection threads".into(),
                     source: std::io::Error::other(e),
                 })?;
-            Some(pool)
+            Some(Arc::new(pool))
         } else {
             None
         };
-        let Some(arbiter) = self.arbiter.0.as_ref() else {
-            return Ok(());
-        };
-        let runner = Runner {
-            store: self.store,
-            config: self.config,
-            members: self.members,
-            pool,
-        };
-        Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
+        let positions: Vec<u64> = self.members.iter().map(|m| m.next_position()).collect();
+        let mut members: Vec<Option<Box<dyn Member>>> =
+            self.members.into_iter().map(Some).collect();
+        let mut arbiters = self.arbiters.0.lock();
+        for cohort in cohorts(&positions, self.config.catch_up_gap) {
+            let runner = Runner {
+                store: Arc::clone(&self.store),
+                config: self.config.clone(),
+                members: cohort.iter().filter_map(|&i| members[i].take()).collect(),
+                pool: pool.clone(),
+            };
+            let arbiter = Arbiter::new();
+            Runner::start_in_arbiter(&arbiter.handle(), move |_| runner);
+            arbiters.push(arbiter);
+        }
         Ok(())
     }
+}
+
+/// Splits members by their first unapplied position: the indexes of those
+/// within `gap` of the most advanced one together, then each member further
+/// behind alone.
+fn cohorts(positions: &[u64], gap: u64) -> Vec<Vec<usize>> {
+    let Some(&front) = positions.iter().max() else {
+        return Vec::new();
+    };
+    let (current, behind): (Vec<usize>, Vec<usize>) =
+        (0..positions.len()).partition(|&i| positions[i].saturating_add(gap) >= front);
+    std::iter::once(current)
+        .chain(behind.into_iter().map(|i| vec![i]))
+        .collect()
 }
 
 struct Runner {
     store: Arc<dyn EventStore>,
     config: ProjectionConfig,
     members: Vec<Box<dyn Member>>,
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Runner {
@@ -263,11 +290,27 @@ mod tests {
         dir: &std::path::Path,
     ) -> (ProjectionHandle<Seen>, ProjectionHandle<Picky>) {
         let store: Arc<dyn EventStore> = store.clone();
-        let mut group = ProjectionGroup::new(store, ProjectionConfig::new(dir)).expect("group");
+        // A small catch-up gap: a member 10 events behind runs alone.
+        let config = ProjectionConfig {
+            catch_up_gap: 3,
+            ..ProjectionConfig::new(dir)
+        };
+        let mut group = ProjectionGroup::new(store, config).expect("group");
         let seen = group.add::<Seen>();
         let picky = group.add::<Picky>();
         group.start().expect("start");
         (seen, picky)
+    }
+
+    #[test]
+    fn members_far_behind_catch_up_alone() {
+        assert_eq!(cohorts(&[], 10), Vec::<Vec<usize>>::new());
+        assert_eq!(cohorts(&[100, 95, 90], 10), vec![vec![0, 1, 2]]);
+        assert_eq!(
+            cohorts(&[100, 0, 95, 89], 10),
+            vec![vec![0, 2], vec![1], vec![3]]
+        );
+        assert_eq!(cohorts(&[0, 0], 10), vec![vec![0, 1]]);
     }
 
     #[actix_rt::test]
@@ -284,7 +327,8 @@ mod tests {
         // The last handle stops the group, which snapshots both.
         drop((seen, picky));
         append(&store, "Thing", 5).await;
-        // One member starts over, the other resumes after position 9.
+        // One member starts over (alone: it is 10 events behind), the other
+        // resumes after position 9.
         std::fs::remove_file(snapshots.join("seen.snapshot")).expect("remove a snapshot");
         let (seen, picky) = group(&store, &snapshots);
         assert!(seen.wait_for(14, WAIT).await && picky.wait_for(14, WAIT).await);
