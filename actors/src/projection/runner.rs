@@ -85,10 +85,9 @@ impl ProjectionGroup {
     /// applied and starts applying. The group runs while any handle lives.
     ///
     /// Members within [`ProjectionConfig::catch_up_gap`] events of the most
-    /// advanced one share
-    /// one runner; each member further behind gets a runner (and a
-    /// subscription) of its own until the next start, so a projection
-    /// rebuilt from zero does not hold the others back.
+    /// advanced one share one runner; each member further behind gets a
+    /// runner (and a subscription) of its own until the next start, so a
+    /// projection rebuilt from zero does not hold the others back.
     pub fn start(self) -> Result<(), ProjectionError> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
