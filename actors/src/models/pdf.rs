@@ -1,20 +1,22 @@
 //! PDF pages as images for OCR, with poppler's command-line tools (Debian
 //! package `poppler-utils`, installed by `ops/setup`).
 //!
-//! - [`page_count`] runs `pdfinfo` and reads its `Pages:` line;
-//! - [`rasterize_page`] runs `pdftoppm -gray -scale-to MAX` on one page and
+//! - [`PdfFile::page_count`] runs `pdfinfo` and reads its `Pages:` line;
+//! - [`PdfFile::rasterize_page`] runs `pdftoppm -gray -scale-to MAX` on one page and
 //!   answers a grayscale PGM (binary PNM, which leptonica, and so
 //!   tesseract, reads from memory). Scaling to a bounded longest side bounds
 //!   the image's memory (`MAX²` bytes at most) whatever page size the PDF
 //!   declares.
 //!
-//! Each call writes the PDF into its own private temporary directory
-//! (mode 0700, removed when the call returns), runs the tool there with
-//! its output and errors redirected to files (so no pipe can fill and no
-//! extra thread is needed) and polls it until it exits or the deadline
-//! passes; a tool still running at the deadline is killed and reaped. The
-//! child inherits the calling thread's CPU affinity, so on a pinned model
-//! worker it runs on that worker's core.
+//! A [`PdfFile`] writes the PDF once into a private temporary directory
+//! (mode 0700, removed when the last holder drops it); every count and
+//! every page read from it runs the tool there, in a scratch directory of
+//! its own for its output and errors (redirected to files, so no pipe can
+//! fill and no extra thread is needed), so the pages of one PDF can be
+//! rasterised by several workers at once. The tool is polled until it exits
+//! or the deadline passes; a tool still running at the deadline is killed
+//! and reaped. The child inherits the calling thread's CPU affinity, so on
+//! a pinned model worker it runs on that worker's core.
 //!
 //! Errors: a PDF poppler cannot read (damaged, encrypted, no such page) is
 //! [`ModelError::InvalidInput`] carrying poppler's message (trimmed and
@@ -54,47 +56,71 @@ pub fn is_pdf(bytes: &[u8]) -> bool {
     bytes.starts_with(PDF_MAGIC)
 }
 
-/// The number of pages of `pdf`, from `pdfinfo`.
-///
-/// Errors: [`ModelError::InvalidInput`] when poppler cannot read the file
-/// (with its message); [`ModelError::DeadlineExceeded`] when `pdfinfo` is
-/// still running at `deadline` (it is killed);
-/// [`ModelError::ToolMissing`] without `pdfinfo`; [`ModelError::Pdf`] when
-/// it cannot be run at all.
-pub fn page_count(pdf: &[u8], deadline: Instant) -> Result<usize, ModelError> {
-    let info = run_tool("pdfinfo", &[], pdf, deadline)?;
-    parse_page_count(&String::from_utf8_lossy(&info)).ok_or_else(|| {
-        ModelError::InvalidInput("pdfinfo reported no page count for this PDF".into())
-    })
+/// A PDF written once to a private temporary directory, removed when
+/// dropped; share it (`Arc`) between the jobs that read its pages.
+#[derive(Debug)]
+pub struct PdfFile {
+    scratch: tempfile::TempDir,
 }
 
-/// Page `page` (1-based) of `pdf` as a grayscale binary PGM whose longest
-/// side is `max_side_px` pixels (at least 1).
-///
-/// Errors: [`ModelError::InvalidInput`] when `page` is 0 or past the last
-/// page, or when poppler cannot read the file (with its message);
-/// [`ModelError::DeadlineExceeded`] when `pdftoppm` is still running at
-/// `deadline` (it is killed); [`ModelError::ToolMissing`] without
-/// `pdftoppm`; [`ModelError::Pdf`] when it cannot be run or wrote nothing.
-pub fn rasterize_page(
-    pdf: &[u8],
-    page: usize,
-    max_side_px: u32,
-    deadline: Instant,
-) -> Result<Vec<u8>, ModelError> {
-    if page == 0 {
-        return Err(ModelError::InvalidInput("PDF pages count from 1".into()));
+impl PdfFile {
+    /// Writes `pdf` to a new private temporary directory.
+    ///
+    /// Errors: [`ModelError::Pdf`] when the directory or the file cannot be
+    /// written.
+    pub fn write(pdf: &[u8]) -> Result<Self, ModelError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("agora-pdf-")
+            .tempdir()
+            .map_err(|e| ModelError::Pdf(format!("cannot create a temporary directory: {e}")))?;
+        let input = scratch.path().join(INPUT_NAME);
+        std::fs::write(&input, pdf).map_err(|e| scratch_error(&input, &e))?;
+        Ok(Self { scratch })
     }
-    let page = page.to_string();
-    let side = max_side_px.max(1).to_string();
-    let args = ["-f", &page, "-l", &page, "-gray", "-scale-to", &side];
-    let image = run_tool("pdftoppm", &args, pdf, deadline)?;
-    if image.is_empty() {
-        return Err(ModelError::Pdf(format!(
-            "pdftoppm wrote no image of page {page}"
-        )));
+
+    /// The number of pages, from `pdfinfo`.
+    ///
+    /// Errors: [`ModelError::InvalidInput`] when poppler cannot read the
+    /// file (with its message); [`ModelError::DeadlineExceeded`] when
+    /// `pdfinfo` is still running at `deadline` (it is killed);
+    /// [`ModelError::ToolMissing`] without `pdfinfo`; [`ModelError::Pdf`]
+    /// when it cannot be run at all.
+    pub fn page_count(&self, deadline: Instant) -> Result<usize, ModelError> {
+        let info = run_tool("pdfinfo", &[], self.scratch.path(), deadline)?;
+        parse_page_count(&String::from_utf8_lossy(&info)).ok_or_else(|| {
+            ModelError::InvalidInput("pdfinfo reported no page count for this PDF".into())
+        })
     }
-    Ok(image)
+
+    /// Page `page` (1-based) as a grayscale binary PGM whose longest side
+    /// is `max_side_px` pixels (at least 1).
+    ///
+    /// Errors: [`ModelError::InvalidInput`] when `page` is 0 or past the
+    /// last page, or when poppler cannot read the file (with its message);
+    /// [`ModelError::DeadlineExceeded`] when `pdftoppm` is still running at
+    /// `deadline` (it is killed); [`ModelError::ToolMissing`] without
+    /// `pdftoppm`; [`ModelError::Pdf`] when it cannot be run or wrote
+    /// nothing.
+    pub fn rasterize_page(
+        &self,
+        page: usize,
+        max_side_px: u32,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, ModelError> {
+        if page == 0 {
+            return Err(ModelError::InvalidInput("PDF pages count from 1".into()));
+        }
+        let page = page.to_string();
+        let side = max_side_px.max(1).to_string();
+        let args = ["-f", &page, "-l", &page, "-gray", "-scale-to", &side];
+        let image = run_tool("pdftoppm", &args, self.scratch.path(), deadline)?;
+        if image.is_empty() {
+            return Err(ModelError::Pdf(format!(
+                "pdftoppm wrote no image of page {page}"
+            )));
+        }
+        Ok(image)
+    }
 }
 
 /// The page count from `pdfinfo`'s output. The last `Pages:` line counts:
@@ -107,12 +133,13 @@ fn parse_page_count(info: &str) -> Option<usize> {
         .and_then(|n| n.trim().parse().ok())
 }
 
-/// Runs `program` with `args` and the PDF's path last, in a private
-/// temporary directory; answers what it wrote on standard output.
+/// Runs `program` with `args` and the PDF's name last in `dir` (which
+/// holds it), its output and errors in a scratch directory of its own;
+/// answers what it wrote on standard output.
 fn run_tool(
     program: &'static str,
     args: &[&str],
-    pdf: &[u8],
+    dir: &Path,
     deadline: Instant,
 ) -> Result<Vec<u8>, ModelError> {
     if Instant::now() >= deadline {
@@ -120,13 +147,10 @@ fn run_tool(
     }
     // Removed (with everything in it) when dropped, on every return.
     let scratch = tempfile::Builder::new()
-        .prefix("agora-pdf-")
-        .tempdir()
+        .prefix(program)
+        .tempdir_in(dir)
         .map_err(|e| ModelError::Pdf(format!("cannot create a temporary directory: {e}")))?;
-    let dir = scratch.path();
-    let input = dir.join(INPUT_NAME);
-    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    std::fs::write(&input, pdf).map_err(|e| scratch_error(&input, &e))?;
+    let (out_path, err_path) = (scratch.path().join("stdout"), scratch.path().join("stderr"));
     let stdout = File::create(&out_path).map_err(|e| scratch_error(&out_path, &e))?;
     let stderr = File::create(&err_path).map_err(|e| scratch_error(&err_path, &e))?;
     let mut command = Command::new(program);
@@ -270,9 +294,9 @@ mod tests {
         if !poppler() {
             return;
         }
-        let pdf = text_pdf(&["One", "Two (2)", "Three"]);
-        assert_eq!(page_count(&pdf, later()).expect("counts"), 3);
-        let image = rasterize_page(&pdf, 2, 600, later()).expect("rasterises");
+        let pdf = PdfFile::write(&text_pdf(&["One", "Two (2)", "Three"])).expect("writes");
+        assert_eq!(pdf.page_count(later()).expect("counts"), 3);
+        let image = pdf.rasterize_page(2, 600, later()).expect("rasterises");
         // A binary PGM whose longest side is the bound: Letter is 612 x 792 pt.
         let header: Vec<&[u8]> = image.split(|b| b.is_ascii_whitespace()).take(4).collect();
         assert_eq!(header, [&b"P5"[..], b"464", b"600", b"255"]);
@@ -284,20 +308,20 @@ mod tests {
         if !poppler() {
             return;
         }
-        let garbage = b"%PDF-1.4 garbage";
-        let count = page_count(garbage, later());
+        let garbage = PdfFile::write(b"%PDF-1.4 garbage").expect("writes");
+        let count = garbage.page_count(later());
         assert!(
             matches!(&count, Err(ModelError::InvalidInput(m)) if m.contains("pdfinfo")),
             "{count:?}"
         );
-        let page = rasterize_page(garbage, 1, 100, later());
+        let page = garbage.rasterize_page(1, 100, later());
         assert!(
             matches!(&page, Err(ModelError::InvalidInput(m)) if m.contains("pdftoppm")),
             "{page:?}"
         );
-        let pdf = text_pdf(&["Only page"]);
+        let pdf = PdfFile::write(&text_pdf(&["Only page"])).expect("writes");
         for missing in [0, 2] {
-            let page = rasterize_page(&pdf, missing, 100, later());
+            let page = pdf.rasterize_page(missing, 100, later());
             assert!(
                 matches!(page, Err(ModelError::InvalidInput(_))),
                 "page {missing}: {page:?}"
@@ -306,8 +330,36 @@ mod tests {
     }
 
     #[test]
+    fn one_written_file_serves_pages_read_at_once_and_goes_with_its_last_holder() {
+        if !poppler() {
+            return;
+        }
+        let pdf = PdfFile::write(&text_pdf(&["A", "B", "C"])).expect("writes");
+        let dir = pdf.scratch.path().to_owned();
+        let images: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let readers: Vec<_> = (1..=3)
+                .map(|page| {
+                    let pdf = &pdf;
+                    scope.spawn(move || pdf.rasterize_page(page, 200, later()).expect("rasterises"))
+                })
+                .collect();
+            readers
+                .into_iter()
+                .map(|r| r.join().expect("joins"))
+                .collect()
+        });
+        assert!(images.iter().all(|image| image.starts_with(b"P5")));
+        // Only the PDF is left between calls: each call's output went with it.
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("lists").collect();
+        assert_eq!(left.len(), 1);
+        drop(pdf);
+        assert!(!dir.exists());
+    }
+
+    #[test]
     fn a_past_deadline_runs_nothing() {
-        let result = rasterize_page(&text_pdf(&["Late"]), 1, 100, Instant::now());
+        let pdf = PdfFile::write(&text_pdf(&["Late"])).expect("writes");
+        let result = pdf.rasterize_page(1, 100, Instant::now());
         assert!(
             matches!(result, Err(ModelError::DeadlineExceeded)),
             "{result:?}"

@@ -269,7 +269,7 @@ enum OcrInput {
     /// An encoded image (whatever leptonica reads).
     Image(Vec<u8>),
     /// Page `page` (1-based) of a PDF, rasterised by the worker first.
-    PdfPage { pdf: Arc<[u8]>, page: usize },
+    PdfPage { pdf: Arc<pdf::PdfFile>, page: usize },
 }
 
 struct Queues {
@@ -462,7 +462,7 @@ impl ModelPool {
     /// deadline is killed and answered [`JobError::DeadlineExceeded`].
     pub fn ocr_pdf_page(
         &self,
-        pdf: Arc<[u8]>,
+        pdf: Arc<pdf::PdfFile>,
         page: usize,
         language: OcrLanguage,
         deadline: Instant,
@@ -570,15 +570,11 @@ fn run(job: Job, state: &mut WorkerState, settings: &PoolSettings) {
             let result = match input {
                 OcrInput::Image(image) => engine.recognize(&image, language),
                 OcrInput::PdfPage { pdf, page } => {
-                    let image = match pdf::rasterize_page(
-                        &pdf,
-                        page,
-                        settings.pdf_max_side_px,
-                        ticket.deadline,
-                    ) {
-                        Ok(image) => image,
-                        Err(e) => return ticket.answer(Err(e.into())),
-                    };
+                    let image =
+                        match pdf.rasterize_page(page, settings.pdf_max_side_px, ticket.deadline) {
+                            Ok(image) => image,
+                            Err(e) => return ticket.answer(Err(e.into())),
+                        };
                     // Rasterising took time: the caller may be gone by now.
                     if let Some(e) = ticket.interrupted() {
                         return ticket.answer(Err(e));
@@ -659,7 +655,7 @@ mod tests {
 
     #[test]
     fn a_pdf_page_waits_in_the_ocr_queue_and_needs_tesseract() {
-        let pdf: Arc<[u8]> = Arc::from(&b"%PDF-1.4"[..]);
+        let pdf = Arc::new(pdf::PdfFile::write(b"%PDF-1.4").expect("writes"));
         let later = Instant::now() + Duration::from_secs(60);
         let full = ocr_only_pool(1, 0).ocr_pdf_page(Arc::clone(&pdf), 1, OcrLanguage::Eng, later);
         assert!(

@@ -3,7 +3,8 @@
 //! 1. **OCR** of the item's images (PNG, JPEG, TIFF, or PDF; eng, chi_sim
 //!    or both) on the model pool; the text read joins the item's text, and
 //!    an image (or PDF page) read with low confidence is a finding. A PDF's
-//!    pages are counted first (`pdfinfo`, on a blocking thread); one of more
+//!    pages are counted first (written once to a temporary file shared by
+//!    its page jobs, then `pdfinfo`, on a blocking thread); one of more
 //!    than [`VerifySettings::max_pdf_pages`] pages, or of none, is refused
 //!    before any OCR job is queued; then each page is its own OCR job, so
 //!    the pages spread over the workers.
@@ -313,12 +314,10 @@ impl Verifier {
     ) -> Result<Vec<ImageText>, VerifyError> {
         // Every PDF is counted before any OCR job is queued, so a bad one
         // is refused without work done for the others.
-        let mut pdfs: Vec<Option<(Arc<[u8]>, usize)>> = Vec::with_capacity(images.len());
+        let mut pdfs: Vec<Option<(Arc<pdf::PdfFile>, usize)>> = Vec::with_capacity(images.len());
         for (index, image) in images.iter().enumerate() {
             pdfs.push(if pdf::is_pdf(&image.bytes) {
-                let bytes: Arc<[u8]> = Arc::from(image.bytes.as_slice());
-                let pages = self.pdf_pages(index, Arc::clone(&bytes), deadline).await?;
-                Some((bytes, pages))
+                Some(self.pdf_pages(index, image.bytes.clone(), deadline).await?)
             } else {
                 None
             });
@@ -332,10 +331,10 @@ impl Verifier {
                     self.pool
                         .ocr(image.bytes.clone(), image.language, deadline)?,
                 )),
-                Some((bytes, pages)) => {
+                Some((file, pages)) => {
                     for page in 1..=pages {
                         let handle = self.pool.ocr_pdf_page(
-                            Arc::clone(&bytes),
+                            Arc::clone(&file),
                             page,
                             image.language,
                             deadline,
@@ -377,20 +376,24 @@ impl Verifier {
         Ok(out)
     }
 
-    /// The page count of the PDF `images[index]`, within
-    /// [`VerifySettings::max_pdf_pages`] (`pdfinfo` runs on a blocking
-    /// thread, bounded by `deadline`).
+    /// The PDF `images[index]` written once for all its page jobs, and its
+    /// page count, within [`VerifySettings::max_pdf_pages`] (the write and
+    /// `pdfinfo` run on a blocking thread, bounded by `deadline`).
     async fn pdf_pages(
         &self,
         index: usize,
-        bytes: Arc<[u8]>,
+        bytes: Vec<u8>,
         deadline: Instant,
-    ) -> Result<usize, VerifyError> {
+    ) -> Result<(Arc<pdf::PdfFile>, usize), VerifyError> {
         let what = format!("image {index}");
-        let pages = tokio::task::spawn_blocking(move || pdf::page_count(&bytes, deadline))
-            .await
-            .map_err(|_| JobError::WorkerLost)?
-            .map_err(|e| naming(&what, e.into()))?;
+        let (file, pages) = tokio::task::spawn_blocking(move || {
+            let file = pdf::PdfFile::write(&bytes)?;
+            let pages = file.page_count(deadline)?;
+            Ok::<_, ModelError>((file, pages))
+        })
+        .await
+        .map_err(|_| JobError::WorkerLost)?
+        .map_err(|e| naming(&what, e.into()))?;
         let max = self.settings.max_pdf_pages;
         if pages == 0 || pages > max {
             return Err(JobError::Model(ModelError::InvalidInput(format!(
@@ -398,7 +401,7 @@ impl Verifier {
             )))
             .into());
         }
-        Ok(pages)
+        Ok((Arc::new(file), pages))
     }
 
     fn near_copies(&self, content_id: &str, text: &str) -> Vec<(String, f32)> {
