@@ -206,9 +206,10 @@ impl<P: Projection> Member for Keeper<P> {
             }
         }
         if last.is_some() {
-            // Counted before the checkpoint moves: whoever sees a position
-            // applied also sees it counted.
-            self.shared.applied.fetch_add(applied, Ordering::Release);
+            // Counted before the checkpoint moves (the watch channel's lock
+            // orders the two): whoever sees a position applied also sees it
+            // counted.
+            self.shared.applied.fetch_add(applied, Ordering::Relaxed);
             self.shared.checkpoint.send_replace(last);
             self.since_snapshot += applied;
         }

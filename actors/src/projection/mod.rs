@@ -6,8 +6,9 @@
 //! file, so a crash can never apply an event twice or skip one); the group
 //! subscribes to `$all` once, after the oldest checkpoint, hands every
 //! chunk of events to all members (in parallel across cores) and each
-//! snapshots every many thousand events or seconds. [`start`] runs one
-//! projection alone.
+//! snapshots every many thousand events or seconds. A member far behind the
+//! others at start catches up in an actor (and subscription) of its own.
+//! [`start`] runs one projection alone.
 //! Queries go through a [`ProjectionHandle`]: they read the state under a
 //! shared lock and may first wait until a given position is applied
 //! (read-your-writes).
