@@ -132,6 +132,16 @@ pub(crate) enum ProblemKind {
     /// The model job did not finish within its deadline: retry with a
     /// smaller request (fewer images, fewer tokens) or later (504).
     ModelsTimedOut,
+    /// An amount of money is above the ceiling a price may have
+    /// (`Money::MAX_MINOR_UNITS` minor units) or its currency is not a known
+    /// ISO 4217 code: send a smaller amount or a known currency (422).
+    PriceOutOfRange,
+    /// A time or date the client sent lies outside the range the server
+    /// accepts (years 1970 to 9999): send one inside it (400).
+    TimeOutOfRange,
+    /// An image declares more pixels than `models.max_image_pixels`; it was
+    /// refused before being decoded: send a smaller image (413).
+    ImageTooLarge,
 }
 
 impl ProblemKind {
@@ -343,6 +353,21 @@ impl ProblemKind {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Models overloaded",
             ),
+            Self::PriceOutOfRange => (
+                "urn:agora:problem:price-out-of-range",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Price out of range",
+            ),
+            Self::TimeOutOfRange => (
+                "urn:agora:problem:time-out-of-range",
+                StatusCode::BAD_REQUEST,
+                "Time out of range",
+            ),
+            Self::ImageTooLarge => (
+                "urn:agora:problem:image-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Image too large",
+            ),
             Self::ModelsTimedOut => (
                 "urn:agora:problem:models-timed-out",
                 StatusCode::GATEWAY_TIMEOUT,
@@ -406,6 +431,9 @@ impl ProblemKind {
         Self::ModelsUnavailable,
         Self::ModelsOverloaded,
         Self::ModelsTimedOut,
+        Self::PriceOutOfRange,
+        Self::TimeOutOfRange,
+        Self::ImageTooLarge,
     ];
 }
 
