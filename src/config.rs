@@ -63,10 +63,21 @@ pub(crate) struct Settings {
     pub(crate) max_body_bytes: usize,
     /// Seconds a login's bearer token is accepted.
     pub(crate) session_ttl_secs: u64,
-    /// Login attempts allowed per account per 15 minutes.
+    /// Login attempts allowed per account from one client address per 15
+    /// minutes (an attacker elsewhere cannot lock the owner out).
     pub(crate) login_attempts_per_account: u32,
+    /// Login attempts allowed per account from all addresses together per
+    /// 15 minutes: the slow back-off against distributed guessing.
+    pub(crate) login_attempts_per_account_total: u32,
     /// Login attempts allowed per client address per minute.
     pub(crate) login_attempts_per_address: u32,
+    /// Registrations allowed per client address per minute.
+    pub(crate) registrations_per_address: u32,
+    /// Password hashes (argon2id, 19 MiB each) computed at once, for
+    /// registrations and logins; 0 means one per core.
+    pub(crate) password_hash_concurrency: usize,
+    /// Requests allowed to wait for a password hash; more get 429 at once.
+    pub(crate) password_hash_queue: usize,
     /// Days after a purchase during which its buyer may refund it.
     pub(crate) refund_window_days: u64,
     /// The platform's fee on every sale of a creator's item or membership,
@@ -277,7 +288,11 @@ impl Default for Settings {
             max_body_bytes: 1 << 20,
             session_ttl_secs: 24 * 60 * 60,
             login_attempts_per_account: 5,
+            login_attempts_per_account_total: 100,
             login_attempts_per_address: 30,
+            registrations_per_address: 60,
+            password_hash_concurrency: 0,
+            password_hash_queue: 64,
             refund_window_days: 14,
             platform_fee_bps: 2_000,
             manual_clock: false,

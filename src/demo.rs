@@ -5,7 +5,7 @@
 
 use agora_actors::aggregate::CommandError;
 use agora_actors::content::{ContentServiceError, NewContent, Request};
-use agora_actors::user::idempotency_id;
+use agora_actors::ids::idempotency_id;
 use agora_actors::user::{Registration, UserError, UserServiceError};
 use agora_events::EventMetadata;
 use agora_events::domain::content::{Body, Chapter, ContentKind, Money};

@@ -9,6 +9,7 @@ mod config;
 mod contents;
 mod eval;
 mod help;
+mod hostile;
 mod import;
 mod ledger;
 mod library;

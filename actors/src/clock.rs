@@ -47,11 +47,15 @@ impl Clock {
     }
 
     /// Moves a manual clock forward by `by` and returns the new time; a
-    /// system clock cannot be moved and returns `None`.
+    /// system clock cannot be moved and returns `None`. Guarantees: the
+    /// time never wraps (it stops at the largest timestamp).
     pub fn advance(&self, by: Duration) -> Option<Timestamp> {
         let micros = self.manual.as_ref()?;
         let by = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-        let before = micros.fetch_add(by, Ordering::SeqCst);
+        let step = |m: i64| Some(m.saturating_add(by));
+        let before = micros
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, step)
+            .unwrap_or_else(|m| m);
         Some(Timestamp(before.saturating_add(by)))
     }
 
@@ -67,6 +71,16 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advancing_never_wraps() {
+        let clock = Clock::manual(Timestamp(i64::MAX - 5));
+        assert_eq!(
+            clock.advance(Duration::from_secs(1)),
+            Some(Timestamp(i64::MAX))
+        );
+        assert_eq!(clock.now(), Timestamp(i64::MAX));
+    }
 
     #[test]
     fn a_manual_clock_moves_only_when_told_and_clones_share_it() {

@@ -39,6 +39,7 @@ pub mod aggregate;
 pub mod clock;
 pub mod content;
 pub mod factorizer;
+pub mod ids;
 pub mod membership;
 pub mod models;
 pub mod partner;

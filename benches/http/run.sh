@@ -85,6 +85,7 @@ fi
 section "serve (durable, workers: ${SERVER_WORKERS/#0/one per core})"
 AGORA_HTTP_WORKERS="$SERVER_WORKERS" \
   AGORA_LOGIN_ATTEMPTS_PER_ADDRESS=1000000 \
+  AGORA_REGISTRATIONS_PER_ADDRESS=1000000 \
   "$AGORA" serve --data-dir "$data/data" --listen 127.0.0.1:0 \
   >"$data/serve.out" 2>"$data/serve.log" &
 server_pid=$!

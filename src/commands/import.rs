@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use agora_actors::aggregate::{CommandError, Executed};
 use agora_actors::content::{Content, ContentError, ContentServiceError, NewContent, Request};
-use agora_actors::user::{Registration, UserError, UserServiceError, idempotency_id};
+use agora_actors::ids::idempotency_id;
+use agora_actors::user::{Registration, UserError, UserServiceError};
 use agora_events::EventMetadata;
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::user::{PersonalDetails, Role};

@@ -1,11 +1,25 @@
-//! What every command endpoint shares: version `ETag`s, `If-Match`,
-//! `Idempotency-Key`, and the problem for each way a command can fail.
+//! What every command endpoint shares, so a handler is three lines —
+//! parse, call one service use case with the [`Command`], answer with
+//! [`command_response`]:
+//!
+//! - [`Command`], the extractor of who calls (already authorized by the
+//!   route's policy), its `Idempotency-Key` scoped to the method, path and
+//!   caller, and its `If-Match` version;
+//! - version `ETag`s and the `{id, version, position, replayed}` answer;
+//! - the problem for each way a command can fail ([`from_command`]).
 
-use actix_web::HttpResponse;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use agora_actors::aggregate::{Aggregate, CommandError, Executed};
-use agora_actors::user::idempotency_id;
+use agora_actors::content::Request;
+use agora_actors::ids::idempotency_id;
+use agora_actors::membership::Caller;
+use agora_actors::user::Principal;
+use agora_events::domain::user::Role;
 use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
@@ -14,6 +28,72 @@ use super::problem::{ApiError, ProblemKind};
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// A command's caller and its conditions, from the request.
+pub(crate) struct Command {
+    /// Who calls (the route's policy authorized them).
+    pub(crate) principal: Principal,
+    /// The `Idempotency-Key`, scoped to the method, path and caller.
+    pub(crate) idempotency_key: Option<Uuid>,
+    /// The `If-Match` version.
+    pub(crate) if_match: Option<u64>,
+}
+
+impl Command {
+    /// Reads the caller, `Idempotency-Key` and `If-Match` of `request`.
+    fn of(request: &HttpRequest) -> Result<Self, ApiError> {
+        let principal = super::auth::principal(request)?.ok_or_else(super::auth::token_needed)?;
+        let scope = format!(
+            "{} {} by {}",
+            request.method(),
+            request.path(),
+            principal.user_id
+        );
+        Ok(Self {
+            idempotency_key: idempotency_key(request.headers(), &scope)?,
+            if_match: if_match(request.headers())?,
+            principal,
+        })
+    }
+
+    /// The caller's user id.
+    pub(crate) fn user_id(&self) -> &str {
+        &self.principal.user_id
+    }
+
+    /// Whether the caller holds `role`.
+    pub(crate) fn has(&self, role: Role) -> bool {
+        self.principal.has(role)
+    }
+
+    /// The request as the content and partner services take it.
+    pub(crate) fn request(&self) -> Request {
+        Request {
+            actor_id: self.principal.user_id.clone(),
+            idempotency_key: self.idempotency_key,
+            if_match: self.if_match,
+        }
+    }
+
+    /// The caller as the membership service takes it.
+    pub(crate) fn membership_caller(&self) -> Caller {
+        Caller {
+            user_id: self.principal.user_id.clone(),
+            is_admin: self.principal.has(Role::Admin),
+            idempotency_key: self.idempotency_key,
+            if_match: self.if_match,
+        }
+    }
+}
+
+impl FromRequest for Command {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::of(request))
+    }
+}
 
 /// The strong `ETag` of an aggregate version.
 pub(crate) fn etag(version: u64) -> String {

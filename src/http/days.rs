@@ -6,9 +6,13 @@ use std::time::{Duration, UNIX_EPOCH};
 /// Seconds in a day.
 const SECS_PER_DAY: u64 = 86_400;
 
-/// `2026-12-01` for day 20_788.
+/// Day of 9999-12-31, the last day the API formats.
+const LAST_DAY: u32 = 2_932_896;
+
+/// `2026-12-01` for day 20_788. Guarantees: never panics; a day after
+/// 9999-12-31 is shown as that day.
 pub(crate) fn format_day(day: u32) -> String {
-    let time = UNIX_EPOCH + Duration::from_secs(u64::from(day) * SECS_PER_DAY);
+    let time = UNIX_EPOCH + Duration::from_secs(u64::from(day.min(LAST_DAY)) * SECS_PER_DAY);
     let text = humantime::format_rfc3339_seconds(time).to_string();
     text.get(..10).unwrap_or(&text).to_owned()
 }
@@ -38,5 +42,8 @@ mod tests {
         assert_eq!(parse_day("2026-12-01T23:59:59Z"), Some(20_788));
         assert_eq!(parse_day("yesterday"), None);
         assert_eq!(parse_day("1969-12-31"), None);
+        assert_eq!(parse_day("9999-12-31"), Some(LAST_DAY));
+        assert_eq!(format_day(LAST_DAY), "9999-12-31");
+        assert_eq!(format_day(u32::MAX), "9999-12-31");
     }
 }

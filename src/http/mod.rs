@@ -26,6 +26,7 @@ mod memberships;
 mod metrics;
 mod openapi;
 mod partners;
+mod policy;
 pub(crate) mod problem;
 mod ratelimit;
 mod reads;
@@ -43,7 +44,7 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, FromRequest, Handler, HttpRequest, HttpServer, Resource, Responder, web};
+use actix_web::{App, HttpRequest, HttpServer, web};
 use agora_events::LogStore;
 use anyhow::Context;
 
@@ -66,8 +67,10 @@ pub(crate) struct AppState {
     pub(crate) session_ttl: Duration,
     /// Login attempt limits.
     pub(crate) login_limits: LoginLimits,
-    /// Login attempt counters.
+    /// Login and registration attempt counters.
     pub(crate) limiter: ratelimit::RateLimiter,
+    /// The bound on concurrent password hashing.
+    pub(crate) password_work: ratelimit::WorkGate,
     /// Requests served, by route.
     pub(crate) requests: requests::RequestMetrics,
     /// Largest `k` of a recommendation request.
@@ -76,13 +79,17 @@ pub(crate) struct AppState {
     pub(crate) models: Models,
 }
 
-/// Login attempts allowed per window.
+/// Login and registration attempts allowed per window.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LoginLimits {
-    /// Per account, per 15 minutes.
+    /// Per account and client address pair, per 15 minutes.
     pub(crate) per_account: u32,
+    /// Per account from all addresses, per 15 minutes.
+    pub(crate) per_account_total: u32,
     /// Per client address, per minute.
     pub(crate) per_address: u32,
+    /// Registrations per client address, per minute.
+    pub(crate) registrations_per_address: u32,
 }
 
 impl AppState {
@@ -98,9 +105,18 @@ impl AppState {
             session_ttl: Duration::from_secs(settings.session_ttl_secs),
             login_limits: LoginLimits {
                 per_account: settings.login_attempts_per_account,
+                per_account_total: settings.login_attempts_per_account_total,
                 per_address: settings.login_attempts_per_address,
+                registrations_per_address: settings.registrations_per_address,
             },
             limiter: ratelimit::RateLimiter::default(),
+            password_work: ratelimit::WorkGate::new(
+                match settings.password_hash_concurrency {
+                    0 => std::thread::available_parallelism().map_or(1, usize::from),
+                    n => n,
+                },
+                settings.password_hash_queue,
+            ),
             requests: requests::RequestMetrics::default(),
             max_k: settings.recommender.max_k.max(1),
             models,
@@ -167,35 +183,49 @@ pub(crate) fn app(
         .app_data(json)
         .app_data(query)
         .app_data(path)
-        .service(get("/healthz", health::healthz))
-        .service(get("/readyz", health::readyz))
-        .service(get("/metrics", metrics::metrics))
-        .service(get("/openapi.json", openapi::serve))
-        // The router tries resources in this order, one pattern at a time:
-        // the busiest routes (content reads and commands) go first.
-        .configure(contents::routes)
-        .configure(users::routes)
-        .configure(sessions::routes)
-        .configure(clock::routes)
-        .configure(library::routes)
-        .configure(dashboard::routes)
-        .configure(partners::routes)
-        .configure(ledger::routes)
-        .configure(memberships::routes)
-        .configure(recommendations::routes)
+        .configure(routes)
         .default_service(web::to(not_found))
 }
 
-/// A resource answering GET (and HEAD) with `handler`, and 405 otherwise.
-fn get<F, Args>(path: &str, handler: F) -> Resource
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(method_not_allowed))
+/// Registers every route of the table in [`api`], one resource per path
+/// (405 for a method the path does not take), each behind its rows'
+/// policies: the router checks who may call before any extractor runs.
+fn routes(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<&'static str> = Vec::new();
+    let endpoints = api::endpoints();
+    for endpoint in &endpoints {
+        if !paths.contains(&endpoint.path) {
+            paths.push(endpoint.path);
+        }
+    }
+    for path in paths {
+        let rows: Vec<&openapi::Endpoint> = endpoints.iter().filter(|e| e.path == path).collect();
+        let policies: Vec<(actix_web::http::Method, policy::Policy)> =
+            rows.iter().map(|e| (e.method.http(), e.policy)).collect();
+        let mut resource = web::resource(path).default_service(web::to(method_not_allowed));
+        for row in rows {
+            if let Some(route) = &row.route {
+                resource = resource.route(route());
+            }
+        }
+        cfg.service(resource.wrap_fn(move |request, service| {
+            let method = request.method();
+            let denied = policies
+                .iter()
+                .find(|(m, _)| {
+                    m == method
+                        || (m == actix_web::http::Method::GET
+                            && method == actix_web::http::Method::HEAD)
+                })
+                .and_then(|(_, rule)| policy::check(&request, rule).err());
+            match denied {
+                Some(problem) => {
+                    futures::future::Either::Left(std::future::ready(Err(problem.into())))
+                }
+                None => futures::future::Either::Right(service.call(request)),
+            }
+        }));
+    }
 }
 
 /// The answer for a path no route has.

@@ -10,12 +10,14 @@
 //! the committed file equals the generated one.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use actix_web::HttpResponse;
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
+use super::policy::Policy;
 use super::problem::{PROBLEM_JSON, ProblemKind};
 
 /// Makes the schema of one type in a generator (a `$ref` into
@@ -52,7 +54,22 @@ impl Method {
             Self::Delete => "delete",
         }
     }
+
+    /// The HTTP method.
+    pub(crate) fn http(self) -> actix_web::http::Method {
+        use actix_web::http::Method as M;
+        match self {
+            Self::Get => M::GET,
+            Self::Post => M::POST,
+            Self::Put => M::PUT,
+            Self::Patch => M::PATCH,
+            Self::Delete => M::DELETE,
+        }
+    }
 }
+
+/// Makes the actix route of an endpoint: its method and handler.
+pub(crate) type RouteFn = Rc<dyn Fn() -> Route>;
 
 /// What an endpoint answers when it succeeds.
 #[derive(Clone, Copy, Debug)]
@@ -62,14 +79,16 @@ pub(crate) struct Reply {
     schema: Option<SchemaFn>,
 }
 
-/// One documented route: method, path, who may call it and its types.
-#[derive(Clone, Debug)]
+/// One route: method, path, its handler, who may call it and its types.
+#[derive(Clone)]
 pub(crate) struct Endpoint {
     pub(crate) method: Method,
     pub(crate) path: &'static str,
     summary: &'static str,
-    /// `None`: anyone; `Some(who)`: a bearer token, and who may use it.
-    access: Option<&'static str>,
+    /// Who may call it; the router checks it before the handler runs.
+    pub(crate) policy: Policy,
+    /// The handler, as an actix route.
+    pub(crate) route: Option<RouteFn>,
     query: Option<SchemaFn>,
     body: Option<SchemaFn>,
     reply: Reply,
@@ -83,7 +102,11 @@ impl Endpoint {
             method,
             path,
             summary,
-            access: None,
+            policy: match method {
+                Method::Get => Policy::public_read(),
+                _ => Policy::write(super::policy::Who::AnyUser),
+            },
+            route: None,
             query: None,
             body: None,
             reply: Reply {
@@ -121,9 +144,24 @@ impl Endpoint {
         Self::new(Method::Delete, path, summary)
     }
 
-    /// Needs a bearer token; `who` says which callers it accepts.
-    pub(crate) fn token(mut self, who: &'static str) -> Self {
-        self.access = Some(who);
+    /// Who may call it (default: anyone for a `GET`, any user for the
+    /// rest; auditors never write).
+    pub(crate) fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Served by `handler`.
+    pub(crate) fn to<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let method = self.method.http();
+        self.route = Some(Rc::new(move || {
+            web::route().method(method.clone()).to(handler.clone())
+        }));
         self
     }
 
@@ -290,8 +328,11 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(endpoint.operation_id()));
     op.insert("summary".into(), json!(endpoint.summary));
-    if let Some(who) = endpoint.access {
-        op.insert("description".into(), json!(format!("Who may call: {who}.")));
+    op.insert(
+        "description".into(),
+        json!(format!("Who may call: {}.", endpoint.policy.describe())),
+    );
+    if endpoint.policy.needs_token() {
         op.insert("security".into(), json!([{"bearer": []}]));
     }
     if !parameters.is_empty() {

@@ -437,6 +437,17 @@ impl ProblemKind {
     ];
 }
 
+impl From<crate::timefmt::TimeError> for ApiError {
+    fn from(error: crate::timefmt::TimeError) -> Self {
+        use crate::timefmt::TimeError as E;
+        let kind = match error {
+            E::Malformed(_) => ProblemKind::InvalidRequest,
+            E::OutOfRange(_) => ProblemKind::TimeOutOfRange,
+        };
+        Self::new(kind, error.to_string())
+    }
+}
+
 /// An error answered as a problem document.
 #[derive(Debug)]
 pub(crate) struct ApiError {
@@ -447,6 +458,12 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
+    /// The kind of problem.
+    #[cfg(test)]
+    pub(crate) fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
     /// A problem of `kind` with a human-readable `detail`.
     pub(crate) fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {

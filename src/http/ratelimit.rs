@@ -1,10 +1,21 @@
-//! Fixed-window attempt counters, for login: per account and per client
-//! address. In memory and per node (a cluster multiplies the limits by its
-//! node count, which bounds guessing all the same).
+//! What bounds the work strangers can make the server do:
+//!
+//! - [`RateLimiter`], fixed-window attempt counters for logins (per
+//!   account and address pair, per address, per account from everywhere)
+//!   and registrations (per address). In memory and per node (a cluster
+//!   multiplies the limits by its node count, which bounds guessing all
+//!   the same).
+//! - [`WorkGate`], the bound on password hashing (argon2id, 19 MiB and tens
+//!   of milliseconds each): a fixed number run at once, a bounded number
+//!   wait, and the rest are refused at once with 429 — never a queue that
+//!   grows.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How many attempts a key may make per window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +58,74 @@ impl RateLimiter {
     }
 }
 
+/// Bounds concurrent password hashing: `running` at once, at most
+/// `waiting` more queued; past that, refused.
+#[derive(Debug)]
+pub(crate) struct WorkGate {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+/// A place in the gate: hold it while the work runs.
+#[derive(Debug)]
+pub(crate) struct WorkPermit {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl WorkGate {
+    /// A gate letting `running` (at least 1) jobs run and `waiting` wait.
+    pub(crate) fn new(running: usize, waiting: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(running.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting: waiting,
+        }
+    }
+
+    /// Waits for a place, or `None` at once when `waiting` jobs already
+    /// wait (the caller answers 429 + `Retry-After`).
+    pub(crate) async fn enter(&self) -> Option<WorkPermit> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Some(WorkPermit { _permit: permit });
+        }
+        let queued = self
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max_waiting).then_some(n + 1)
+            });
+        if queued.is_err() {
+            return None;
+        }
+        let permit = Arc::clone(&self.permits).acquire_owned().await.ok();
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.map(|permit| WorkPermit { _permit: permit })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_gate_refuses_past_its_queue() {
+        let gate = Arc::new(WorkGate::new(1, 1));
+        let running = gate.enter().await;
+        assert!(running.is_some());
+        // One may wait: it is answered once the running job ends.
+        let waiter = {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move { gate.enter().await.is_some() })
+        };
+        // Until the waiter is queued, a third caller could take its place;
+        // wait for the queue to fill (an explicit signal: the counter).
+        while gate.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(gate.enter().await.is_none(), "the queue is full");
+        drop(running);
+        assert!(waiter.await.unwrap_or(false));
+    }
 
     #[test]
     fn attempts_past_the_limit_wait_for_the_window() {

@@ -5,13 +5,15 @@
 //! `session_ttl_secs`. Opaque rather than signed (JWT) because a session is
 //! an event: logout takes effect at once everywhere the users view is
 //! current, with no revocation list, and the server stores only the
-//! token's hash. Login attempts are limited per account and per client
-//! address.
+//! token's hash. Login attempts are limited per account and address
+//! pair, per address and (more loosely) per account; password checks run
+//! a bounded number at once (see [`super::ratelimit`]).
 
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use agora_actors::ids::valid_id;
 use agora_actors::user::UserServiceError;
 use agora_events::EventMetadata;
 use schemars::JsonSchema;
@@ -21,7 +23,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Authenticated;
 use super::problem::{ApiError, ProblemKind};
-use super::ratelimit::Limit;
+use super::ratelimit::{Limit, WorkPermit};
 use super::users::from_service;
 use crate::timefmt::rfc3339;
 
@@ -29,20 +31,6 @@ use crate::timefmt::rfc3339;
 const ACCOUNT_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Window of the per-address limit.
 const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
-
-/// The routes of this module.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/sessions")
-            .route(web::post().to(login))
-            .default_service(web::to(super::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/sessions/current")
-            .route(web::delete().to(logout))
-            .default_service(web::to(super::method_not_allowed)),
-    );
-}
 
 /// Body of `POST /v1/sessions`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -63,45 +51,22 @@ pub(crate) struct SessionReply {
 }
 
 /// `POST /v1/sessions`.
-async fn login(
+pub(crate) async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let now = Instant::now();
-    let address = request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let limits = &state.login_limits;
-    state.limiter.sweep(now, ACCOUNT_WINDOW);
-    let per_address = Limit {
-        attempts: limits.per_address,
-        window: ADDRESS_WINDOW,
-    };
-    let per_account = Limit {
-        attempts: limits.per_account,
-        window: ACCOUNT_WINDOW,
-    };
-    if let Err(wait) = state
-        .limiter
-        .attempt(&format!("address:{address}"), per_address, now)
-    {
-        return Err(ApiError::too_many(
-            "too many login attempts from this address",
-            wait,
+    // An id no account can have is refused before it can become a limiter
+    // key (a 1 MB id must not sit in memory for 15 minutes).
+    if !valid_id(&body.user_id) {
+        return Err(ApiError::new(
+            ProblemKind::Unauthorized,
+            "wrong user id or password",
         ));
     }
-    if let Err(wait) = state
-        .limiter
-        .attempt(&format!("account:{}", body.user_id), per_account, now)
-    {
-        return Err(ApiError::too_many(
-            "too many login attempts for this account",
-            wait,
-        ));
-    }
+    check_login_limits(&state, &request, &body.user_id)?;
+    let _permit = password_work(&state).await?;
     let metadata = EventMetadata {
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,
@@ -139,8 +104,77 @@ async fn login(
     }))
 }
 
+/// Counts a login attempt against the three limits: per client address,
+/// per account from this address (so an attacker elsewhere cannot lock
+/// the owner out), and per account from everywhere (a slower back-off
+/// against guessing from many addresses). 429 + `Retry-After` past any.
+fn check_login_limits(
+    state: &AppState,
+    request: &HttpRequest,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    let now = Instant::now();
+    let address = client_address(request);
+    let limits = &state.login_limits;
+    state.limiter.sweep(now, ACCOUNT_WINDOW);
+    let checks = [
+        (
+            format!("login-address:{address}"),
+            Limit {
+                attempts: limits.per_address,
+                window: ADDRESS_WINDOW,
+            },
+            "too many login attempts from this address",
+        ),
+        (
+            format!("login-pair:{user_id}@{address}"),
+            Limit {
+                attempts: limits.per_account,
+                window: ACCOUNT_WINDOW,
+            },
+            "too many login attempts for this account from this address",
+        ),
+        (
+            format!("login-account:{user_id}"),
+            Limit {
+                attempts: limits.per_account_total,
+                window: ACCOUNT_WINDOW,
+            },
+            "too many login attempts for this account",
+        ),
+    ];
+    for (key, limit, detail) in checks {
+        state
+            .limiter
+            .attempt(&key, limit, now)
+            .map_err(|wait| ApiError::too_many(detail, wait))?;
+    }
+    Ok(())
+}
+
+/// The client's address (IP only), as the limits key it.
+pub(crate) fn client_address(request: &HttpRequest) -> String {
+    request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// A place among the password hashes running now, or 429 when too many
+/// wait already.
+pub(crate) async fn password_work(state: &AppState) -> Result<WorkPermit, ApiError> {
+    state
+        .password_work
+        .enter()
+        .await
+        .ok_or_else(|| ApiError::too_many("too many password checks are running; retry shortly", 1))
+}
+
 /// `DELETE /v1/sessions/current`.
-async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
     let metadata = EventMetadata {
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,

@@ -8,6 +8,8 @@
 //! - `PATCH /v1/users/{id}` changes the profile; with `If-Match` it only
 //!   applies to that version (a stale one gets 412 and changes nothing).
 
+use std::time::{Duration, Instant};
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,29 +22,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::{Authenticated, MaybeAuthenticated};
-use super::command::{self, etag, idempotency_key, if_match};
+use super::auth::MaybeAuthenticated;
+use super::command::{self, Command, etag, idempotency_key};
 use super::problem::{ApiError, ProblemKind};
+use super::ratelimit::Limit;
 use super::reads::caught_up;
+use super::sessions;
 use crate::timefmt::rfc3339;
 
 /// Roles nobody may give themselves.
 const GRANTED_ROLES: &[Role] = &[Role::Admin, Role::Auditor];
 
-/// The routes of this module.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/users")
-            .route(web::post().to(register))
-            .default_service(web::to(super::method_not_allowed)),
-    )
-    .service(
-        web::resource("/v1/users/{id}")
-            .route(web::get().to(read))
-            .route(web::patch().to(update))
-            .default_service(web::to(super::method_not_allowed)),
-    );
-}
+/// Window of the per-address registration limit.
+const REGISTRATION_WINDOW: Duration = Duration::from_secs(60);
 
 /// Body of `POST /v1/users`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -96,7 +88,7 @@ pub(crate) struct UserView {
 }
 
 /// `POST /v1/users`.
-async fn register(
+pub(crate) async fn register(
     state: web::Data<AppState>,
     request: HttpRequest,
     body: web::Json<RegisterBody>,
@@ -110,6 +102,21 @@ async fn register(
         ));
     }
     let key = idempotency_key(request.headers(), "POST /v1/users")?;
+    let address = sessions::client_address(&request);
+    let limit = Limit {
+        attempts: state.login_limits.registrations_per_address,
+        window: REGISTRATION_WINDOW,
+    };
+    let now = Instant::now();
+    state.limiter.sweep(now, Duration::from_secs(15 * 60));
+    state
+        .limiter
+        .attempt(&format!("register-address:{address}"), limit, now)
+        .map_err(|wait| ApiError::too_many("too many registrations from this address", wait))?;
+    let _permit = match body.password {
+        Some(_) => Some(sessions::password_work(&state).await?),
+        None => None,
+    };
     let registration = Registration {
         id: body.id,
         display_name: body.display_name,
@@ -124,14 +131,11 @@ async fn register(
     let (id, executed) = state
         .users
         .register(registration, key, metadata(key))
-        .await
-        .map_err(from_service)?;
+        .await?;
     Ok(command_response(StatusCode::CREATED, id, &executed))
 }
 
-/// `GET /v1/users/{id}`: personal fields only for the user, admins and
-/// auditors.
-async fn read(
+pub(crate) async fn read(
     state: web::Data<AppState>,
     auth: MaybeAuthenticated,
     id: web::Path<String>,
@@ -172,16 +176,12 @@ async fn read(
 }
 
 /// `PATCH /v1/users/{id}`: by the user or an admin.
-async fn update(
+pub(crate) async fn update(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.may_change_user(&id)?;
-    let if_match = if_match(request.headers())?;
-    let key = idempotency_key(request.headers(), &format!("PATCH /v1/users/{id}"))?;
     let body = body.into_inner();
     let update = ProfileUpdate {
         display_name: body.display_name,
@@ -189,21 +189,20 @@ async fn update(
         real_name: body.real_name,
         phone: body.phone,
     };
+    let key = command.idempotency_key;
     let executed = state
         .users
         .update_profile(
             &id,
             update,
-            if_match,
+            command.if_match,
             key,
-            actor_metadata(key, &auth.0.user_id),
+            actor_metadata(key, command.user_id()),
         )
-        .await
-        .map_err(from_service)?;
+        .await?;
     Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
 }
 
-/// The answer to a command on user `id`; a registration also gets its `Location`.
 fn command_response(status: StatusCode, id: String, executed: &Executed<User>) -> HttpResponse {
     let location = (status == StatusCode::CREATED).then(|| format!("/v1/users/{id}"));
     command::command_response(status, id, executed, location, None)
@@ -225,6 +224,13 @@ fn metadata(key: Option<Uuid>) -> EventMetadata {
 }
 
 /// Maps a use-case failure to its problem.
+impl From<UserServiceError> for ApiError {
+    fn from(error: UserServiceError) -> Self {
+        from_service(error)
+    }
+}
+
+/// Maps a user use-case failure to its problem.
 pub(crate) fn from_service(error: UserServiceError) -> ApiError {
     use ProblemKind as K;
     match error {

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use agora_actors::content::NewContent;
-use agora_actors::user::idempotency_id;
+use agora_actors::ids::idempotency_id;
 use agora_events::domain::content::{Body, Chapter, ContentKind, Money};
 use agora_events::domain::user::Role;
 use uuid::Uuid;

@@ -48,7 +48,7 @@ fn row(method: Method, path: &str, body: Value, allowed: &'static [&'static str]
 }
 
 /// The events the store has appended so far (from `/metrics`).
-async fn events_appended(shop: &Shop) -> u64 {
+pub(crate) async fn events_appended(shop: &Shop) -> u64 {
     let text = shop
         .client
         .get(shop.server.at("/metrics"))
@@ -77,7 +77,7 @@ fn fits(template: &str, path: &str) -> bool {
 
 /// A shop whose admin `root` and auditor `aud` were made on the command
 /// line (auditors are granted, never self-registered).
-fn with_admin_and_auditor() -> Shop {
+pub(crate) fn with_admin_and_auditor() -> Shop {
     let sandbox = Sandbox::new();
     for (id, auditor) in [("root", false), ("aud", true)] {
         let mut args: Vec<String> = ["admin", "create", "--id", id, "--display-name", id]

@@ -6,9 +6,11 @@ mod service;
 
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError};
 
+/// Kept for callers of the old path; the rules live in [`crate::ids`].
+pub use crate::ids::{idempotency_id, valid_id};
 pub use service::{
     PersonalDetailsError, Principal, ProfileUpdate, Registration, Session, UserService,
-    UserServiceError, idempotency_id, valid_id,
+    UserServiceError,
 };
 
 use std::collections::BTreeMap;

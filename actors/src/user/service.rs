@@ -13,19 +13,9 @@ use uuid::Uuid;
 use super::{User, UserCommand, UserError, password};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
 use crate::clock::Clock;
+use crate::ids::valid_id;
 use crate::projection::ProjectionHandle;
 use crate::projection::users::{UserRecord, UsersView};
-
-/// Longest client-chosen id.
-pub(crate) const MAX_ID_CHARS: usize = 64;
-
-/// Checks a client-chosen id: 1–64 characters of `A-Za-z0-9_-.:`.
-pub fn valid_id(id: &str) -> bool {
-    (1..=MAX_ID_CHARS).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
-}
 
 /// Why personal details were refused (HTTP 422).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -414,31 +404,9 @@ impl UserService {
     }
 }
 
-/// Turns a client's `Idempotency-Key` into the id used for it, scoped so
-/// the same key on two routes or from two callers never collides.
-pub fn idempotency_id(scope: &str, key: &str) -> Uuid {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(scope.as_bytes());
-    hasher.update(&[0]);
-    hasher.update(key.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_follow_the_rules() {
-        assert!(valid_id("ml-u42"));
-        assert!(valid_id("a.b:c_d-e"));
-        assert!(!valid_id(""));
-        assert!(!valid_id(&"x".repeat(65)));
-        assert!(!valid_id("a b"));
-        assert!(!valid_id("ü"));
-    }
 
     #[test]
     fn personal_details_are_checked() {
@@ -476,17 +444,5 @@ mod tests {
             real_name: None,
         };
         assert_eq!(check_personal(&p), Err(PersonalDetailsError::Phone));
-    }
-
-    #[test]
-    fn idempotency_ids_are_scoped() {
-        assert_eq!(
-            idempotency_id("POST /v1/users", "k"),
-            idempotency_id("POST /v1/users", "k")
-        );
-        assert_ne!(
-            idempotency_id("POST /v1/users", "k"),
-            idempotency_id("PATCH /v1/users/x", "k")
-        );
     }
 }

@@ -4,19 +4,15 @@
 //! use case as the caller, and answers `{id, version, position, replayed}`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use agora_actors::aggregate::{CommandError, Executed};
-use agora_actors::content::{
-    Content, ContentError, ContentServiceError, DraftChanges, NewContent, Request,
-};
+use agora_actors::content::{Content, ContentError, ContentServiceError, DraftChanges, NewContent};
 use agora_events::domain::content::{Body, ContentKind, Money};
-use agora_events::domain::user::Role;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::super::AppState;
-use super::super::auth::Authenticated;
-use super::super::command::{self, idempotency_key, if_match};
+use super::super::command::{self, Command};
 use super::super::problem::{ApiError, ProblemKind};
 
 /// Body of `POST /v1/contents`.
@@ -106,19 +102,12 @@ pub(crate) struct AnswerBody {
     answer_id: String,
 }
 
-/// `POST /v1/contents`: creators only.
-pub(super) async fn draft(
+/// `POST /v1/contents`: creators (the route's policy).
+pub(crate) async fn draft(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     body: web::Json<DraftBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if !auth.0.has(Role::Creator) {
-        return Err(ApiError::new(
-            ProblemKind::Forbidden,
-            "drafting content needs the creator role",
-        ));
-    }
     let body = body.into_inner();
     let new = NewContent {
         id: body.id,
@@ -129,20 +118,14 @@ pub(super) async fn draft(
         tags: body.tags,
         language: body.language,
     };
-    let request = caller(&auth, &request)?;
-    let (id, executed) = state
-        .contents
-        .draft(new, &request)
-        .await
-        .map_err(from_service)?;
+    let (id, executed) = state.contents.draft(new, &command.request()).await?;
     Ok(reply(StatusCode::CREATED, id, &executed, Extra::None))
 }
 
 /// `PATCH /v1/contents/{id}`: the creator changes a draft.
-pub(super) async fn edit(
+pub(crate) async fn edit(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -155,25 +138,17 @@ pub(super) async fn edit(
         tags: body.tags,
         language: body.language,
     };
-    let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .edit(&id, changes, &request)
-        .await
-        .map_err(from_service)?;
-    Ok(reply(
-        StatusCode::OK,
-        id.into_inner(),
-        &executed,
-        Extra::None,
-    ))
+        .edit(&id, changes, &command.request())
+        .await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `PUT /v1/contents/{id}/price`.
-pub(super) async fn set_price(
+pub(crate) async fn set_price(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<PriceBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -182,98 +157,54 @@ pub(super) async fn set_price(
         amount_cents: body.amount_cents,
         currency: body.currency,
     };
-    let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .set_price(&id, price, &request)
-        .await
-        .map_err(from_service)?;
-    Ok(reply(
-        StatusCode::OK,
-        id.into_inner(),
-        &executed,
-        Extra::None,
-    ))
-}
-
-/// A creator's stage change.
-#[derive(Clone, Copy)]
-enum StageChange {
-    Publish,
-    Unpublish,
-    Retire,
+        .set_price(&id, price, &command.request())
+        .await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `POST /v1/contents/{id}/publish`.
-pub(super) async fn publish(
+pub(crate) async fn publish(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    change_stage(state, auth, request, id, StageChange::Publish).await
+    let requirement = state.publish_requirement();
+    let executed = state
+        .contents
+        .publish(&id, requirement, &command.request())
+        .await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `POST /v1/contents/{id}/unpublish`.
-pub(super) async fn unpublish(
+pub(crate) async fn unpublish(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    change_stage(state, auth, request, id, StageChange::Unpublish).await
+    let executed = state.contents.unpublish(&id, &command.request()).await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `POST /v1/contents/{id}/retire`.
-pub(super) async fn retire(
+pub(crate) async fn retire(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    change_stage(state, auth, request, id, StageChange::Retire).await
-}
-
-async fn change_stage(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
-    id: web::Path<String>,
-    change: StageChange,
-) -> Result<HttpResponse, ApiError> {
-    let request = caller(&auth, &request)?;
-    let contents = &state.contents;
-    let executed = match change {
-        StageChange::Publish => {
-            contents
-                .publish(&id, state.publish_requirement(), &request)
-                .await
-        }
-        StageChange::Unpublish => contents.unpublish(&id, &request).await,
-        StageChange::Retire => contents.retire(&id, &request).await,
-    }
-    .map_err(from_service)?;
-    Ok(reply(
-        StatusCode::OK,
-        id.into_inner(),
-        &executed,
-        Extra::None,
-    ))
+    let executed = state.contents.retire(&id, &command.request()).await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `POST /v1/contents/{id}/purchases`: the caller buys the item.
-pub(super) async fn purchase(
+pub(crate) async fn purchase(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = caller(&auth, &request)?;
-    let (purchase_id, executed) = state
-        .contents
-        .purchase(&id, &request)
-        .await
-        .map_err(from_service)?;
+    let (purchase_id, executed) = state.contents.purchase(&id, &command.request()).await?;
     Ok(reply(
         StatusCode::CREATED,
         id.into_inner(),
@@ -283,19 +214,16 @@ pub(super) async fn purchase(
 }
 
 /// `POST /v1/contents/{id}/purchases/{purchase_id}/refund`: the buyer.
-pub(super) async fn refund(
+pub(crate) async fn refund(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, purchase_id) = path.into_inner();
-    let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .refund(&id, &purchase_id, &request)
-        .await
-        .map_err(from_service)?;
+        .refund(&id, &purchase_id, &command.request())
+        .await?;
     Ok(reply(
         StatusCode::OK,
         id,
@@ -305,73 +233,49 @@ pub(super) async fn refund(
 }
 
 /// `PUT /v1/contents/{id}/rating`: an owner.
-pub(super) async fn rate(
+pub(crate) async fn rate(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<RatingBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = caller(&auth, &request)?;
+    let member_of = member_of(&state, &command, &id);
     let executed = state
         .contents
-        .rate(&id, body.stars, member_of(&state, &auth, &id), &request)
-        .await
-        .map_err(from_service)?;
-    Ok(reply(
-        StatusCode::OK,
-        id.into_inner(),
-        &executed,
-        Extra::None,
-    ))
+        .rate(&id, body.stars, member_of, &command.request())
+        .await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `PUT /v1/contents/{id}/review`: an owner.
-pub(super) async fn review(
+pub(crate) async fn review(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = caller(&auth, &request)?;
+    let member_of = member_of(&state, &command, &id);
+    let text = body.into_inner().text;
     let executed = state
         .contents
-        .review(
-            &id,
-            body.into_inner().text,
-            member_of(&state, &auth, &id),
-            &request,
-        )
-        .await
-        .map_err(from_service)?;
-    Ok(reply(
-        StatusCode::OK,
-        id.into_inner(),
-        &executed,
-        Extra::None,
-    ))
+        .review(&id, text, member_of, &command.request())
+        .await?;
+    Ok(ok(id.into_inner(), &executed))
 }
 
 /// `POST /v1/contents/{id}/check-ins`: an owner of a course, once a day.
-pub(super) async fn check_in(
+pub(crate) async fn check_in(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<CheckInBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = caller(&auth, &request)?;
+    let member_of = member_of(&state, &command, &id);
+    let note = body.into_inner().note;
     let executed = state
         .contents
-        .check_in(
-            &id,
-            body.into_inner().note,
-            member_of(&state, &auth, &id),
-            &request,
-        )
-        .await
-        .map_err(from_service)?;
+        .check_in(&id, note, member_of, &command.request())
+        .await?;
     Ok(reply(
         StatusCode::CREATED,
         id.into_inner(),
@@ -381,20 +285,23 @@ pub(super) async fn check_in(
 }
 
 /// `POST /v1/contents/{id}/comments`: anyone logged in, on a published item.
-pub(super) async fn comment(
+pub(crate) async fn comment(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let request = caller(&auth, &request)?;
     let (comment_id, executed) = state
         .contents
-        .comment(&id, body.text, body.parent_id, body.is_question, &request)
-        .await
-        .map_err(from_service)?;
+        .comment(
+            &id,
+            body.text,
+            body.parent_id,
+            body.is_question,
+            &command.request(),
+        )
+        .await?;
     Ok(reply(
         StatusCode::CREATED,
         id.into_inner(),
@@ -404,20 +311,17 @@ pub(super) async fn comment(
 }
 
 /// `POST /v1/contents/{id}/comments/{comment_id}/answer`: the creator.
-pub(super) async fn mark_answer(
+pub(crate) async fn mark_answer(
     state: web::Data<AppState>,
-    auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     path: web::Path<(String, String)>,
     body: web::Json<AnswerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, comment_id) = path.into_inner();
-    let request = caller(&auth, &request)?;
     let executed = state
         .contents
-        .mark_answer(&id, &comment_id, &body.answer_id, &request)
-        .await
-        .map_err(from_service)?;
+        .mark_answer(&id, &comment_id, &body.answer_id, &command.request())
+        .await?;
     Ok(reply(
         StatusCode::OK,
         id,
@@ -426,38 +330,18 @@ pub(super) async fn mark_answer(
     ))
 }
 
-/// The service request of an authenticated call: the caller, its
-/// `Idempotency-Key` scoped to the method, path and caller, and `If-Match`.
 /// The creator of item `id` when an active membership of the caller covers
 /// their content (the aggregate checks it is still that item's creator and
 /// that the item is published).
-fn member_of(state: &AppState, auth: &Authenticated, id: &str) -> Option<String> {
+fn member_of(state: &AppState, command: &Command, id: &str) -> Option<String> {
     let creator = state
         .contents
         .catalog()
         .read(|catalog| catalog.get(id).map(|item| item.creator_id.clone()))?;
     state
         .memberships
-        .covers(&auth.0.user_id, &creator)
+        .covers(command.user_id(), &creator)
         .then_some(creator)
-}
-
-/// The command's caller. Auditors read, never write: every content command
-/// refuses an auditor's token, whatever other role it holds.
-pub(super) fn caller(auth: &Authenticated, request: &HttpRequest) -> Result<Request, ApiError> {
-    if auth.0.has(Role::Auditor) {
-        return Err(ApiError::new(
-            ProblemKind::Forbidden,
-            "auditors read, never write",
-        ));
-    }
-    let user = &auth.0.user_id;
-    let scope = format!("{} {} by {user}", request.method(), request.path());
-    Ok(Request {
-        actor_id: user.clone(),
-        idempotency_key: idempotency_key(request.headers(), &scope)?,
-        if_match: if_match(request.headers())?,
-    })
 }
 
 /// The id a command created, if any, to echo in the reply.
@@ -465,6 +349,11 @@ enum Extra {
     None,
     Purchase(String),
     Comment(String),
+}
+
+/// The 200 answer to a command on item `id`.
+fn ok(id: String, executed: &Executed<Content>) -> HttpResponse {
+    reply(StatusCode::OK, id, executed, Extra::None)
 }
 
 /// The answer to a command on item `id`; a new item also gets its
@@ -483,6 +372,12 @@ fn reply(
     let location =
         (status == StatusCode::CREATED && created.is_none()).then(|| format!("/v1/contents/{id}"));
     command::command_response(status, id, executed, location, created)
+}
+
+impl From<ContentServiceError> for ApiError {
+    fn from(error: ContentServiceError) -> Self {
+        from_service(error)
+    }
 }
 
 /// Maps a use-case failure to its problem.

@@ -16,7 +16,7 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use agora_actors::content::GeneratedDraft;
 use agora_actors::models::generator::{FinishReason, GenerationParams, chatml_prompt};
 use agora_events::domain::content_models::DraftParams;
@@ -27,8 +27,9 @@ use tokio::sync::mpsc;
 
 use super::super::AppState;
 use super::super::auth::Authenticated;
+use super::super::command::Command;
 use super::super::problem::{ApiError, ProblemKind};
-use super::commands::{caller, from_service};
+use super::commands::from_service;
 use super::models::{Allowed, from_job, from_submit, item, ready};
 
 /// Body of `POST /v1/contents/{id}/drafts:generate`.
@@ -76,11 +77,11 @@ pub(crate) struct GenerateDone {
 pub(crate) async fn generate(
     state: web::Data<AppState>,
     auth: Authenticated,
-    request: HttpRequest,
+    command: Command,
     id: web::Path<String>,
     body: web::Json<GenerateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = caller(&auth, &request)?;
+    let command = command.request();
     let body = body.into_inner();
     let settings = state.models.settings().clone();
     item(&state, &auth, &id, Allowed::Creator).await?;

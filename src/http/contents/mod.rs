@@ -1,10 +1,12 @@
 //! `/v1/contents`: draft, edit, price, publish, buy, refund, rate, review,
 //! check in, comment — and the catalog.
 //!
-//! - Every mutation needs a bearer token (401 without); the caller becomes
-//!   the events' actor and the aggregate checks who may do what (the
-//!   creator edits, prices and publishes; owners rate, review and check
-//!   in; the buyer refunds). Drafting also needs the `creator` role.
+//! - Routes are declared in the route table (`super::api`), whose policy
+//!   decides who may call before a handler runs (401 without a token, 403
+//!   for auditors on every write, drafting needs the `creator` role); the
+//!   caller becomes the events' actor and the aggregate checks what only it
+//!   can know (the creator edits, prices and publishes; owners rate, review
+//!   and check in; the buyer refunds; someone else's draft is 404).
 //! - Commands answer `{id, version, position, replayed}` (plus the new
 //!   `purchase_id` or `comment_id`) and the item's `ETag`; `If-Match`
 //!   makes a command conditional (412 when stale); `Idempotency-Key` makes
@@ -27,52 +29,8 @@
 //! (the model endpoints) with what they share in [`models`].
 
 mod bodies;
-pub(super) mod commands;
-pub(super) mod generate;
+pub(crate) mod commands;
+pub(crate) mod generate;
 mod models;
-pub(super) mod reads;
-pub(super) mod verify;
-
-use actix_web::web;
-
-use commands::{
-    check_in, comment, draft, edit, mark_answer, publish, purchase, rate, refund, retire, review,
-    set_price, unpublish,
-};
-use reads::{list, read};
-
-/// The routes of this module.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(super::method_not_allowed));
-    cfg.service(
-        resource("/v1/contents")
-            .route(web::post().to(draft))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource("/v1/contents/{id}")
-            .route(web::get().to(read))
-            .route(web::patch().to(edit)),
-    )
-    .service(resource("/v1/contents/{id}/price").route(web::put().to(set_price)))
-    .service(resource("/v1/contents/{id}/publish").route(web::post().to(publish)))
-    .service(resource("/v1/contents/{id}/unpublish").route(web::post().to(unpublish)))
-    .service(resource("/v1/contents/{id}/retire").route(web::post().to(retire)))
-    .service(resource("/v1/contents/{id}/purchases").route(web::post().to(purchase)))
-    .service(
-        resource("/v1/contents/{id}/purchases/{purchase_id}/refund").route(web::post().to(refund)),
-    )
-    .service(resource("/v1/contents/{id}/rating").route(web::put().to(rate)))
-    .service(resource("/v1/contents/{id}/review").route(web::put().to(review)))
-    .service(resource("/v1/contents/{id}/check-ins").route(web::post().to(check_in)))
-    .service(resource("/v1/contents/{id}/comments").route(web::post().to(comment)))
-    .service(
-        resource("/v1/contents/{id}/comments/{comment_id}/answer")
-            .route(web::post().to(mark_answer)),
-    )
-    .service(resource("/v1/contents/{id}/verify").route(web::post().to(verify::verify)))
-    .service(
-        resource("/v1/contents/{id}/drafts:generate").route(web::post().to(generate::generate)),
-    );
-}
+pub(crate) mod reads;
+pub(crate) mod verify;

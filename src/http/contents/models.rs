@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use agora_actors::content::{Content, ContentServiceError};
+use agora_actors::ids::valid_id;
 use agora_actors::models::ModelError;
 use agora_actors::models::pool::{JobError, SubmitError};
 use agora_actors::models::verify::VerifyError;
-use agora_actors::user::valid_id;
 use agora_events::domain::user::Role;
 
 use super::super::AppState;

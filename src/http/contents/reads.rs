@@ -131,7 +131,7 @@ pub(crate) struct PageView {
 
 /// `GET /v1/contents/{id}`: see the module doc of `contents` for who
 /// sees what.
-pub(super) async fn read(
+pub(crate) async fn read(
     state: web::Data<AppState>,
     auth: MaybeAuthenticated,
     id: web::Path<String>,
@@ -169,7 +169,7 @@ pub(super) async fn read(
 
 /// `GET /v1/contents`: published items, searched, filtered, sorted,
 /// paginated.
-pub(super) async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {

@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use super::super::AppState;
 use super::super::auth::Authenticated;
 use super::super::body::read_json_body;
+use super::super::command::Command;
 use super::super::problem::{ApiError, ProblemKind};
-use super::commands::{caller, from_service};
+use super::commands::from_service;
 use super::models::{Allowed, from_verify, item, ready};
 
 /// Body of `POST /v1/contents/{id}/verify` (may be empty).
@@ -87,12 +88,13 @@ pub(crate) struct VerifyReply {
 pub(crate) async fn verify(
     state: web::Data<AppState>,
     auth: Authenticated,
+    command: Command,
     request: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.models.settings().clone();
-    let command = caller(&auth, &request)?;
+    let command = command.request();
     let content = item(&state, &auth, &id, Allowed::CreatorOrAdmin).await?;
     let body = read_body(&request, payload, settings.verify_max_body_bytes).await?;
     let images = decode_images(body.images, settings.max_images, settings.max_image_bytes)?;
