@@ -40,8 +40,10 @@ pub(crate) fn parse_time(text: &str) -> Result<Timestamp, TimeError> {
     let micros = if let Ok(micros) = text.parse::<i128>() {
         micros
     } else {
-        let time =
-            humantime::parse_rfc3339(text).map_err(|_| TimeError::Malformed(text.to_owned()))?;
+        let time = humantime::parse_rfc3339(text).map_err(|e| match e {
+            humantime::TimestampError::OutOfRange => TimeError::OutOfRange(text.to_owned()),
+            _ => TimeError::Malformed(text.to_owned()),
+        })?;
         match time.duration_since(std::time::UNIX_EPOCH) {
             Ok(after) => i128::try_from(after.as_micros()).unwrap_or(i128::MAX),
             Err(_) => -1,

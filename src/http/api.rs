@@ -658,4 +658,63 @@ mod tests {
             }
         }
     }
+
+    /// The `METHOD /path` routes the README's endpoint table names (a row
+    /// may name several: `` `POST /v1/contents/{id}/publish`, `/unpublish` ``
+    /// is a sibling of the previous path; queries and `[...]` are dropped).
+    fn readme_routes() -> BTreeSet<(String, String)> {
+        let readme = std::fs::read_to_string(repo_file("README.md")).expect("README.md");
+        let table = readme
+            .split("### HTTP endpoints")
+            .nth(1)
+            .expect("the README has an HTTP endpoints section");
+        let mut routes = BTreeSet::new();
+        for line in table.lines().skip_while(|l| !l.starts_with('|')) {
+            if !line.starts_with('|') {
+                break;
+            }
+            let first = line.split('|').nth(1).unwrap_or_default();
+            let mut last: Option<(String, String)> = None;
+            for code in first.split('`').skip(1).step_by(2) {
+                let clean = |p: &str| {
+                    p.split(['?', '['])
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                };
+                let route = match code.split_once(' ') {
+                    Some((method, path)) if method.chars().all(|c| c.is_ascii_uppercase()) => {
+                        (method.to_lowercase(), clean(path))
+                    }
+                    _ if code.starts_with('/') => match &last {
+                        Some((method, path)) => {
+                            let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+                            (method.clone(), format!("{parent}{}", clean(code)))
+                        }
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                routes.insert(route.clone());
+                last = Some(route);
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_routes_of_the_table() {
+        let table: BTreeSet<(String, String)> = endpoints()
+            .iter()
+            .map(|e| (e.method.key().to_owned(), e.path.to_owned()))
+            .collect();
+        let readme = readme_routes();
+        let undocumented: Vec<_> = table.difference(&readme).collect();
+        let stale: Vec<_> = readme.difference(&table).collect();
+        assert!(
+            undocumented.is_empty() && stale.is_empty(),
+            "routes missing from the README: {undocumented:?}; README rows without a route: {stale:?}"
+        );
+    }
 }

@@ -219,9 +219,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 })
                 .and_then(|(_, rule)| policy::check(&request, rule).err());
             match denied {
-                Some(problem) => {
-                    futures::future::Either::Left(std::future::ready(Err(problem.into())))
-                }
+                Some(problem) => futures::future::Either::Left(std::future::ready(Ok(
+                    request.error_response(problem)
+                ))),
                 None => futures::future::Either::Right(service.call(request)),
             }
         }));
