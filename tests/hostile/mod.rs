@@ -114,12 +114,13 @@ async fn every_mutating_route_refuses_auditors_and_strangers_before_reading_the_
     for (method, path) in mutating_operations(&shop).await {
         let session = path.starts_with("/v1/sessions");
         let public = path == "/v1/users" || path == "/v1/sessions";
-        let as_auditor = Case {
-            token: Some(auditor.clone()),
-            ..case(method.clone(), &path, &junk, None, &[])
-        };
-        let (status, text) = send(&shop, &as_auditor).await;
+        // Logging out would end the auditor's session for the rest.
         if !session {
+            let as_auditor = Case {
+                token: Some(auditor.clone()),
+                ..case(method.clone(), &path, &junk, None, &[])
+            };
+            let (status, text) = send(&shop, &as_auditor).await;
             assert_eq!(
                 status,
                 StatusCode::FORBIDDEN,
