@@ -22,7 +22,7 @@ use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::near_dup::NearDupProjection;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{
-    self, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
+    self, Projection, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
 };
 use agora_actors::recommender::Recommender;
 use agora_actors::user::{User, UserService};
@@ -40,22 +40,88 @@ pub(crate) struct Domain {
     pub(crate) contents: ContentService,
     /// The clock every service stamps commands with.
     pub(crate) clock: Clock,
-    /// Each learner's owned items, check-ins and ratings.
-    pub(crate) library: ProjectionHandle<LibraryView>,
-    /// Each creator's sales, revenue, refunds and ratings per day.
-    pub(crate) dashboard: ProjectionHandle<DashboardView>,
-    /// Each item's body, for those who may read it.
-    pub(crate) bodies: ProjectionHandle<BodiesView>,
     /// Partner platforms and their catalog imports.
     pub(crate) partners: PartnerService,
-    /// The revenue ledger.
-    pub(crate) ledger: ProjectionHandle<LedgerView>,
     /// Membership plans, subscriptions, renewals and expiries.
     pub(crate) memberships: MembershipService,
     /// The recommender and the interaction matrix it trains on.
     pub(crate) recommender: Recommender,
+    /// Every read model (the services above hold handles on some of them).
+    pub(crate) projections: Projections,
+}
+
+/// Declares the projections the server keeps, each once: the
+/// [`Projections`] handles, the group they are added to, the health
+/// (`/readyz`, metrics) and `agora replay` all come from this one list.
+macro_rules! projections {
+    ($($(#[$doc:meta])* $field:ident: $view:ty,)+) => {
+        /// A handle on every projection the server keeps.
+        pub(crate) struct Projections {
+            $($(#[$doc])* pub(crate) $field: ProjectionHandle<$view>,)+
+        }
+
+        impl Projections {
+            /// Every projection's name (its snapshot's file name).
+            #[cfg(test)]
+            const NAMES: &[&str] = &[$(<$view as Projection>::NAME),+];
+
+            /// Adds every projection to `group`.
+            fn add_to(group: &mut ProjectionGroup) -> Self {
+                Self {
+                    $($field: group.add::<$view>(),)+
+                }
+            }
+
+            /// Projection health: `(name, checkpoint, failure)` of each
+            /// projection.
+            pub(crate) fn health(&self) -> Vec<(&'static str, Option<u64>, Option<String>)> {
+                vec![$(
+                    (
+                        <$view as Projection>::NAME,
+                        self.$field.checkpoint(),
+                        self.$field.failure(),
+                    ),
+                )+]
+            }
+
+            /// Rebuilds every projection from the log, comparing each with
+            /// (and with `write` replacing) its snapshot in `dir`.
+            async fn replay(
+                store: &dyn EventStore,
+                dir: &Path,
+                write: bool,
+            ) -> anyhow::Result<Vec<ReplayReport>> {
+                Ok(vec![$(
+                    projection::replay::<$view>(store, dir, write)
+                        .await
+                        .with_context(|| {
+                            format!("replaying the {} projection", <$view as Projection>::NAME)
+                        })?,
+                )+])
+            }
+        }
+    };
+}
+
+projections! {
+    /// Users, their roles and profiles.
+    users: UsersView,
+    /// The catalog: listings, search and each item's figures.
+    catalog: CatalogView,
+    /// Each learner's owned items, check-ins and ratings.
+    library: LibraryView,
+    /// Each creator's sales, revenue, refunds and ratings per day.
+    dashboard: DashboardView,
+    /// Each item's body, for those who may read it.
+    bodies: BodiesView,
+    /// The revenue ledger.
+    ledger: LedgerView,
+    /// Membership plans and their members.
+    memberships: MembershipsView,
+    /// Who bought, rated and checked in on what: the recommender's input.
+    interactions: InteractionsView,
     /// Published texts and their MinHash signatures, for verification.
-    pub(crate) near_dup: ProjectionHandle<NearDupProjection>,
+    near_dup: NearDupProjection,
 }
 
 /// Where the projections keep their snapshots.
@@ -85,16 +151,8 @@ impl Domain {
         // One subscription feeds every projection (see ProjectionGroup).
         let mut group = ProjectionGroup::new(Arc::clone(&store), projection_config)
             .context("starting the projections")?;
-        let users_view = group.add::<UsersView>();
-        let memberships_view = group.add::<MembershipsView>();
+        let projections = Projections::add_to(&mut group);
         let membership_store = Arc::clone(&store);
-        let ledger = group.add::<LedgerView>();
-        let catalog = group.add::<CatalogView>();
-        let library = group.add::<LibraryView>();
-        let dashboard = group.add::<DashboardView>();
-        let bodies = group.add::<BodiesView>();
-        let interactions = group.add::<InteractionsView>();
-        let near_dup = group.add::<NearDupProjection>();
         group.start().context("starting the projections")?;
         let import = ImportSettings {
             max_items: settings.partner_import_max_items,
@@ -109,14 +167,14 @@ impl Domain {
         };
         let partner_service = PartnerService::new(
             Arc::clone(&partners),
-            users_view.clone(),
+            projections.users.clone(),
             settings.platform_fee_bps,
             import,
         )
         .with_clock(clock.clone());
         let memberships = MembershipService::new(
             plans,
-            memberships_view,
+            projections.memberships.clone(),
             membership_store,
             clock.clone(),
             MembershipConfig {
@@ -127,59 +185,23 @@ impl Domain {
         Sweeper::start(&memberships);
         let recommender = Recommender::start(
             store,
-            interactions,
+            projections.interactions.clone(),
             settings.recommender.config(),
             clock.clone(),
         )
         .context("starting the recommender")?;
         Ok(Self {
-            users: UserService::new(registry, Arc::new(keys), users_view).with_clock(clock.clone()),
-            contents: ContentService::new(contents, catalog, refund_window)
+            users: UserService::new(registry, Arc::new(keys), projections.users.clone())
+                .with_clock(clock.clone()),
+            contents: ContentService::new(contents, projections.catalog.clone(), refund_window)
                 .with_clock(clock.clone())
                 .with_revenue(settings.platform_fee_bps, partners),
             clock,
-            library,
-            dashboard,
-            bodies,
             partners: partner_service,
-            ledger,
             memberships,
             recommender,
-            near_dup,
+            projections,
         })
-    }
-
-    /// Projection health: `(name, checkpoint, failure)` of each projection.
-    pub(crate) fn projections(&self) -> Vec<(&'static str, Option<u64>, Option<String>)> {
-        let users = self.users.view();
-        let catalog = self.contents.catalog();
-        vec![
-            ("users", users.checkpoint(), users.failure()),
-            ("catalog", catalog.checkpoint(), catalog.failure()),
-            ("library", self.library.checkpoint(), self.library.failure()),
-            (
-                "dashboard",
-                self.dashboard.checkpoint(),
-                self.dashboard.failure(),
-            ),
-            ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
-            ("ledger", self.ledger.checkpoint(), self.ledger.failure()),
-            (
-                "memberships",
-                self.memberships.view().checkpoint(),
-                self.memberships.view().failure(),
-            ),
-            (
-                "interactions",
-                self.recommender.interactions().checkpoint(),
-                self.recommender.interactions().failure(),
-            ),
-            (
-                "near_dup",
-                self.near_dup.checkpoint(),
-                self.near_dup.failure(),
-            ),
-        ]
     }
 }
 
@@ -190,45 +212,7 @@ pub(crate) async fn replay_all(
     settings: &Settings,
     write: bool,
 ) -> anyhow::Result<Vec<ReplayReport>> {
-    let dir = projections_dir(settings);
-    let users = projection::replay::<UsersView>(store, &dir, write)
-        .await
-        .context("replaying the users projection")?;
-    let catalog = projection::replay::<CatalogView>(store, &dir, write)
-        .await
-        .context("replaying the catalog projection")?;
-    let library = projection::replay::<LibraryView>(store, &dir, write)
-        .await
-        .context("replaying the library projection")?;
-    let dashboard = projection::replay::<DashboardView>(store, &dir, write)
-        .await
-        .context("replaying the dashboard projection")?;
-    let bodies = projection::replay::<BodiesView>(store, &dir, write)
-        .await
-        .context("replaying the bodies projection")?;
-    let ledger = projection::replay::<LedgerView>(store, &dir, write)
-        .await
-        .context("replaying the ledger projection")?;
-    let memberships = projection::replay::<MembershipsView>(store, &dir, write)
-        .await
-        .context("replaying the memberships projection")?;
-    let interactions = projection::replay::<InteractionsView>(store, &dir, write)
-        .await
-        .context("replaying the interactions projection")?;
-    let near_dup = projection::replay::<NearDupProjection>(store, &dir, write)
-        .await
-        .context("replaying the near-duplicate projection")?;
-    Ok(vec![
-        users,
-        catalog,
-        library,
-        dashboard,
-        bodies,
-        ledger,
-        memberships,
-        interactions,
-        near_dup,
-    ])
+    Projections::replay(store, &projections_dir(settings), write).await
 }
 
 /// The master key from the settings, or from its file (created on first use).
@@ -267,4 +251,18 @@ fn write_new_key(path: &Path, key: &MasterKey) -> anyhow::Result<()> {
     writeln!(file, "{}", key.to_hex())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Projections;
+
+    #[test]
+    fn every_projection_has_a_snapshot_file_of_its_own() {
+        let mut names = Projections::NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Projections::NAMES.len(), "{names:?}");
+        assert!(Projections::NAMES.contains(&"ledger"));
+    }
 }

@@ -130,13 +130,13 @@ pub(crate) async fn read(
     let (from, to) = period(&query, day_of(state.clock.now()))?;
     caught_up(
         &state,
-        &state.dashboard,
+        &state.projections.dashboard,
         query.min_position,
         "the dashboard",
     )
     .await?;
     user_exists(&state, &creator_id)?;
-    let body = state.dashboard.read(|view| {
+    let body = state.projections.dashboard.read(|view| {
         let empty = CreatorFigures::default();
         let figures = view.creator(&creator_id).unwrap_or(&empty);
         let (days, totals) = figures.period(from, to);

@@ -60,7 +60,8 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
     let head_position = store.head_position().await?;
     let stats = store.stats();
     let projections: Vec<ProjectionReadiness> = state
-        .projections()
+        .projections
+        .health()
         .into_iter()
         .map(|(name, checkpoint, failure)| ProjectionReadiness {
             name,

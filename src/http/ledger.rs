@@ -156,12 +156,19 @@ async fn statement(
             "from must not be after to",
         ));
     }
-    caught_up(state, &state.ledger, query.min_position, "the ledger").await?;
+    caught_up(
+        state,
+        &state.projections.ledger,
+        query.min_position,
+        "the ledger",
+    )
+    .await?;
     let Statement {
         opening,
         entries,
         closing,
     } = state
+        .projections
         .ledger
         .read(|ledger| ledger.statement(&account, from, to));
     Ok(HttpResponse::Ok().json(StatementView {

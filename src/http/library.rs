@@ -206,10 +206,16 @@ pub(crate) async fn read(
     query: web::Query<LibraryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = id.into_inner();
-    caught_up(&state, &state.library, query.min_position, "the library").await?;
+    caught_up(
+        &state,
+        &state.projections.library,
+        query.min_position,
+        "the library",
+    )
+    .await?;
     user_exists(&state, &user_id)?;
     let today = day_of(state.clock.now());
-    let body = state.library.read(|view| {
+    let body = state.projections.library.read(|view| {
         let empty = UserLibrary::default();
         let library = view.user(&user_id).unwrap_or(&empty);
         response(view, &user_id, library, today)

@@ -102,7 +102,7 @@ fn render_domain(out: &mut String, state: &AppState, head: Option<u64>) {
         "# HELP agora_projection_lag_events Events in the log a projection has not applied yet.\n\
          # TYPE agora_projection_lag_events gauge\n"
     );
-    for (name, checkpoint, _) in state.projections() {
+    for (name, checkpoint, _) in state.projections.health() {
         let lag = super::health::lag(head, checkpoint);
         let _ = writeln!(
             out,

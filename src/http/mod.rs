@@ -96,7 +96,7 @@ impl AppState {
     /// Starts the domain over `store`. Must run inside an actix `System`.
     pub(crate) fn start(settings: &Settings, store: LogStore) -> anyhow::Result<Self> {
         let domain = Domain::start(settings, Arc::new(store.clone()))?;
-        let models = Models::start(&settings.models, domain.near_dup.clone());
+        let models = Models::start(&settings.models, domain.projections.near_dup.clone());
         Ok(Self {
             store,
             domain,

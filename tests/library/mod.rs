@@ -290,12 +290,23 @@ async fn deleting_the_projections_rebuilds_the_same_answers() {
     }
     assert_eq!(stable(&library(&shop, "cy", &cy, at).await), library_before);
 
-    // The rebuilt snapshots match a replay from the log byte for byte.
+    // The rebuilt snapshots match a replay from the log byte for byte, for
+    // every projection the server keeps.
+    let ready = shop.get("/readyz", Some(&root), StatusCode::OK).await;
+    let names = |list: &Value, key: &str| -> Vec<Value> {
+        let list = list.as_array().expect("a list");
+        list.iter().map(|p| p[key].clone()).collect()
+    };
+    let kept = names(&ready["projections"], "name");
     let Shop {
         sandbox, server, ..
     } = shop;
     assert!(server.terminate().success());
     let mut args = vec!["replay".to_string(), "--check".into()];
     args.extend(sandbox.data_dir_args());
-    sandbox.run(args).success();
+    let reports = sandbox.run(args).success().json();
+    assert_eq!(names(&reports, "projection"), kept);
+    for report in reports.as_array().expect("reports") {
+        assert_eq!(report["snapshot_matches"], true, "{report}");
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::domain::content::{Body, ContentEvent};
+use agora_events::domain::content::{Body, LazyContentEvent};
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};
@@ -27,12 +27,12 @@ impl Projection for BodiesView {
     const VERSION: u32 = 1;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
-        match event.content_of(&[ContentEvent::DRAFTED, ContentEvent::DRAFT_EDITED])? {
-            Some((id, ContentEvent::Drafted(e))) => {
-                self.bodies.insert(id.to_owned(), e.body.clone());
+        match event.content() {
+            Some((id, LazyContentEvent::Drafted(e))) => {
+                self.bodies.insert(id.to_owned(), e.get()?.body.clone());
             }
-            Some((id, ContentEvent::DraftEdited(e))) => {
-                if let Some(body) = &e.body {
+            Some((id, LazyContentEvent::DraftEdited(e))) => {
+                if let Some(body) = &e.get()?.body {
                     self.bodies.insert(id.to_owned(), body.clone());
                 }
             }
@@ -45,7 +45,7 @@ impl Projection for BodiesView {
 #[cfg(test)]
 mod tests {
     use agora_events::Timestamp;
-    use agora_events::domain::content::{ContentDrafted, ContentKind, DraftEdited};
+    use agora_events::domain::content::{ContentDrafted, ContentEvent, ContentKind, DraftEdited};
 
     use super::super::content_stream::testing::Log;
     use super::*;

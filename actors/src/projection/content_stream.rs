@@ -1,11 +1,18 @@
 //! Events as a group's projections read them: the recorded event, and its
-//! content payload decoded once for all of them.
+//! content payload decoded once for all of them, and only if one of them
+//! reads it.
+//!
+//! A projection says what it folds with one `match` on the
+//! [`LazyContentEvent`] from [`SharedEvent::content`]: an arm that calls
+//! `get()` on its payload folds that event type (and decodes it); an arm
+//! that does not skips the type without reading its payload. There is no
+//! list of folded types beside the `match` to forget.
 
 use std::sync::OnceLock;
 
 use agora_events::RecordedEvent;
-use agora_events::domain::DomainEvent;
-use agora_events::domain::content::ContentEvent;
+use agora_events::domain::content::{ContentEvent, LazyContentEvent};
+use agora_events::domain::{DecodeOnce, DomainEvent};
 
 use crate::aggregate::Aggregate;
 use crate::content::Content;
@@ -47,33 +54,25 @@ impl<'e> SharedEvent<'e> {
         self.content_id
     }
 
-    /// The content id and the decoded event if the event is on a content
-    /// stream; `Ok(None)` for any other stream; `Err` if a content event
-    /// does not decode (the projection then stops at it).
-    pub(crate) fn content(&self) -> Result<Option<(&'e str, &ContentEvent)>, String> {
-        let Some(id) = self.content_id else {
-            return Ok(None);
-        };
-        let decoded = self
-            .content
-            .get_or_init(|| ContentEvent::from_recorded(self.recorded).map_err(|e| e.to_string()));
-        match decoded {
-            Ok(event) => Ok(Some((id, event))),
-            Err(e) => Err(e.clone()),
-        }
+    /// The content id and the event, its payload not decoded yet, if the
+    /// event is on a content stream and of a content type (`None`
+    /// otherwise). A projection matches on the event and reads the
+    /// payloads it folds: the first read of a group decodes, the others
+    /// borrow the result.
+    pub(crate) fn content(&self) -> Option<(&'e str, LazyContentEvent<'_>)> {
+        let id = self.content_id?;
+        Some((id, LazyContentEvent::new(&self.recorded.event_type, self)?))
     }
+}
 
-    /// Like [`SharedEvent::content`], but only for the event types in
-    /// `wanted` (type names as recorded, e.g. [`ContentEvent::PURCHASED`]):
-    /// any other event is `Ok(None)` without looking at its payload.
-    pub(crate) fn content_of(
-        &self,
-        wanted: &[&str],
-    ) -> Result<Option<(&'e str, &ContentEvent)>, String> {
-        if !wanted.contains(&self.recorded.event_type.as_str()) {
-            return Ok(None);
-        }
-        self.content()
+impl DecodeOnce<ContentEvent> for SharedEvent<'_> {
+    /// The content event, decoded on first use; `Err` if it does not decode
+    /// (a projection that reads it then stops at it).
+    fn decoded(&self) -> Result<&ContentEvent, String> {
+        self.content
+            .get_or_init(|| ContentEvent::from_recorded(self.recorded).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -130,25 +129,52 @@ mod tests {
     }
 
     #[test]
-    fn a_wanted_type_is_decoded_and_others_are_passed_over_unread() {
+    fn a_payload_is_decoded_when_read_and_only_once() {
+        let mut log = Log::default();
+        let event = log.record("rust", &rated());
+        let shared = SharedEvent::new(&event);
+        let Some(("rust", LazyContentEvent::Rated(rating))) = shared.content() else {
+            panic!("a rating on a content stream");
+        };
+        assert!(shared.content.get().is_none(), "not decoded before read");
+        let ContentEvent::Rated(expected) = rated() else {
+            panic!("rated() is a rating");
+        };
+        assert_eq!(rating.get(), Ok(&expected));
+        // Every later read borrows the one decoded event.
+        let Some((_, LazyContentEvent::Rated(again))) = shared.content() else {
+            panic!("a rating on a content stream");
+        };
+        assert!(std::ptr::eq(
+            again.get().expect("decoded"),
+            rating.get().expect("decoded")
+        ));
+    }
+
+    #[test]
+    fn a_payload_not_read_is_not_decoded_and_a_bad_one_fails_each_read() {
         let mut log = Log::default();
         let mut event = log.record("rust", &rated());
+        event.payload = b"not bincode".to_vec().into();
         let shared = SharedEvent::new(&event);
-        let decoded = shared.content_of(&[ContentEvent::RATED]).expect("decodes");
-        assert_eq!(decoded, Some(("rust", &rated())));
-        // Not wanted: not even parsed, so a bad payload does not matter.
-        event.payload = b"not json".to_vec().into();
-        let shared = SharedEvent::new(&event);
-        assert_eq!(shared.content_of(&[ContentEvent::PURCHASED]), Ok(None));
-        assert!(shared.content_of(&[ContentEvent::RATED]).is_err());
+        // The type is known without the payload.
+        let Some((_, LazyContentEvent::Rated(rating))) = shared.content() else {
+            panic!("a rating on a content stream");
+        };
+        assert!(shared.content.get().is_none());
+        let failure = rating.get().expect_err("a bad payload");
         // The failure is kept: asking again gives it again.
-        assert!(shared.content().is_err());
+        assert_eq!(rating.get(), Err(failure));
     }
 
     #[test]
     fn events_off_content_streams_are_none() {
         let mut event = Log::default().record("rust", &rated());
         event.stream = agora_events::StreamName::new("user-ann").expect("stream name");
-        assert_eq!(SharedEvent::new(&event).content(), Ok(None));
+        assert!(SharedEvent::new(&event).content().is_none());
+        // Nor are events of a type no content event has.
+        let mut event = Log::default().record("rust", &rated());
+        event.event_type = "UserRegistered".into();
+        assert!(SharedEvent::new(&event).content().is_none());
     }
 }

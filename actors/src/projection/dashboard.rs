@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::domain::content::{ContentEvent, Money};
+use agora_events::domain::content::{LazyContentEvent, Money};
 use agora_events::domain::revenue::Account;
 use serde::{Deserialize, Serialize};
 
@@ -154,6 +154,16 @@ impl DashboardView {
     pub fn creator(&self, creator_id: &str) -> Option<&CreatorFigures> {
         self.creators.get(creator_id)
     }
+
+    /// What the dashboard remembers of item `id`, and its creator's figures.
+    fn item(&mut self, id: &str) -> Result<(&mut ItemLedger, &mut CreatorFigures), String> {
+        let item = self
+            .items
+            .get_mut(id)
+            .ok_or("an event of content that was never drafted")?;
+        let creator = self.creators.entry(item.creator_id.clone()).or_default();
+        Ok((item, creator))
+    }
 }
 
 impl Projection for DashboardView {
@@ -161,33 +171,24 @@ impl Projection for DashboardView {
     const VERSION: u32 = 2;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
-        const FOLDED: [&str; 4] = [
-            ContentEvent::DRAFTED,
-            ContentEvent::PURCHASED,
-            ContentEvent::PURCHASE_REFUNDED,
-            ContentEvent::RATED,
-        ];
-        let Some((id, content)) = event.content_of(&FOLDED)? else {
+        let Some((id, content)) = event.content() else {
             return Ok(());
         };
-        if let ContentEvent::Drafted(e) = content {
-            self.items.insert(
-                id.to_owned(),
-                ItemLedger {
-                    creator_id: e.creator_id.clone(),
-                    ..ItemLedger::default()
-                },
-            );
-            self.creators.entry(e.creator_id.clone()).or_default();
-            return Ok(());
-        }
-        let item = self
-            .items
-            .get_mut(id)
-            .ok_or("an event of content that was never drafted")?;
-        let creator = self.creators.entry(item.creator_id.clone()).or_default();
         match content {
-            ContentEvent::Purchased(e) => {
+            LazyContentEvent::Drafted(e) => {
+                let e = e.get()?;
+                self.items.insert(
+                    id.to_owned(),
+                    ItemLedger {
+                        creator_id: e.creator_id.clone(),
+                        ..ItemLedger::default()
+                    },
+                );
+                self.creators.entry(e.creator_id.clone()).or_default();
+            }
+            LazyContentEvent::Purchased(e) => {
+                let e = e.get()?;
+                let (item, creator) = self.item(id)?;
                 let day = creator.days.entry(day_of(e.purchased_at)).or_default();
                 day.sales += 1;
                 *day.gross_cents.entry(e.price.currency.clone()).or_default() +=
@@ -205,7 +206,9 @@ impl Projection for DashboardView {
                 item.purchases
                     .insert(e.purchase_id.clone(), (e.price.clone(), earned));
             }
-            ContentEvent::PurchaseRefunded(e) => {
+            LazyContentEvent::PurchaseRefunded(e) => {
+                let e = e.get()?;
+                let (item, creator) = self.item(id)?;
                 let (price, earned) = item
                     .purchases
                     .get(&e.purchase_id)
@@ -219,7 +222,9 @@ impl Projection for DashboardView {
                     .entry(price.currency.clone())
                     .or_default() += *earned;
             }
-            ContentEvent::Rated(e) => {
+            LazyContentEvent::Rated(e) => {
+                let e = e.get()?;
+                let (item, creator) = self.item(id)?;
                 let day = creator.days.entry(day_of(e.rated_at)).or_default();
                 day.ratings += 1;
                 day.stars += u64::from(e.stars);
@@ -234,19 +239,18 @@ impl Projection for DashboardView {
                     }
                 }
             }
-            ContentEvent::Drafted(_)
-            | ContentEvent::DraftEdited(_)
-            | ContentEvent::PriceSet(_)
-            | ContentEvent::Published(_)
-            | ContentEvent::Unpublished(_)
-            | ContentEvent::Retired(_)
-            | ContentEvent::ReviewWritten(_)
-            | ContentEvent::CheckedIn(_)
-            | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_)
-            | ContentEvent::DraftGenerated(_)
-            | ContentEvent::Verified(_) => {}
+            LazyContentEvent::DraftEdited(_)
+            | LazyContentEvent::PriceSet(_)
+            | LazyContentEvent::Published(_)
+            | LazyContentEvent::Unpublished(_)
+            | LazyContentEvent::Retired(_)
+            | LazyContentEvent::ReviewWritten(_)
+            | LazyContentEvent::CheckedIn(_)
+            | LazyContentEvent::CommentPosted(_)
+            | LazyContentEvent::AnswerMarked(_)
+            | LazyContentEvent::ListedByPartner(_)
+            | LazyContentEvent::DraftGenerated(_)
+            | LazyContentEvent::Verified(_) => {}
         }
         Ok(())
     }
@@ -256,7 +260,8 @@ impl Projection for DashboardView {
 mod tests {
     use agora_events::Timestamp;
     use agora_events::domain::content::{
-        Body, ContentDrafted, ContentKind, ContentPurchased, ContentRated, PurchaseRefunded,
+        Body, ContentDrafted, ContentEvent, ContentKind, ContentPurchased, ContentRated,
+        PurchaseRefunded,
     };
 
     use super::super::content_stream::testing::Log;

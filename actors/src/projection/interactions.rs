@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use agora_events::domain::content::ContentEvent;
+use agora_events::domain::content::LazyContentEvent;
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};
@@ -254,44 +254,42 @@ impl Projection for InteractionsView {
     const VERSION: u32 = 1;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
-        const FOLDED: [&str; 4] = [
-            ContentEvent::PURCHASED,
-            ContentEvent::PURCHASE_REFUNDED,
-            ContentEvent::RATED,
-            ContentEvent::CHECKED_IN,
-        ];
-        let Some((id, content)) = event.content_of(&FOLDED)? else {
+        let Some((id, content)) = event.content() else {
             return Ok(());
         };
         match content {
-            ContentEvent::Purchased(e) => {
+            LazyContentEvent::Purchased(e) => {
+                let e = e.get()?;
                 self.cell_mut(&e.buyer_id, id).purchase = Some(e.purchase_id.clone());
             }
-            ContentEvent::PurchaseRefunded(e) => {
+            LazyContentEvent::PurchaseRefunded(e) => {
+                let e = e.get()?;
                 if let Some(cell) = self.existing_cell_mut(&e.buyer_id, id)
                     && cell.purchase.as_deref() == Some(e.purchase_id.as_str())
                 {
                     cell.purchase = None;
                 }
             }
-            ContentEvent::Rated(e) => {
+            LazyContentEvent::Rated(e) => {
+                let e = e.get()?;
                 self.cell_mut(&e.user_id, id).stars = Some(e.stars);
             }
-            ContentEvent::CheckedIn(e) => {
+            LazyContentEvent::CheckedIn(e) => {
+                let e = e.get()?;
                 self.cell_mut(&e.user_id, id).check_in_days.insert(e.day);
             }
-            ContentEvent::Drafted(_)
-            | ContentEvent::DraftEdited(_)
-            | ContentEvent::PriceSet(_)
-            | ContentEvent::Published(_)
-            | ContentEvent::Unpublished(_)
-            | ContentEvent::Retired(_)
-            | ContentEvent::ReviewWritten(_)
-            | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_)
-            | ContentEvent::DraftGenerated(_)
-            | ContentEvent::Verified(_) => return Ok(()),
+            LazyContentEvent::Drafted(_)
+            | LazyContentEvent::DraftEdited(_)
+            | LazyContentEvent::PriceSet(_)
+            | LazyContentEvent::Published(_)
+            | LazyContentEvent::Unpublished(_)
+            | LazyContentEvent::Retired(_)
+            | LazyContentEvent::ReviewWritten(_)
+            | LazyContentEvent::CommentPosted(_)
+            | LazyContentEvent::AnswerMarked(_)
+            | LazyContentEvent::ListedByPartner(_)
+            | LazyContentEvent::DraftGenerated(_)
+            | LazyContentEvent::Verified(_) => return Ok(()),
         }
         self.changes += 1;
         Ok(())

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use agora_events::domain::DomainEvent;
-use agora_events::domain::content::ContentEvent;
+use agora_events::domain::content::LazyContentEvent;
 use agora_events::domain::membership::MembershipEvent;
 use agora_events::domain::revenue::{Account, RevenueShare};
 use agora_events::{RecordedEvent, Timestamp};
@@ -338,14 +338,16 @@ impl LedgerView {
         &mut self,
         content_id: &str,
         position: u64,
-        event: &ContentEvent,
+        event: LazyContentEvent<'_>,
     ) -> Result<(), String> {
         match event {
-            ContentEvent::Drafted(e) => {
+            LazyContentEvent::Drafted(e) => {
+                let e = e.get()?;
                 self.creators
                     .insert(content_id.to_owned(), e.creator_id.clone());
             }
-            ContentEvent::Purchased(e) => {
+            LazyContentEvent::Purchased(e) => {
+                let e = e.get()?;
                 let creator = self.creators.get(content_id).map_or("", String::as_str);
                 let shares = e.shares_for(creator);
                 let total: u64 = shares.iter().map(|s| s.amount_cents).sum();
@@ -364,7 +366,8 @@ impl LedgerView {
                 };
                 self.book_sale(position, sale)?;
             }
-            ContentEvent::PurchaseRefunded(e) => {
+            LazyContentEvent::PurchaseRefunded(e) => {
+                let e = e.get()?;
                 let sale_id = purchase_sale_id(content_id, &e.purchase_id);
                 self.book_refund(position, e.refunded_at, &sale_id)?;
             }
@@ -402,20 +405,13 @@ impl LedgerView {
     }
 }
 
-/// Content event types the ledger reads (the others are skipped undecoded).
-const CONTENT_TYPES: &[&str] = &[
-    ContentEvent::DRAFTED,
-    ContentEvent::PURCHASED,
-    ContentEvent::PURCHASE_REFUNDED,
-];
-
 impl Projection for LedgerView {
     const NAME: &'static str = "ledger";
     const VERSION: u32 = 2;
 
     fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
         let event = shared.recorded();
-        if let Some((content_id, content)) = shared.content_of(CONTENT_TYPES)? {
+        if let Some((content_id, content)) = shared.content() {
             return self.apply_content(content_id, event.position, content);
         }
         if MembershipEvent::is_membership_type(&event.event_type) {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use agora_events::Timestamp;
-use agora_events::domain::content::{ContentEvent, ContentKind, Money};
+use agora_events::domain::content::{ContentKind, LazyContentEvent, Money};
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};
@@ -140,19 +140,12 @@ impl Projection for LibraryView {
     const VERSION: u32 = 1;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
-        const FOLDED: [&str; 6] = [
-            ContentEvent::DRAFTED,
-            ContentEvent::DRAFT_EDITED,
-            ContentEvent::PURCHASED,
-            ContentEvent::PURCHASE_REFUNDED,
-            ContentEvent::RATED,
-            ContentEvent::CHECKED_IN,
-        ];
-        let Some((id, content)) = event.content_of(&FOLDED)? else {
+        let Some((id, content)) = event.content() else {
             return Ok(());
         };
         match content {
-            ContentEvent::Drafted(e) => {
+            LazyContentEvent::Drafted(e) => {
+                let e = e.get()?;
                 let card = ContentCard {
                     title: e.title.clone(),
                     kind: e.kind,
@@ -160,7 +153,8 @@ impl Projection for LibraryView {
                 };
                 self.cards.insert(id.to_owned(), card);
             }
-            ContentEvent::DraftEdited(e) => {
+            LazyContentEvent::DraftEdited(e) => {
+                let e = e.get()?;
                 let card = self
                     .cards
                     .get_mut(id)
@@ -172,7 +166,8 @@ impl Projection for LibraryView {
                     card.kind = kind;
                 }
             }
-            ContentEvent::Purchased(e) => {
+            LazyContentEvent::Purchased(e) => {
+                let e = e.get()?;
                 let ownership = Ownership {
                     purchase_id: e.purchase_id.clone(),
                     price: e.price.clone(),
@@ -182,7 +177,8 @@ impl Projection for LibraryView {
                     .owned
                     .insert(id.to_owned(), ownership);
             }
-            ContentEvent::PurchaseRefunded(e) => {
+            LazyContentEvent::PurchaseRefunded(e) => {
+                let e = e.get()?;
                 let user = self.user_mut(&e.buyer_id);
                 if user
                     .owned
@@ -192,7 +188,8 @@ impl Projection for LibraryView {
                     user.owned.remove(id);
                 }
             }
-            ContentEvent::Rated(e) => {
+            LazyContentEvent::Rated(e) => {
+                let e = e.get()?;
                 let rating = GivenRating {
                     stars: e.stars,
                     rated_at: e.rated_at,
@@ -201,23 +198,24 @@ impl Projection for LibraryView {
                     .ratings
                     .insert(id.to_owned(), rating);
             }
-            ContentEvent::CheckedIn(e) => {
+            LazyContentEvent::CheckedIn(e) => {
+                let e = e.get()?;
                 self.user_mut(&e.user_id)
                     .check_ins
                     .entry(id.to_owned())
                     .or_default()
                     .insert(e.day);
             }
-            ContentEvent::PriceSet(_)
-            | ContentEvent::Published(_)
-            | ContentEvent::Unpublished(_)
-            | ContentEvent::Retired(_)
-            | ContentEvent::ReviewWritten(_)
-            | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_)
-            | ContentEvent::ListedByPartner(_)
-            | ContentEvent::DraftGenerated(_)
-            | ContentEvent::Verified(_) => {}
+            LazyContentEvent::PriceSet(_)
+            | LazyContentEvent::Published(_)
+            | LazyContentEvent::Unpublished(_)
+            | LazyContentEvent::Retired(_)
+            | LazyContentEvent::ReviewWritten(_)
+            | LazyContentEvent::CommentPosted(_)
+            | LazyContentEvent::AnswerMarked(_)
+            | LazyContentEvent::ListedByPartner(_)
+            | LazyContentEvent::DraftGenerated(_)
+            | LazyContentEvent::Verified(_) => {}
         }
         Ok(())
     }
@@ -226,7 +224,8 @@ impl Projection for LibraryView {
 #[cfg(test)]
 mod tests {
     use agora_events::domain::content::{
-        Body, CheckedIn, ContentDrafted, ContentPurchased, ContentRated, PurchaseRefunded,
+        Body, CheckedIn, ContentDrafted, ContentEvent, ContentPurchased, ContentRated,
+        PurchaseRefunded,
     };
 
     use super::super::content_stream::testing::Log;

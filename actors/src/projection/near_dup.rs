@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use agora_events::domain::content::{Body, ContentEvent, ContentKind};
+use agora_events::domain::content::{Body, ContentKind, LazyContentEvent};
 use serde::{Deserialize, Serialize};
 
 use super::{Projection, SharedEvent};
@@ -153,18 +153,12 @@ impl Projection for NearDupProjection {
     const VERSION: u32 = 1;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
-        const FOLDED: [&str; 5] = [
-            ContentEvent::DRAFTED,
-            ContentEvent::DRAFT_EDITED,
-            ContentEvent::PUBLISHED,
-            ContentEvent::UNPUBLISHED,
-            ContentEvent::RETIRED,
-        ];
-        let Some((id, event)) = event.content_of(&FOLDED)? else {
+        let Some((id, event)) = event.content() else {
             return Ok(());
         };
         match event {
-            ContentEvent::Drafted(e) => {
+            LazyContentEvent::Drafted(e) => {
+                let e = e.get()?;
                 let text = item_text(&e.title, &e.summary, &e.body);
                 let signature = Signature::of(&text);
                 self.view.items.insert(
@@ -186,7 +180,8 @@ impl Projection for NearDupProjection {
                     },
                 );
             }
-            ContentEvent::DraftEdited(e) => {
+            LazyContentEvent::DraftEdited(e) => {
+                let e = e.get()?;
                 let (Some(item), Some(parts)) =
                     (self.view.items.get_mut(id), self.parts.get_mut(id))
                 else {
@@ -213,12 +208,12 @@ impl Projection for NearDupProjection {
                 let body = parts.body.clone().unwrap_or(Body::Text(String::new()));
                 NearDupView::reindex(item, &parts.title, &parts.summary, &body);
             }
-            ContentEvent::Published(_) => {
+            LazyContentEvent::Published(_) => {
                 if let Some(item) = self.view.items.get_mut(id) {
                     item.published = true;
                 }
             }
-            ContentEvent::Unpublished(_) | ContentEvent::Retired(_) => {
+            LazyContentEvent::Unpublished(_) | LazyContentEvent::Retired(_) => {
                 if let Some(item) = self.view.items.get_mut(id) {
                     item.published = false;
                 }
@@ -233,7 +228,7 @@ impl Projection for NearDupProjection {
 mod tests {
     use agora_events::Timestamp;
     use agora_events::domain::content::{
-        ContentDrafted, ContentPublished, ContentUnpublished, DraftEdited,
+        ContentDrafted, ContentEvent, ContentPublished, ContentUnpublished, DraftEdited,
     };
 
     use super::super::content_stream::testing::Log;

@@ -16,10 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::content_models::{ContentDraftGenerated, ContentVerified};
+use super::domain_events;
 use super::revenue::{Account, RevenueShare};
-use super::schema::EventSchema;
-use super::{DomainDecodeError, DomainEvent, decode_v1};
-use crate::codec;
 use crate::model::Timestamp;
 
 /// What kind of item a piece of content is.
@@ -233,21 +231,6 @@ impl From<ContentPurchasedV1> for ContentPurchased {
     }
 }
 
-/// Schema version of [`ContentPurchased`] this build writes.
-const PURCHASED_VERSION: u32 = 2;
-
-/// Decodes a `ContentPurchased` of any schema version ever written.
-fn decode_purchased(version: u32, payload: &[u8]) -> Result<ContentPurchased, DomainDecodeError> {
-    match version {
-        1 => Ok(codec::decode_payload::<ContentPurchasedV1>(payload)?.into()),
-        PURCHASED_VERSION => Ok(codec::decode_payload(payload)?),
-        _ => Err(DomainDecodeError::UnknownVersion {
-            event_type: "ContentPurchased".to_owned(),
-            version,
-        }),
-    }
-}
-
 /// A partner platform listed the item through a catalog import: it is
 /// credited with (and takes its share of) every sale of the item.
 ///
@@ -366,184 +349,56 @@ pub struct AnswerMarked {
     pub marked_at: Timestamp,
 }
 
-/// Every event of the Content aggregate.
-///
-/// Type names are prefixed with `Content` so they stay unique across every
-/// aggregate in `$all`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ContentEvent {
+domain_events! {
+    /// Every event of the Content aggregate.
+    ///
+    /// Type names are prefixed with `Content` so they stay unique across
+    /// every aggregate in `$all`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum ContentEvent;
+    /// A content event before its payload is decoded: what a projection
+    /// matches on, reading (and so decoding) only the payloads it folds.
+    pub enum LazyContentEvent;
     /// See [`ContentDrafted`].
-    Drafted(ContentDrafted),
+    Drafted(ContentDrafted) = "ContentDrafted" version 1,
     /// See [`DraftEdited`].
-    DraftEdited(DraftEdited),
+    DraftEdited(DraftEdited) = "ContentDraftEdited" version 1,
     /// See [`PriceSet`].
-    PriceSet(PriceSet),
+    PriceSet(PriceSet) = "ContentPriceSet" version 1,
     /// See [`ContentPublished`].
-    Published(ContentPublished),
+    Published(ContentPublished) = "ContentPublished" version 1,
     /// See [`ContentUnpublished`].
-    Unpublished(ContentUnpublished),
+    Unpublished(ContentUnpublished) = "ContentUnpublished" version 1,
     /// See [`ContentRetired`].
-    Retired(ContentRetired),
+    Retired(ContentRetired) = "ContentRetired" version 1,
     /// See [`ContentPurchased`].
-    Purchased(ContentPurchased),
+    Purchased(ContentPurchased) = "ContentPurchased" version 2
+        upcast { 1 => ContentPurchasedV1 },
     /// See [`PurchaseRefunded`].
-    PurchaseRefunded(PurchaseRefunded),
+    PurchaseRefunded(PurchaseRefunded) = "ContentPurchaseRefunded" version 1,
     /// See [`ContentRated`].
-    Rated(ContentRated),
+    Rated(ContentRated) = "ContentRated" version 1,
     /// See [`ReviewWritten`].
-    ReviewWritten(ReviewWritten),
+    ReviewWritten(ReviewWritten) = "ContentReviewWritten" version 1,
     /// See [`CheckedIn`].
-    CheckedIn(CheckedIn),
+    CheckedIn(CheckedIn) = "ContentCheckedIn" version 1,
     /// See [`CommentPosted`].
-    CommentPosted(CommentPosted),
+    CommentPosted(CommentPosted) = "ContentCommentPosted" version 1,
     /// See [`AnswerMarked`].
-    AnswerMarked(AnswerMarked),
+    AnswerMarked(AnswerMarked) = "ContentAnswerMarked" version 1,
     /// See [`ContentListedByPartner`].
-    ListedByPartner(ContentListedByPartner),
+    ListedByPartner(ContentListedByPartner) = "ContentListedByPartner" version 1,
     /// See [`ContentDraftGenerated`].
-    DraftGenerated(ContentDraftGenerated),
+    DraftGenerated(ContentDraftGenerated) = "ContentDraftGenerated" version 1,
     /// See [`ContentVerified`].
-    Verified(ContentVerified),
-}
-
-/// The recorded type names, one per variant: what [`DomainEvent::event_type`]
-/// writes and [`DomainEvent::decode`] reads, so a projection can skip the
-/// types it does not fold without decoding them.
-impl ContentEvent {
-    /// Type name of [`ContentEvent::Drafted`].
-    pub const DRAFTED: &'static str = "ContentDrafted";
-    /// Type name of [`ContentEvent::DraftEdited`].
-    pub const DRAFT_EDITED: &'static str = "ContentDraftEdited";
-    /// Type name of [`ContentEvent::PriceSet`].
-    pub const PRICE_SET: &'static str = "ContentPriceSet";
-    /// Type name of [`ContentEvent::Published`].
-    pub const PUBLISHED: &'static str = "ContentPublished";
-    /// Type name of [`ContentEvent::Unpublished`].
-    pub const UNPUBLISHED: &'static str = "ContentUnpublished";
-    /// Type name of [`ContentEvent::Retired`].
-    pub const RETIRED: &'static str = "ContentRetired";
-    /// Type name of [`ContentEvent::Purchased`].
-    pub const PURCHASED: &'static str = "ContentPurchased";
-    /// Type name of [`ContentEvent::PurchaseRefunded`].
-    pub const PURCHASE_REFUNDED: &'static str = "ContentPurchaseRefunded";
-    /// Type name of [`ContentEvent::Rated`].
-    pub const RATED: &'static str = "ContentRated";
-    /// Type name of [`ContentEvent::ReviewWritten`].
-    pub const REVIEW_WRITTEN: &'static str = "ContentReviewWritten";
-    /// Type name of [`ContentEvent::CheckedIn`].
-    pub const CHECKED_IN: &'static str = "ContentCheckedIn";
-    /// Type name of [`ContentEvent::CommentPosted`].
-    pub const COMMENT_POSTED: &'static str = "ContentCommentPosted";
-    /// Type name of [`ContentEvent::AnswerMarked`].
-    pub const ANSWER_MARKED: &'static str = "ContentAnswerMarked";
-    /// Type name of [`ContentEvent::ListedByPartner`].
-    pub const LISTED_BY_PARTNER: &'static str = "ContentListedByPartner";
-    /// Type name of [`ContentEvent::DraftGenerated`].
-    pub const DRAFT_GENERATED: &'static str = "ContentDraftGenerated";
-    /// Type name of [`ContentEvent::Verified`].
-    pub const VERIFIED: &'static str = "ContentVerified";
-}
-
-impl DomainEvent for ContentEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Drafted(_) => Self::DRAFTED,
-            Self::DraftEdited(_) => Self::DRAFT_EDITED,
-            Self::PriceSet(_) => Self::PRICE_SET,
-            Self::Published(_) => Self::PUBLISHED,
-            Self::Unpublished(_) => Self::UNPUBLISHED,
-            Self::Retired(_) => Self::RETIRED,
-            Self::Purchased(_) => Self::PURCHASED,
-            Self::PurchaseRefunded(_) => Self::PURCHASE_REFUNDED,
-            Self::Rated(_) => Self::RATED,
-            Self::ReviewWritten(_) => Self::REVIEW_WRITTEN,
-            Self::CheckedIn(_) => Self::CHECKED_IN,
-            Self::CommentPosted(_) => Self::COMMENT_POSTED,
-            Self::AnswerMarked(_) => Self::ANSWER_MARKED,
-            Self::ListedByPartner(_) => Self::LISTED_BY_PARTNER,
-            Self::DraftGenerated(_) => Self::DRAFT_GENERATED,
-            Self::Verified(_) => Self::VERIFIED,
-        }
-    }
-
-    fn schema_version(&self) -> u32 {
-        match self {
-            Self::Purchased(_) => PURCHASED_VERSION,
-            _ => 1,
-        }
-    }
-
-    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
-        match self {
-            Self::Drafted(e) => codec::encode_payload(e),
-            Self::DraftEdited(e) => codec::encode_payload(e),
-            Self::PriceSet(e) => codec::encode_payload(e),
-            Self::Published(e) => codec::encode_payload(e),
-            Self::Unpublished(e) => codec::encode_payload(e),
-            Self::Retired(e) => codec::encode_payload(e),
-            Self::Purchased(e) => codec::encode_payload(e),
-            Self::PurchaseRefunded(e) => codec::encode_payload(e),
-            Self::Rated(e) => codec::encode_payload(e),
-            Self::ReviewWritten(e) => codec::encode_payload(e),
-            Self::CheckedIn(e) => codec::encode_payload(e),
-            Self::CommentPosted(e) => codec::encode_payload(e),
-            Self::AnswerMarked(e) => codec::encode_payload(e),
-            Self::ListedByPartner(e) => codec::encode_payload(e),
-            Self::DraftGenerated(e) => codec::encode_payload(e),
-            Self::Verified(e) => codec::encode_payload(e),
-        }
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
-        let (t, v, p) = (event_type, version, payload);
-        Ok(match event_type {
-            Self::DRAFTED => Self::Drafted(decode_v1(t, v, p)?),
-            Self::DRAFT_EDITED => Self::DraftEdited(decode_v1(t, v, p)?),
-            Self::PRICE_SET => Self::PriceSet(decode_v1(t, v, p)?),
-            Self::PUBLISHED => Self::Published(decode_v1(t, v, p)?),
-            Self::UNPUBLISHED => Self::Unpublished(decode_v1(t, v, p)?),
-            Self::RETIRED => Self::Retired(decode_v1(t, v, p)?),
-            Self::PURCHASED => Self::Purchased(decode_purchased(v, p)?),
-            Self::PURCHASE_REFUNDED => Self::PurchaseRefunded(decode_v1(t, v, p)?),
-            Self::RATED => Self::Rated(decode_v1(t, v, p)?),
-            Self::REVIEW_WRITTEN => Self::ReviewWritten(decode_v1(t, v, p)?),
-            Self::CHECKED_IN => Self::CheckedIn(decode_v1(t, v, p)?),
-            Self::COMMENT_POSTED => Self::CommentPosted(decode_v1(t, v, p)?),
-            Self::ANSWER_MARKED => Self::AnswerMarked(decode_v1(t, v, p)?),
-            Self::LISTED_BY_PARTNER => Self::ListedByPartner(decode_v1(t, v, p)?),
-            Self::DRAFT_GENERATED => Self::DraftGenerated(decode_v1(t, v, p)?),
-            Self::VERIFIED => Self::Verified(decode_v1(t, v, p)?),
-            other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
-        })
-    }
-}
-
-/// The payload schema of every content event type and version.
-pub fn schemas() -> Vec<EventSchema> {
-    vec![
-        EventSchema::of::<ContentDrafted>("ContentDrafted", 1),
-        EventSchema::of::<DraftEdited>("ContentDraftEdited", 1),
-        EventSchema::of::<PriceSet>("ContentPriceSet", 1),
-        EventSchema::of::<ContentPublished>("ContentPublished", 1),
-        EventSchema::of::<ContentUnpublished>("ContentUnpublished", 1),
-        EventSchema::of::<ContentRetired>("ContentRetired", 1),
-        EventSchema::of::<ContentPurchasedV1>("ContentPurchased", 1),
-        EventSchema::of::<ContentPurchased>("ContentPurchased", 2),
-        EventSchema::of::<ContentListedByPartner>("ContentListedByPartner", 1),
-        EventSchema::of::<PurchaseRefunded>("ContentPurchaseRefunded", 1),
-        EventSchema::of::<ContentRated>("ContentRated", 1),
-        EventSchema::of::<ReviewWritten>("ContentReviewWritten", 1),
-        EventSchema::of::<CheckedIn>("ContentCheckedIn", 1),
-        EventSchema::of::<CommentPosted>("ContentCommentPosted", 1),
-        EventSchema::of::<AnswerMarked>("ContentAnswerMarked", 1),
-        EventSchema::of::<ContentDraftGenerated>("ContentDraftGenerated", 1),
-        EventSchema::of::<ContentVerified>("ContentVerified", 1),
-    ]
+    Verified(ContentVerified) = "ContentVerified" version 1,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec;
+    use crate::domain::DomainEvent;
     use crate::domain::content_models::{DraftParams, Finding, FindingKind, ModelVersion};
 
     fn cny(amount_cents: u64) -> Money {
@@ -696,6 +551,7 @@ mod tests {
             assert_eq!(back.ok(), Some(event));
         }
         assert_eq!(names.len(), 16);
+        assert_eq!(names, ContentEvent::TYPES.iter().copied().collect());
         assert!(ContentEvent::decode("ContentDrafted", 2, &[]).is_err());
         assert!(ContentEvent::decode("UserRegistered", 1, &[]).is_err());
     }

@@ -20,10 +20,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::domain_events;
 use super::revenue::{Account, RevenueShare};
-use super::schema::EventSchema;
-use super::{DomainDecodeError, DomainEvent, decode_v1};
-use crate::codec;
 use crate::domain::content::Money;
 use crate::model::Timestamp;
 
@@ -200,40 +198,32 @@ pub struct MembershipExpired {
     pub expired_at: Timestamp,
 }
 
-/// Every event of the Plan aggregate.
-///
-/// Type names are prefixed with `Plan` or `Membership` so they stay unique
-/// across every aggregate in `$all`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MembershipEvent {
+domain_events! {
+    /// Every event of the Plan aggregate.
+    ///
+    /// Type names are prefixed with `Plan` or `Membership` so they stay
+    /// unique across every aggregate in `$all`.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum MembershipEvent;
+    /// A membership event before its payload is decoded.
+    pub enum LazyMembershipEvent;
     /// See [`PlanOffered`].
-    PlanOffered(PlanOffered),
+    PlanOffered(PlanOffered) = "PlanOffered" version 1,
     /// See [`PlanPriceChanged`].
-    PlanPriceChanged(PlanPriceChanged),
+    PlanPriceChanged(PlanPriceChanged) = "PlanPriceChanged" version 1,
     /// See [`PlanWithdrawn`].
-    PlanWithdrawn(PlanWithdrawn),
+    PlanWithdrawn(PlanWithdrawn) = "PlanWithdrawn" version 1,
     /// See [`MembershipStarted`].
-    Started(MembershipStarted),
+    Started(MembershipStarted) = "MembershipStarted" version 1,
     /// See [`MembershipRenewed`].
-    Renewed(MembershipRenewed),
+    Renewed(MembershipRenewed) = "MembershipRenewed" version 1,
     /// See [`MembershipCancelled`].
-    Cancelled(MembershipCancelled),
+    Cancelled(MembershipCancelled) = "MembershipCancelled" version 1,
     /// See [`MembershipExpired`].
-    Expired(MembershipExpired),
+    Expired(MembershipExpired) = "MembershipExpired" version 1,
 }
 
 impl MembershipEvent {
-    /// Every type name this enum reads and writes.
-    pub const TYPES: [&'static str; 7] = [
-        "PlanOffered",
-        "PlanPriceChanged",
-        "PlanWithdrawn",
-        "MembershipStarted",
-        "MembershipRenewed",
-        "MembershipCancelled",
-        "MembershipExpired",
-    ];
-
     /// Whether `event_type` is one of this aggregate's (so a projection can
     /// skip the others without decoding them).
     pub fn is_membership_type(event_type: &str) -> bool {
@@ -254,73 +244,12 @@ impl MembershipEvent {
     }
 }
 
-impl DomainEvent for MembershipEvent {
-    fn event_type(&self) -> &'static str {
-        let [
-            offered,
-            price,
-            withdrawn,
-            started,
-            renewed,
-            cancelled,
-            expired,
-        ] = Self::TYPES;
-        match self {
-            Self::PlanOffered(_) => offered,
-            Self::PlanPriceChanged(_) => price,
-            Self::PlanWithdrawn(_) => withdrawn,
-            Self::Started(_) => started,
-            Self::Renewed(_) => renewed,
-            Self::Cancelled(_) => cancelled,
-            Self::Expired(_) => expired,
-        }
-    }
-
-    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
-        match self {
-            Self::PlanOffered(e) => codec::encode_payload(e),
-            Self::PlanPriceChanged(e) => codec::encode_payload(e),
-            Self::PlanWithdrawn(e) => codec::encode_payload(e),
-            Self::Started(e) => codec::encode_payload(e),
-            Self::Renewed(e) => codec::encode_payload(e),
-            Self::Cancelled(e) => codec::encode_payload(e),
-            Self::Expired(e) => codec::encode_payload(e),
-        }
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
-        let (t, v, p) = (event_type, version, payload);
-        Ok(match event_type {
-            "PlanOffered" => Self::PlanOffered(decode_v1(t, v, p)?),
-            "PlanPriceChanged" => Self::PlanPriceChanged(decode_v1(t, v, p)?),
-            "PlanWithdrawn" => Self::PlanWithdrawn(decode_v1(t, v, p)?),
-            "MembershipStarted" => Self::Started(decode_v1(t, v, p)?),
-            "MembershipRenewed" => Self::Renewed(decode_v1(t, v, p)?),
-            "MembershipCancelled" => Self::Cancelled(decode_v1(t, v, p)?),
-            "MembershipExpired" => Self::Expired(decode_v1(t, v, p)?),
-            other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
-        })
-    }
-}
-
-/// The payload schema of every membership event type and version.
-pub fn schemas() -> Vec<EventSchema> {
-    vec![
-        EventSchema::of::<PlanOffered>("PlanOffered", 1),
-        EventSchema::of::<PlanPriceChanged>("PlanPriceChanged", 1),
-        EventSchema::of::<PlanWithdrawn>("PlanWithdrawn", 1),
-        EventSchema::of::<MembershipStarted>("MembershipStarted", 1),
-        EventSchema::of::<MembershipRenewed>("MembershipRenewed", 1),
-        EventSchema::of::<MembershipCancelled>("MembershipCancelled", 1),
-        EventSchema::of::<MembershipExpired>("MembershipExpired", 1),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::domain::DomainEvent;
 
     fn cny(amount_cents: u64) -> Money {
         Money {

@@ -1,9 +1,16 @@
 //! Domain events: plain serde types grouped by aggregate, each with a stable
 //! type name and a schema version, and the [`DomainEvent`] trait that turns
 //! them into store events and back (upcasting old versions on the way in).
+//!
+//! Each aggregate declares its events in one table (`domain_events!`, in
+//! `declare.rs`): a row per event type gives its variant, payload, type
+//! name, schema version and upcasters, and the enum, the [`DomainEvent`]
+//! impl, the list of type names, the payload schemas and the lazy enum
+//! projections match on ([`LazyPayload`]) are generated from it.
 
 pub mod content;
 pub mod content_models;
+mod declare;
 pub mod membership;
 pub mod partner;
 pub mod recommender;
@@ -13,6 +20,8 @@ pub mod user;
 
 use crate::codec::{self, DecodeError};
 use crate::model::{EventMetadata, NewEvent, RecordedEvent};
+pub(crate) use declare::domain_events;
+pub use declare::{DecodeOnce, LazyPayload};
 
 /// Why a recorded event could not be turned into a domain event.
 #[derive(Debug, thiserror::Error)]
@@ -69,19 +78,4 @@ pub trait DomainEvent: Sized + Send + Sync + 'static {
     fn from_recorded(event: &RecordedEvent) -> Result<Self, DomainDecodeError> {
         Self::decode(&event.event_type, event.schema_version, &event.payload)
     }
-}
-
-/// Decodes the payload of a version-1 event of a known type.
-pub(crate) fn decode_v1<T: serde::de::DeserializeOwned>(
-    event_type: &str,
-    version: u32,
-    payload: &[u8],
-) -> Result<T, DomainDecodeError> {
-    if version != 1 {
-        return Err(DomainDecodeError::UnknownVersion {
-            event_type: event_type.to_owned(),
-            version,
-        });
-    }
-    Ok(codec::decode_payload(payload)?)
 }

@@ -11,9 +11,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::EventSchema;
-use super::{DomainDecodeError, DomainEvent, decode_v1};
-use crate::codec;
+use super::domain_events;
 use crate::model::Timestamp;
 
 /// An admin registered a partner platform.
@@ -77,64 +75,27 @@ pub struct PartnerReinstated {
     pub reinstated_at: Timestamp,
 }
 
-/// Every event of the Partner aggregate; type names are prefixed with
-/// `Partner` so they stay unique across `$all`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PartnerEvent {
+domain_events! {
+    /// Every event of the Partner aggregate; type names are prefixed with
+    /// `Partner` so they stay unique across `$all`.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum PartnerEvent;
+    /// A partner event before its payload is decoded.
+    pub enum LazyPartnerEvent;
     /// See [`PartnerRegistered`].
-    Registered(PartnerRegistered),
+    Registered(PartnerRegistered) = "PartnerRegistered" version 1,
     /// See [`PartnerShareChanged`].
-    ShareChanged(PartnerShareChanged),
+    ShareChanged(PartnerShareChanged) = "PartnerShareChanged" version 1,
     /// See [`PartnerSuspended`].
-    Suspended(PartnerSuspended),
+    Suspended(PartnerSuspended) = "PartnerSuspended" version 1,
     /// See [`PartnerReinstated`].
-    Reinstated(PartnerReinstated),
-}
-
-impl DomainEvent for PartnerEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Registered(_) => "PartnerRegistered",
-            Self::ShareChanged(_) => "PartnerShareChanged",
-            Self::Suspended(_) => "PartnerSuspended",
-            Self::Reinstated(_) => "PartnerReinstated",
-        }
-    }
-
-    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
-        match self {
-            Self::Registered(e) => codec::encode_payload(e),
-            Self::ShareChanged(e) => codec::encode_payload(e),
-            Self::Suspended(e) => codec::encode_payload(e),
-            Self::Reinstated(e) => codec::encode_payload(e),
-        }
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
-        let (t, v, p) = (event_type, version, payload);
-        Ok(match event_type {
-            "PartnerRegistered" => Self::Registered(decode_v1(t, v, p)?),
-            "PartnerShareChanged" => Self::ShareChanged(decode_v1(t, v, p)?),
-            "PartnerSuspended" => Self::Suspended(decode_v1(t, v, p)?),
-            "PartnerReinstated" => Self::Reinstated(decode_v1(t, v, p)?),
-            other => return Err(DomainDecodeError::UnknownType(other.to_owned())),
-        })
-    }
-}
-
-/// The payload schema of every partner event type and version.
-pub fn schemas() -> Vec<EventSchema> {
-    vec![
-        EventSchema::of::<PartnerRegistered>("PartnerRegistered", 1),
-        EventSchema::of::<PartnerShareChanged>("PartnerShareChanged", 1),
-        EventSchema::of::<PartnerSuspended>("PartnerSuspended", 1),
-        EventSchema::of::<PartnerReinstated>("PartnerReinstated", 1),
-    ]
+    Reinstated(PartnerReinstated) = "PartnerReinstated" version 1,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::DomainEvent;
 
     #[test]
     fn partner_events_round_trip() {

@@ -5,9 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::EventSchema;
-use super::{DomainDecodeError, DomainEvent, decode_v1};
-use crate::codec;
+use super::domain_events;
 use crate::model::Timestamp;
 
 /// The stream every [`RecommenderModelTrained`] is appended to.
@@ -75,47 +73,20 @@ pub struct RecommenderModelTrained {
     pub trained_at: Timestamp,
 }
 
-/// Every recommender event; type names are prefixed with `Recommender`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RecommenderEvent {
+domain_events! {
+    /// Every recommender event; type names are prefixed with `Recommender`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum RecommenderEvent;
+    /// A recommender event before its payload is decoded.
+    pub enum LazyRecommenderEvent;
     /// See [`RecommenderModelTrained`].
-    ModelTrained(RecommenderModelTrained),
-}
-
-impl DomainEvent for RecommenderEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::ModelTrained(_) => "RecommenderModelTrained",
-        }
-    }
-
-    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
-        match self {
-            Self::ModelTrained(e) => codec::encode_payload(e),
-        }
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
-        match event_type {
-            "RecommenderModelTrained" => {
-                Ok(Self::ModelTrained(decode_v1(event_type, version, payload)?))
-            }
-            other => Err(DomainDecodeError::UnknownType(other.to_owned())),
-        }
-    }
-}
-
-/// The payload schema of every recommender event type and version.
-pub fn schemas() -> Vec<EventSchema> {
-    vec![EventSchema::of::<RecommenderModelTrained>(
-        "RecommenderModelTrained",
-        1,
-    )]
+    ModelTrained(RecommenderModelTrained) = "RecommenderModelTrained" version 1,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::DomainEvent;
 
     #[test]
     fn model_trained_round_trips() {

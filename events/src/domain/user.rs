@@ -4,9 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::schema::EventSchema;
-use super::{DomainDecodeError, DomainEvent, decode_v1};
-use crate::codec;
+use super::domain_events;
 use crate::model::Timestamp;
 use crate::personal::Sealed;
 
@@ -104,72 +102,28 @@ pub struct SessionEnded {
     pub ended_at: Timestamp,
 }
 
-/// Every event of the User aggregate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UserEvent {
+domain_events! {
+    /// Every event of the User aggregate.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum UserEvent;
+    /// A user event before its payload is decoded.
+    pub enum LazyUserEvent;
     /// See [`UserRegistered`].
-    Registered(UserRegistered),
+    Registered(UserRegistered) = "UserRegistered" version 1,
     /// See [`UserProfileChanged`].
-    ProfileChanged(UserProfileChanged),
+    ProfileChanged(UserProfileChanged) = "UserProfileChanged" version 1,
     /// See [`PasswordSet`].
-    PasswordSet(PasswordSet),
+    PasswordSet(PasswordSet) = "UserPasswordSet" version 1,
     /// See [`SessionStarted`].
-    SessionStarted(SessionStarted),
+    SessionStarted(SessionStarted) = "UserSessionStarted" version 1,
     /// See [`SessionEnded`].
-    SessionEnded(SessionEnded),
-}
-
-impl DomainEvent for UserEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Registered(_) => "UserRegistered",
-            Self::ProfileChanged(_) => "UserProfileChanged",
-            Self::PasswordSet(_) => "UserPasswordSet",
-            Self::SessionStarted(_) => "UserSessionStarted",
-            Self::SessionEnded(_) => "UserSessionEnded",
-        }
-    }
-
-    fn encode_payload(&self) -> Result<Vec<u8>, codec::EncodeError> {
-        match self {
-            Self::Registered(e) => codec::encode_payload(e),
-            Self::ProfileChanged(e) => codec::encode_payload(e),
-            Self::PasswordSet(e) => codec::encode_payload(e),
-            Self::SessionStarted(e) => codec::encode_payload(e),
-            Self::SessionEnded(e) => codec::encode_payload(e),
-        }
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &[u8]) -> Result<Self, DomainDecodeError> {
-        match event_type {
-            "UserRegistered" => Ok(Self::Registered(decode_v1(event_type, version, payload)?)),
-            "UserProfileChanged" => Ok(Self::ProfileChanged(decode_v1(
-                event_type, version, payload,
-            )?)),
-            "UserPasswordSet" => Ok(Self::PasswordSet(decode_v1(event_type, version, payload)?)),
-            "UserSessionStarted" => Ok(Self::SessionStarted(decode_v1(
-                event_type, version, payload,
-            )?)),
-            "UserSessionEnded" => Ok(Self::SessionEnded(decode_v1(event_type, version, payload)?)),
-            other => Err(DomainDecodeError::UnknownType(other.to_owned())),
-        }
-    }
-}
-
-/// The payload schema of every user event type and version.
-pub fn schemas() -> Vec<EventSchema> {
-    vec![
-        EventSchema::of::<UserRegistered>("UserRegistered", 1),
-        EventSchema::of::<UserProfileChanged>("UserProfileChanged", 1),
-        EventSchema::of::<PasswordSet>("UserPasswordSet", 1),
-        EventSchema::of::<SessionStarted>("UserSessionStarted", 1),
-        EventSchema::of::<SessionEnded>("UserSessionEnded", 1),
-    ]
+    SessionEnded(SessionEnded) = "UserSessionEnded" version 1,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::DomainEvent;
 
     #[test]
     fn user_events_round_trip() {

@@ -71,6 +71,7 @@ pub(super) fn access(
 ) -> Access {
     let owned = principal.is_some_and(|p| {
         state
+            .projections
             .library
             .read(|library| library.owns(&p.user_id, &item.id))
     });

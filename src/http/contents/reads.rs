@@ -150,6 +150,7 @@ pub(crate) async fn read(
     }
     let body = if access.body {
         state
+            .projections
             .bodies
             .read(|bodies| bodies.get(&id).cloned())
             .map(BodyView::from)
@@ -240,8 +241,16 @@ async fn wait_for(state: &AppState, position: Option<u64>) -> Result<(), ApiErro
         .catalog()
         .wait_for(position, state.read_wait)
         .await
-        && state.library.wait_for(position, state.read_wait).await
-        && state.bodies.wait_for(position, state.read_wait).await;
+        && state
+            .projections
+            .library
+            .wait_for(position, state.read_wait)
+            .await
+        && state
+            .projections
+            .bodies
+            .wait_for(position, state.read_wait)
+            .await;
     if reached {
         Ok(())
     } else {

@@ -101,7 +101,11 @@ pub(crate) async fn verify(
     let ready = ready(&state)?;
     // Compare with every item published before this request.
     if let Some(head) = state.store.head_position().await?
-        && !state.near_dup.wait_for(head, state.read_wait).await
+        && !state
+            .projections
+            .near_dup
+            .wait_for(head, state.read_wait)
+            .await
     {
         return Err(ApiError::new(
             ProblemKind::ProjectionLagging,

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use agora_events::Timestamp;
-use agora_events::domain::content::{ContentEvent, ContentKind, Money};
+use agora_events::domain::content::{ContentKind, LazyContentEvent, Money};
 use serde::{Deserialize, Serialize};
 
 pub use search::SearchUnavailable;
@@ -406,113 +406,139 @@ impl Projection for CatalogView {
     const VERSION: u32 = 1;
 
     fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
-        /// What the catalog shows or sorts by; of any other content event
-        /// only the item's version is kept (its payload is not read).
-        const FOLDED: [&str; 9] = [
-            ContentEvent::DRAFTED,
-            ContentEvent::DRAFT_EDITED,
-            ContentEvent::PRICE_SET,
-            ContentEvent::PUBLISHED,
-            ContentEvent::UNPUBLISHED,
-            ContentEvent::RETIRED,
-            ContentEvent::PURCHASED,
-            ContentEvent::PURCHASE_REFUNDED,
-            ContentEvent::RATED,
-        ];
-        let event = shared.recorded();
         let Some(id) = shared.content_id() else {
             return Ok(());
         };
-        let Some((_, content)) = shared.content_of(&FOLDED)? else {
-            let item = self
-                .items
-                .get_mut(id)
-                .ok_or("an event of content that was never drafted")?;
-            item.version = event.version;
-            return Ok(());
+        let version = shared.recorded().version;
+        // Of an event the catalog does not show or sort by, only the item's
+        // version is kept (its payload is not read).
+        let Some((_, content)) = shared.content() else {
+            return self.touch(id, version);
         };
-        if let ContentEvent::Drafted(e) = content {
-            let replaced = self.items.insert(
-                id.to_owned(),
-                CatalogItem {
-                    id: id.to_owned(),
-                    kind: e.kind,
-                    title: e.title.clone(),
-                    summary: e.summary.clone(),
-                    tags: e.tags.clone(),
-                    language: e.language.clone(),
-                    creator_id: e.creator_id.clone(),
-                    price: None,
-                    stage: CatalogStage::Draft,
-                    sales: 0,
-                    rating_sum: 0,
-                    rating_count: 0,
-                    ratings: BTreeMap::new(),
-                    version: event.version,
-                    drafted_at: e.drafted_at,
-                    published_at: None,
-                },
-            );
-            if let Some(old) = replaced {
-                self.orders.remove(&old);
+        match content {
+            LazyContentEvent::Drafted(e) => {
+                let e = e.get()?;
+                let replaced = self.items.insert(
+                    id.to_owned(),
+                    CatalogItem {
+                        id: id.to_owned(),
+                        kind: e.kind,
+                        title: e.title.clone(),
+                        summary: e.summary.clone(),
+                        tags: e.tags.clone(),
+                        language: e.language.clone(),
+                        creator_id: e.creator_id.clone(),
+                        price: None,
+                        stage: CatalogStage::Draft,
+                        sales: 0,
+                        rating_sum: 0,
+                        rating_count: 0,
+                        ratings: BTreeMap::new(),
+                        version,
+                        drafted_at: e.drafted_at,
+                        published_at: None,
+                    },
+                );
+                if let Some(old) = replaced {
+                    self.orders.remove(&old);
+                }
+                self.reindex(id);
             }
-            self.reindex(id);
-            return Ok(());
+            LazyContentEvent::DraftEdited(e) => {
+                let e = e.get()?;
+                self.change(id, version, |item| {
+                    if let Some(kind) = e.kind {
+                        item.kind = kind;
+                    }
+                    if let Some(title) = &e.title {
+                        item.title.clone_from(title);
+                    }
+                    if let Some(summary) = &e.summary {
+                        item.summary.clone_from(summary);
+                    }
+                    if let Some(tags) = &e.tags {
+                        item.tags.clone_from(tags);
+                    }
+                    if let Some(language) = &e.language {
+                        item.language.clone_from(language);
+                    }
+                })?;
+                self.reindex(id);
+            }
+            LazyContentEvent::PriceSet(e) => {
+                let e = e.get()?;
+                self.change(id, version, |item| item.price = Some(e.price.clone()))?;
+            }
+            LazyContentEvent::Published(e) => {
+                let e = e.get()?;
+                self.change(id, version, |item| {
+                    item.stage = CatalogStage::Published;
+                    item.published_at = Some(e.published_at);
+                })?;
+            }
+            LazyContentEvent::Unpublished(_) => {
+                self.change(id, version, |item| item.stage = CatalogStage::Unpublished)?;
+            }
+            LazyContentEvent::Retired(_) => {
+                self.change(id, version, |item| item.stage = CatalogStage::Retired)?;
+            }
+            LazyContentEvent::Purchased(_) => self.change(id, version, |item| item.sales += 1)?,
+            LazyContentEvent::PurchaseRefunded(_) => {
+                self.change(id, version, |item| {
+                    item.sales = item.sales.saturating_sub(1);
+                })?;
+            }
+            LazyContentEvent::Rated(e) => {
+                let e = e.get()?;
+                self.change(id, version, |item| {
+                    let old = item.ratings.insert(e.user_id.clone(), e.stars);
+                    item.rating_sum += u64::from(e.stars);
+                    match old {
+                        Some(old) => item.rating_sum -= u64::from(old),
+                        None => item.rating_count += 1,
+                    }
+                })?;
+            }
+            LazyContentEvent::ReviewWritten(_)
+            | LazyContentEvent::CheckedIn(_)
+            | LazyContentEvent::CommentPosted(_)
+            | LazyContentEvent::AnswerMarked(_)
+            | LazyContentEvent::ListedByPartner(_)
+            | LazyContentEvent::DraftGenerated(_)
+            | LazyContentEvent::Verified(_) => self.touch(id, version)?,
         }
+        Ok(())
+    }
+}
+
+impl CatalogView {
+    /// Changes item `id` as of its aggregate `version`: `f` changes what
+    /// the catalog shows or sorts by, with the item out of the orders
+    /// meanwhile and back in under its new keys after.
+    fn change(
+        &mut self,
+        id: &str,
+        version: u64,
+        f: impl FnOnce(&mut CatalogItem),
+    ) -> Result<(), String> {
         let item = self
             .items
             .get_mut(id)
             .ok_or("an event of content that was never drafted")?;
         self.orders.remove(item);
-        item.version = event.version;
-        match content {
-            ContentEvent::Drafted(_) => {}
-            ContentEvent::DraftEdited(e) => {
-                if let Some(kind) = e.kind {
-                    item.kind = kind;
-                }
-                if let Some(title) = &e.title {
-                    item.title.clone_from(title);
-                }
-                if let Some(summary) = &e.summary {
-                    item.summary.clone_from(summary);
-                }
-                if let Some(tags) = &e.tags {
-                    item.tags.clone_from(tags);
-                }
-                if let Some(language) = &e.language {
-                    item.language.clone_from(language);
-                }
-                self.reindex(id);
-            }
-            ContentEvent::PriceSet(e) => item.price = Some(e.price.clone()),
-            ContentEvent::Published(e) => {
-                item.stage = CatalogStage::Published;
-                item.published_at = Some(e.published_at);
-            }
-            ContentEvent::Unpublished(_) => item.stage = CatalogStage::Unpublished,
-            ContentEvent::Retired(_) => item.stage = CatalogStage::Retired,
-            ContentEvent::Purchased(_) => item.sales += 1,
-            ContentEvent::PurchaseRefunded(_) => item.sales = item.sales.saturating_sub(1),
-            ContentEvent::Rated(e) => {
-                let old = item.ratings.insert(e.user_id.clone(), e.stars);
-                item.rating_sum += u64::from(e.stars);
-                match old {
-                    Some(old) => item.rating_sum -= u64::from(old),
-                    None => item.rating_count += 1,
-                }
-            }
-            ContentEvent::ReviewWritten(_)
-            | ContentEvent::CheckedIn(_)
-            | ContentEvent::CommentPosted(_)
-            | ContentEvent::AnswerMarked(_) => {}
-            ContentEvent::ListedByPartner(_)
-            | ContentEvent::DraftGenerated(_)
-            | ContentEvent::Verified(_) => {}
-        }
-        if let Some(item) = self.items.get(id) {
-            self.orders.insert(item);
-        }
+        item.version = version;
+        f(item);
+        self.orders.insert(item);
+        Ok(())
+    }
+
+    /// Keeps item `id`'s aggregate `version`, nothing else changing.
+    fn touch(&mut self, id: &str, version: u64) -> Result<(), String> {
+        let item = self
+            .items
+            .get_mut(id)
+            .ok_or("an event of content that was never drafted")?;
+        item.version = version;
         Ok(())
     }
 }
@@ -602,7 +628,8 @@ mod tests {
     /// A catalog folded from real events: the index is kept by `apply`.
     fn searchable() -> CatalogView {
         use agora_events::domain::content::{
-            Body, ContentDrafted, ContentPublished, ContentPurchased, DraftEdited, PriceSet,
+            Body, ContentDrafted, ContentEvent, ContentPublished, ContentPurchased, DraftEdited,
+            PriceSet,
         };
 
         use super::super::content_stream::testing::Log;
@@ -736,7 +763,7 @@ mod tests {
 
     mod ordered_pages {
         use agora_events::domain::content::{
-            Body, ContentDrafted, ContentPublished, ContentPurchased, ContentRated,
+            Body, ContentDrafted, ContentEvent, ContentPublished, ContentPurchased, ContentRated,
             ContentUnpublished, PriceSet, PurchaseRefunded,
         };
         use proptest::prelude::*;

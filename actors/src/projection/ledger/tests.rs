@@ -3,7 +3,7 @@
 //! purchases, and a property test over random purchase/refund sequences.
 
 use agora_events::domain::content::{
-    Body, ContentDrafted, ContentKind, ContentPurchased, Money, PurchaseRefunded,
+    Body, ContentDrafted, ContentEvent, ContentKind, ContentPurchased, Money, PurchaseRefunded,
 };
 use agora_events::domain::revenue::{BPS_SCALE, split_sale};
 use agora_events::{EventMetadata, StreamName};
