@@ -15,6 +15,7 @@ use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::dashboard::DashboardView;
+use agora_actors::projection::discussions::DiscussionsView;
 use agora_actors::projection::interactions::InteractionsView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
@@ -46,6 +47,8 @@ pub(crate) struct Domain {
     pub(crate) dashboard: ProjectionHandle<DashboardView>,
     /// Each item's body, for those who may read it.
     pub(crate) bodies: ProjectionHandle<BodiesView>,
+    /// Each item's reviews (with their writers' ratings) and comment threads.
+    pub(crate) discussions: ProjectionHandle<DiscussionsView>,
     /// Partner platforms and their catalog imports.
     pub(crate) partners: PartnerService,
     /// The revenue ledger.
@@ -93,6 +96,7 @@ impl Domain {
         let library = group.add::<LibraryView>();
         let dashboard = group.add::<DashboardView>();
         let bodies = group.add::<BodiesView>();
+        let discussions = group.add::<DiscussionsView>();
         let interactions = group.add::<InteractionsView>();
         let near_dup = group.add::<NearDupProjection>();
         group.start().context("starting the projections")?;
@@ -141,6 +145,7 @@ impl Domain {
             library,
             dashboard,
             bodies,
+            discussions,
             partners: partner_service,
             ledger,
             memberships,
@@ -163,6 +168,11 @@ impl Domain {
                 self.dashboard.failure(),
             ),
             ("bodies", self.bodies.checkpoint(), self.bodies.failure()),
+            (
+                "discussions",
+                self.discussions.checkpoint(),
+                self.discussions.failure(),
+            ),
             ("ledger", self.ledger.checkpoint(), self.ledger.failure()),
             (
                 "memberships",
@@ -206,6 +216,9 @@ pub(crate) async fn replay_all(
     let bodies = projection::replay::<BodiesView>(store, &dir, write)
         .await
         .context("replaying the bodies projection")?;
+    let discussions = projection::replay::<DiscussionsView>(store, &dir, write)
+        .await
+        .context("replaying the discussions projection")?;
     let ledger = projection::replay::<LedgerView>(store, &dir, write)
         .await
         .context("replaying the ledger projection")?;
@@ -224,6 +237,7 @@ pub(crate) async fn replay_all(
         library,
         dashboard,
         bodies,
+        discussions,
         ledger,
         memberships,
         interactions,

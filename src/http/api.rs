@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::command::CommandReply;
-use super::contents::{commands, generate, reads, verify};
+use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::{
     clock, dashboard, health, ledger, library, memberships, partners, recommendations, sessions,
@@ -221,6 +221,23 @@ fn engagement() -> Vec<Endpoint> {
         .body::<commands::AnswerBody>()
         .reply::<CommandReply>(200)
         .keyed(),
+        Endpoint::get(
+            "/v1/contents/{id}/reviews",
+            "An item's reviews, each with the rating its writer gives (null: not rated), newest \
+             first (a rewritten review moves to the front); `next_after` as `after` continues. \
+             For whoever may see the item (404 otherwise, as `GET /v1/contents/{id}`).",
+        )
+        .query::<discussions::DiscussionQuery>()
+        .reply::<discussions::ReviewPage>(200),
+        Endpoint::get(
+            "/v1/contents/{id}/comments",
+            "An item's comment threads, newest first: each first comment with every reply \
+             (oldest first, each naming its parent); questions say whether they are `answered` \
+             and by which `answer_id`; `next_after` as `after` continues. For whoever may see \
+             the item (404 otherwise).",
+        )
+        .query::<discussions::DiscussionQuery>()
+        .reply::<discussions::ThreadPage>(200),
     ]
 }
 

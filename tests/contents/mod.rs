@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use crate::common::{Sandbox, Server};
 use crate::users::login;
 
+mod discussions;
+
 const PASSWORD: &str = "correct-horse-battery";
 
 /// A running server and a client.

@@ -18,6 +18,10 @@
 //!   included only for those [`bodies::may_read_body`] allows. Listings
 //!   show published items only, filtered, sorted and searched (`q=`).
 //!
+//! - `GET /v1/contents/{id}/reviews` and `GET /v1/contents/{id}/comments`
+//!   ([`discussions`]) page an item's reviews and comment threads, for
+//!   whoever may see the item.
+//!
 //! - `POST /v1/contents/{id}/verify` and `POST
 //!   /v1/contents/{id}/drafts:generate` run the model workers (503 while
 //!   they are not loaded or their queue is full).
@@ -28,6 +32,7 @@
 
 mod bodies;
 pub(super) mod commands;
+pub(super) mod discussions;
 pub(super) mod generate;
 mod models;
 pub(super) mod reads;
@@ -66,7 +71,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/contents/{id}/rating").route(web::put().to(rate)))
     .service(resource("/v1/contents/{id}/review").route(web::put().to(review)))
     .service(resource("/v1/contents/{id}/check-ins").route(web::post().to(check_in)))
-    .service(resource("/v1/contents/{id}/comments").route(web::post().to(comment)))
+    .service(
+        resource("/v1/contents/{id}/comments")
+            .route(web::post().to(comment))
+            .route(web::get().to(discussions::comments)),
+    )
+    .service(resource("/v1/contents/{id}/reviews").route(web::get().to(discussions::reviews)))
     .service(
         resource("/v1/contents/{id}/comments/{comment_id}/answer")
             .route(web::post().to(mark_answer)),
