@@ -141,6 +141,7 @@ fn load(
             generate_queue: settings.generate_queue,
             ocr_queue: settings.ocr_queue,
             pdf_max_side_px: defaults.pdf_max_side_px,
+            max_image_pixels: settings.max_image_pixels,
             retry_after: Duration::from_secs(u64::from(settings.retry_after_secs)),
         },
     )

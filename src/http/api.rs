@@ -146,7 +146,9 @@ fn contents() -> Vec<Endpoint> {
         Endpoint::post(
             "/v1/contents/{id}/verify",
             "Verify the current text and the images sent (base64 PNG, JPEG, TIFF or PDF, every \
-             page of a PDF up to `models.max_pdf_pages`; OCR in English, Chinese or both): \
+             page of a PDF up to `models.max_pdf_pages`; OCR in English, Chinese or both; an \
+             image of more than `models.max_image_pixels` pixels by its header is refused with \
+             413 `image-too-large` before anything decodes it): \
              rule checks, near copies and paraphrases of published \
              items, a score in [0, 1] with every finding that lowered it; recorded as \
              `ContentVerified`. 503 `models-unavailable` / `models-overloaded` (with \

@@ -10,6 +10,7 @@ use crate::common::{Sandbox, Server};
 use crate::users::login;
 
 mod discussions;
+mod image_bomb;
 
 const PASSWORD: &str = "correct-horse-battery";
 

@@ -111,6 +111,9 @@ pub(super) fn from_job(error: &JobError) -> ApiError {
         JobError::Model(ModelError::InvalidInput(detail)) => {
             ApiError::new(ProblemKind::ValidationFailed, detail.clone())
         }
+        JobError::Model(e @ ModelError::ImageTooLarge { .. }) => {
+            ApiError::new(ProblemKind::ImageTooLarge, e.to_string())
+        }
         JobError::Model(ModelError::Unavailable(model)) => ApiError::new(
             ProblemKind::ModelsUnavailable,
             format!("the model {model} is not loaded"),
