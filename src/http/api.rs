@@ -423,6 +423,7 @@ fn recommending() -> Vec<Endpoint> {
              interactions since the last run.",
         )
         .token("admins, auditors")
+        .query::<recommendations::StatusQuery>()
         .reply::<recommendations::RecommenderStatusView>(200),
         Endpoint::post(
             "/v1/admin/recommender:train",

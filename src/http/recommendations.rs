@@ -165,6 +165,15 @@ impl From<&RecommenderModelTrained> for ModelView {
     }
 }
 
+/// Query of `GET /v1/admin/recommender`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusQuery {
+    /// Wait (up to `read_wait_ms`) until a model of at least this version
+    /// is published; 503 `recommender-not-ready` if none is by then.
+    min_version: Option<u64>,
+}
+
 /// Response of `GET /v1/admin/recommender`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct RecommenderStatusView {
@@ -349,11 +358,24 @@ async fn similar(
 async fn status(
     state: web::Data<AppState>,
     auth: Authenticated,
+    query: web::Query<StatusQuery>,
 ) -> Result<web::Json<RecommenderStatusView>, ApiError> {
     if !(auth.0.has(Role::Admin) || auth.0.has(Role::Auditor)) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
             "only admins and auditors read the recommender's status",
+        ));
+    }
+    if let Some(version) = query.min_version
+        && state
+            .recommender
+            .published(version, state.read_wait)
+            .await
+            .is_none()
+    {
+        return Err(ApiError::new(
+            ProblemKind::RecommenderNotReady,
+            format!("model version {version} is not published yet"),
         ));
     }
     let status = state.recommender.status();

@@ -107,7 +107,7 @@ pub(crate) async fn verify(
         pixels: settings.max_image_pixels,
     };
     let images = decode_images(body.images, limits)?;
-    let ready = ready(&state)?;
+    let ready = ready(&state).await?;
     // Compare with every item published before this request.
     if let Some(head) = state.store.head_position().await?
         && !state.near_dup.wait_for(head, state.read_wait).await
