@@ -238,6 +238,10 @@ pub(crate) struct ModelsSettings {
     pub(crate) max_images: usize,
     /// Largest decoded image or PDF, in bytes.
     pub(crate) max_image_bytes: usize,
+    /// Most pixels (width × height, read from the header before anything
+    /// decodes it) of an image OCR reads; a larger one is refused with 413
+    /// `image-too-large`. PDF pages are rasterised within it.
+    pub(crate) max_image_pixels: u64,
     /// Most pages of a PDF sent to verify (each page is one OCR job); a
     /// longer one is refused with 422.
     pub(crate) max_pdf_pages: usize,
@@ -265,6 +269,7 @@ impl Default for ModelsSettings {
             min_verification_score_bps: 7_000,
             max_images: 4,
             max_image_bytes: 8 << 20,
+            max_image_pixels: 40_000_000,
             max_pdf_pages: 8,
             verify_max_body_bytes: 48 << 20,
             max_prompt_chars: 4_000,

@@ -15,6 +15,7 @@ use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
 use agora_actors::projection::dashboard::DashboardView;
+use agora_actors::projection::discussions::DiscussionsView;
 use agora_actors::projection::interactions::InteractionsView;
 use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
@@ -114,6 +115,8 @@ projections! {
     dashboard: DashboardView,
     /// Each item's body, for those who may read it.
     bodies: BodiesView,
+    /// Each item's reviews (with their writers' ratings) and comment threads.
+    discussions: DiscussionsView,
     /// The revenue ledger.
     ledger: LedgerView,
     /// Membership plans and their members.

@@ -5,7 +5,9 @@
 //! tract optimizes each graph) and then starts the pinned worker pool
 //! ([`ModelPool`]); until then, or when disabled or not installed, the
 //! model endpoints answer 503 `models-unavailable` while every other route
-//! (and `/healthz`) serves normally. The pool's threads and queues are
+//! (and `/healthz`) serves normally. A model request that comes while the
+//! models load first waits for them, up to `read_wait_ms`
+//! ([`Models::ready_within`]). The pool's threads and queues are
 //! described in `agora_actors::models::pool`.
 
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use agora_actors::projection::ProjectionHandle;
 use agora_actors::projection::near_dup::NearDupProjection;
 use agora_events::domain::content_models::ModelVersion;
 use parking_lot::RwLock;
+use tokio::sync::watch;
 
 use crate::config::ModelsSettings;
 
@@ -49,6 +52,8 @@ enum Status {
 #[derive(Clone)]
 pub(crate) struct Models {
     status: Arc<RwLock<Status>>,
+    /// Becomes true once loading ended (ready or failed).
+    settled: Arc<watch::Sender<bool>>,
     settings: ModelsSettings,
 }
 
@@ -64,10 +69,12 @@ impl Models {
             } else {
                 Status::Disabled
             })),
+            settled: Arc::new(watch::Sender::new(!settings.enabled)),
             settings: settings.clone(),
         };
         if settings.enabled {
             let status = Arc::clone(&models.status);
+            let settled = Arc::clone(&models.settled);
             let settings = settings.clone();
             let spawned = std::thread::Builder::new()
                 .name("models-loader".into())
@@ -83,9 +90,11 @@ impl Models {
                             Status::Failed(reason)
                         }
                     };
+                    settled.send_replace(true);
                 });
             if let Err(e) = spawned {
                 *models.status.write() = Status::Failed(format!("cannot start the loader: {e}"));
+                models.settled.send_replace(true);
             }
         }
         models
@@ -94,6 +103,16 @@ impl Models {
     /// The settings.
     pub(crate) fn settings(&self) -> &ModelsSettings {
         &self.settings
+    }
+
+    /// Like [`Models::ready`], but while the models load it first waits
+    /// for the loader, at most `wait`.
+    pub(crate) async fn ready_within(&self, wait: Duration) -> Result<Arc<Ready>, String> {
+        let mut settled = self.settled.subscribe();
+        // Whatever the outcome (loaded, failed, still loading), `ready`
+        // tells it.
+        let _ = tokio::time::timeout(wait, settled.wait_for(|done| *done)).await;
+        self.ready()
     }
 
     /// The loaded models, or why there are none (for a 503's detail).
@@ -141,6 +160,7 @@ fn load(
             generate_queue: settings.generate_queue,
             ocr_queue: settings.ocr_queue,
             pdf_max_side_px: defaults.pdf_max_side_px,
+            max_image_pixels: settings.max_image_pixels,
             retry_after: Duration::from_secs(u64::from(settings.retry_after_secs)),
         },
     )

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora_actors::aggregate::{CommandError, Registry, RegistryConfig};
+use agora_actors::clock::Clock;
 use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{self, ProjectionConfig};
 use agora_actors::user::{
@@ -14,7 +15,7 @@ use agora_actors::user::{
 };
 use agora_events::domain::user::{PersonalDetails, Role};
 use agora_events::personal::{KeyStore, MasterKey};
-use agora_events::{EventMetadata, EventStore, LogConfig, LogStore};
+use agora_events::{EventMetadata, EventStore, LogConfig, LogStore, Timestamp};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -53,7 +54,9 @@ fn registration(id: Option<&str>, email: &str) -> Registration {
 #[actix_rt::test]
 async fn a_user_logs_in_with_their_password_and_out_again() {
     let dir = tempfile::tempdir().expect("tmp");
-    let users = service(dir.path(), &MasterKey::generate(), Duration::from_secs(60));
+    let clock = Clock::manual(Timestamp::now());
+    let users = service(dir.path(), &MasterKey::generate(), Duration::from_secs(60))
+        .with_clock(clock.clone());
     let mut with_password = registration(Some("lin"), "lin@example.org");
     with_password.password = Some("correct horse battery".into());
     users
@@ -124,25 +127,33 @@ async fn a_user_logs_in_with_their_password_and_out_again() {
         "a logged-out token is refused"
     );
 
-    // An expired session is refused too.
+    // An expired session is refused too: the clock moves past its end.
     let short = users
         .login(
             "lin",
             "correct horse battery",
-            Duration::from_millis(1),
+            Duration::from_secs(60),
             EventMetadata::default(),
         )
-        .await;
-    if let Ok(short) = short {
-        assert!(
-            users
-                .view()
-                .wait_for(short.position.expect("position"), WAIT)
-                .await
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        assert!(users.authenticate(&short.token).is_none());
-    }
+        .await
+        .expect("login");
+    assert!(
+        users
+            .view()
+            .wait_for(short.position.expect("position"), WAIT)
+            .await
+    );
+    assert!(
+        users.authenticate(&short.token).is_some(),
+        "live until it expires"
+    );
+    clock.advance(Duration::from_secs(59));
+    assert!(users.authenticate(&short.token).is_some(), "still live");
+    clock.advance(Duration::from_secs(1));
+    assert!(
+        users.authenticate(&short.token).is_none(),
+        "refused from its expiry on"
+    );
     // The password never reaches the disk in clear.
     for file in walk(dir.path()) {
         let bytes = std::fs::read(&file).expect("read");
@@ -434,9 +445,9 @@ async fn idle_actors_are_passivated_so_live_actors_stay_bounded() {
         peak < users_total / 4,
         "peak {peak} live actors for {users_total} users"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Idle actors stop after 20 ms; each stop wakes the wait.
     assert!(
-        users.registry().live_actors() < 100,
+        users.registry().wait_live_at_most(99, WAIT).await,
         "{} still live",
         users.registry().live_actors()
     );

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use agora_events::domain::user::Role;
 
 use super::command::CommandReply;
-use super::contents::{commands, generate, reads, verify};
+use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
@@ -182,7 +182,9 @@ fn contents() -> Vec<Endpoint> {
         Endpoint::post(
             "/v1/contents/{id}/verify",
             "Verify the current text and the images sent (base64 PNG, JPEG, TIFF or PDF, every \
-             page of a PDF up to `models.max_pdf_pages`; OCR in English, Chinese or both): \
+             page of a PDF up to `models.max_pdf_pages`; OCR in English, Chinese or both; an \
+             image of more than `models.max_image_pixels` pixels by its header is refused with \
+             413 `image-too-large` before anything decodes it): \
              rule checks, near copies and paraphrases of published \
              items, a score in [0, 1] with every finding that lowered it; recorded as \
              `ContentVerified`. 503 `models-unavailable` / `models-overloaded` (with \
@@ -266,6 +268,25 @@ fn engagement() -> Vec<Endpoint> {
         .body::<commands::AnswerBody>()
         .reply::<CommandReply>(200)
         .keyed(),
+        Endpoint::get(
+            "/v1/contents/{id}/reviews",
+            "An item's reviews, each with the rating its writer gives (null: not rated), newest \
+             first (a rewritten review moves to the front); `next_after` as `after` continues. \
+             For whoever may see the item (404 otherwise, as `GET /v1/contents/{id}`).",
+        )
+        .to(discussions::reviews)
+        .query::<discussions::DiscussionQuery>()
+        .reply::<discussions::ReviewPage>(200),
+        Endpoint::get(
+            "/v1/contents/{id}/comments",
+            "An item's comment threads, newest first: each first comment with every reply \
+             (oldest first, each naming its parent); questions say whether they are `answered` \
+             and by which `answer_id`; `next_after` as `after` continues. For whoever may see \
+             the item (404 otherwise).",
+        )
+        .to(discussions::comments)
+        .query::<discussions::DiscussionQuery>()
+        .reply::<discussions::ThreadPage>(200),
     ]
 }
 
@@ -480,6 +501,7 @@ fn recommending() -> Vec<Endpoint> {
         )
         .policy(OVERSIGHT_READ)
         .to(recommendations::status)
+        .query::<recommendations::StatusQuery>()
         .reply::<recommendations::RecommenderStatusView>(200),
         Endpoint::post(
             "/v1/admin/recommender:train",

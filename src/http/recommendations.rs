@@ -139,6 +139,15 @@ impl From<&RecommenderModelTrained> for ModelView {
     }
 }
 
+/// Query of `GET /v1/admin/recommender`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusQuery {
+    /// Wait (up to `read_wait_ms`) until a model of at least this version
+    /// is published; 503 `recommender-not-ready` if none is by then.
+    min_version: Option<u64>,
+}
+
 /// Response of `GET /v1/admin/recommender`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct RecommenderStatusView {
@@ -315,7 +324,20 @@ pub(crate) async fn similar(
 /// `GET /v1/admin/recommender`.
 pub(crate) async fn status(
     state: web::Data<AppState>,
+    query: web::Query<StatusQuery>,
 ) -> Result<web::Json<RecommenderStatusView>, ApiError> {
+    if let Some(version) = query.min_version
+        && state
+            .recommender
+            .published(version, state.read_wait)
+            .await
+            .is_none()
+    {
+        return Err(ApiError::new(
+            ProblemKind::RecommenderNotReady,
+            format!("model version {version} is not published yet"),
+        ));
+    }
     let status = state.recommender.status();
     let config = state.recommender.config();
     Ok(web::Json(RecommenderStatusView {

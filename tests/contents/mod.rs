@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use crate::common::{Sandbox, Server};
 use crate::users::login;
 
+mod discussions;
+mod image_bomb;
+
 const PASSWORD: &str = "correct-horse-battery";
 
 /// A running server and a client.

@@ -6,7 +6,7 @@
 //! full queue answers 503 with `Retry-After`; bad images (and a damaged
 //! PDF) answer problems.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use agora_actors::models::ModelsDir;
 use agora_actors::models::testing::installed_or_skip;
@@ -15,6 +15,10 @@ use serde_json::{Value, json};
 
 use crate::catalog::{PASSWORD, Shop, draft};
 use crate::common::{Run, Sandbox, Server};
+
+/// Longest wait for the models to load (a guard against hanging, not a
+/// performance assertion).
+const LOAD_GUARD: Duration = Duration::from_secs(300);
 
 /// The test's English article: clean (summary, length, language).
 const RUST_EN: &str = "Ownership is the feature that sets Rust apart from other systems \
@@ -123,9 +127,11 @@ async fn draft_priced(shop: &Shop, token: &str, id: &str, body: &str, language: 
 /// `POST /v1/contents/{id}/verify`, waiting while the models load.
 async fn verify(shop: &Shop, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
     let path = format!("/v1/contents/{id}/verify");
-    // Loading takes seconds (tract optimizes each model once); the server
-    // answers 503 `models-unavailable` until then.
-    for _ in 0..600 {
+    // Loading takes seconds (tract optimizes each model once): a request
+    // waits on the server for the loader, up to its read wait, then
+    // answers 503 `models-unavailable` ("loading") and is sent again.
+    let deadline = Instant::now() + LOAD_GUARD;
+    while Instant::now() < deadline {
         let (status, answer) = shop
             .send(Method::POST, &path, Some(token), body.clone())
             .await;
@@ -139,7 +145,6 @@ async fn verify(shop: &Shop, token: &str, id: &str, body: Value) -> (StatusCode,
         if !loading {
             return (status, answer);
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     panic!(
         "the models did not load; server log:\n{}",

@@ -67,18 +67,28 @@ fn ids(answer: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Waits until the status shows model `version`.
+/// Waits until the status shows model `version`: each request waits on
+/// the server for the model to be published (`min_version`), up to its
+/// read wait; a run that takes longer is asked again, up to [`GUARD`].
 pub(crate) async fn model_version(shop: &Shop, admin: &str, version: u64) -> Value {
     let deadline = Instant::now() + GUARD;
+    let path = format!("/v1/admin/recommender?min_version={version}");
     loop {
-        let status = shop
-            .get("/v1/admin/recommender", Some(admin), StatusCode::OK)
+        let (status, body) = shop
+            .send(Method::GET, &path, Some(admin), Value::Null)
             .await;
-        if status["model"]["version"].as_u64() >= Some(version) {
-            return status;
+        if status == StatusCode::OK {
+            assert!(body["model"]["version"].as_u64() >= Some(version), "{body}");
+            return body;
         }
-        assert!(Instant::now() < deadline, "no model {version}: {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(
+            body["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with(":recommender-not-ready")),
+            "{body}"
+        );
+        assert!(Instant::now() < deadline, "no model {version}: {body}");
     }
 }
 
@@ -284,21 +294,16 @@ async fn trained_models_recommend_unowned_items_with_their_version() {
     assert_eq!(status["state"], "idle");
     assert_eq!(status["interactions_since_training"], 0);
     // The interactions projection catches up with the log (the training
-    // run's own event may still be on its way to it).
-    let deadline = Instant::now() + GUARD;
-    loop {
-        let ready = shop.get("/readyz", None, StatusCode::OK).await;
-        let caught_up = ready["projections"]
-            .as_array()
-            .expect("projections")
-            .iter()
-            .any(|p| p["name"] == "interactions" && p["lag"] == 0);
-        if caught_up {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{ready}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // run's own event may still be on its way to it): a read of it waits
+    // for the log's head.
+    let ready = shop.get("/readyz", None, StatusCode::OK).await;
+    let head = ready["store"]["head_position"].as_u64().expect("a head");
+    shop.get(
+        &format!("/v1/users/rust0/recommendations?k=1&min_position={head}"),
+        Some(&root),
+        StatusCode::OK,
+    )
+    .await;
 
     // Rebuilt from the log alone, the matrix trains version 3 at start-up.
     let Shop {

@@ -2,7 +2,7 @@
 //! update with `If-Match`, idempotent repeats, bad input, restarts, and a
 //! SIGKILL in the middle of a registration flood.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -391,15 +391,13 @@ async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
     let server = sandbox.serve();
     let client = Client::new();
     let acked: std::sync::Arc<acked::Acked> = Default::default();
-    let deadline = Instant::now() + Duration::from_millis(1500);
+    // Writers register until the server dies under them (at most this many
+    // each, a guard against a kill that never comes).
     let writers: Vec<_> = (0..16)
         .map(|w| {
             let (client, url, acked) = (client.clone(), server.at("/v1/users"), acked.clone());
             tokio::spawn(async move {
-                for i in 0.. {
-                    if Instant::now() > deadline {
-                        break;
-                    }
+                for i in 0..100_000 {
                     let id = format!("f{w}-{i}");
                     let body = json!({"id": id, "display_name": "Flood", "email": format!("{id}@example.org"), "roles": ["learner"]});
                     match client.post(&url).json(&body).send().await {
@@ -413,7 +411,11 @@ async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Mid-flood: enough registrations acknowledged, 16 more in flight.
+    assert!(
+        acked.at_least(200, Duration::from_secs(60)).await,
+        "the flood registered too few users"
+    );
     drop(server); // SIGKILL, mid-flood
     for w in writers {
         w.await.expect("writer");
@@ -440,16 +442,41 @@ async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
 mod acked {
     use std::collections::HashMap;
     use std::sync::Mutex;
+    use std::time::Duration;
 
-    #[derive(Default)]
-    pub(crate) struct Acked(Mutex<HashMap<String, u64>>);
+    use tokio::sync::watch;
+
+    /// Acknowledged ids with their positions, and their count to wait on.
+    pub(crate) struct Acked {
+        ids: Mutex<HashMap<String, u64>>,
+        count: watch::Sender<usize>,
+    }
+
+    impl Default for Acked {
+        fn default() -> Self {
+            Self {
+                ids: Mutex::default(),
+                count: watch::Sender::new(0),
+            }
+        }
+    }
 
     impl Acked {
         pub(crate) fn push(&self, id: String, position: u64) {
-            self.0.lock().expect("lock").insert(id, position);
+            let mut ids = self.ids.lock().expect("lock");
+            ids.insert(id, position);
+            self.count.send_replace(ids.len());
         }
+
+        /// Waits, at most `timeout`, until `count` ids are acknowledged.
+        pub(crate) async fn at_least(&self, count: usize, timeout: Duration) -> bool {
+            let mut counted = self.count.subscribe();
+            let reached = tokio::time::timeout(timeout, counted.wait_for(|n| *n >= count)).await;
+            matches!(reached, Ok(Ok(_)))
+        }
+
         pub(crate) fn take(&self) -> HashMap<String, u64> {
-            std::mem::take(&mut self.0.lock().expect("lock"))
+            std::mem::take(&mut self.ids.lock().expect("lock"))
         }
     }
 }

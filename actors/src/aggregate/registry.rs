@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use agora_events::EventStore;
 use dashmap::DashMap;
+use tokio::sync::Notify;
 
 use super::actor::{AggregateActor, CommandError, Execute, Executed, Inspect};
 use super::{Aggregate, stream_name};
@@ -43,6 +44,7 @@ type Actors<A> = DashMap<String, Entry<A>>;
 pub(super) struct Slot<A: Aggregate> {
     actors: Arc<Actors<A>>,
     live: Arc<AtomicUsize>,
+    released: Arc<Notify>,
     id: String,
     generation: u64,
 }
@@ -52,6 +54,7 @@ impl<A: Aggregate> Slot<A> {
         self.actors
             .remove_if(&self.id, |_, entry| entry.generation == self.generation);
         self.live.fetch_sub(1, Ordering::Relaxed);
+        self.released.notify_waiters();
     }
 }
 
@@ -66,6 +69,8 @@ pub struct Registry<A: Aggregate> {
     arbiters: Vec<Arbiter>,
     config: RegistryConfig,
     live: Arc<AtomicUsize>,
+    /// Woken each time an actor stops.
+    released: Arc<Notify>,
     peak: AtomicUsize,
     generations: AtomicU64,
 }
@@ -83,6 +88,7 @@ impl<A: Aggregate> Registry<A> {
             arbiters,
             config,
             live: Arc::new(AtomicUsize::new(0)),
+            released: Arc::new(Notify::new()),
             peak: AtomicUsize::new(0),
             generations: AtomicU64::new(0),
         }
@@ -91,6 +97,25 @@ impl<A: Aggregate> Registry<A> {
     /// Actors running now.
     pub fn live_actors(&self) -> usize {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// Waits until at most `count` actors run (idle ones stop after
+    /// [`RegistryConfig::idle_after`]), woken by each actor that stops, for
+    /// at most `timeout`; answers whether it got there.
+    pub async fn wait_live_at_most(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            // Registered before the check, so a stop in between wakes it.
+            released.as_mut().enable();
+            if self.live_actors() <= count {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, released).await.is_err() {
+                return self.live_actors() <= count;
+            }
+        }
     }
 
     /// The most actors that ran at once.
@@ -172,6 +197,7 @@ impl<A: Aggregate> Registry<A> {
         let slot = Slot {
             actors: Arc::clone(&self.actors),
             live: Arc::clone(&self.live),
+            released: Arc::clone(&self.released),
             id: id.to_owned(),
             generation,
         };

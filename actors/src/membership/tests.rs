@@ -493,8 +493,11 @@ proptest! {
             prop_assert!(start < end);
             last_end = Some(end);
         }
-        if let Some(end) = last_end {
-            prop_assert!(now < end, "the last period covers the last sweep");
-        }
+        prop_assert!(
+            last_end.is_some_and(|end| now < end),
+            "the last period covers the last sweep: {:?} at {:?}",
+            last_end,
+            now
+        );
     }
 }

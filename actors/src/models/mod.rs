@@ -24,6 +24,7 @@
 pub mod embedder;
 pub mod generator;
 mod graph;
+pub mod image_size;
 pub mod ocr;
 pub mod pdf;
 pub mod pool;
@@ -42,7 +43,8 @@ pub use pool::{ModelPool, PoolSettings};
 pub const MODELS_DIR_ENV: &str = "AGORA_MODELS_DIR";
 
 /// Errors of the model workers. None of them is the caller's fault except
-/// [`ModelError::InvalidInput`] (→ 400); the others are server-side (→ 500,
+/// [`ModelError::InvalidInput`] (→ 400) and [`ModelError::ImageTooLarge`]
+/// (→ 413); the others are server-side (→ 500,
 /// or 503 for [`ModelError::Unavailable`] and [`ModelError::ToolMissing`],
 /// 504 for [`ModelError::DeadlineExceeded`]).
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,20 @@ pub enum ModelError {
     /// caller as a 400.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The image declares more pixels than the pool reads (its header is
+    /// read before anything decodes it, see [`image_size`]). Report it to
+    /// the caller as a 413 naming the limit; a smaller image may pass.
+    #[error("{what} is {width}×{height} pixels; at most {max_pixels} pixels are read")]
+    ImageTooLarge {
+        /// Which image ("the image", "image 2 page 1").
+        what: String,
+        /// Its declared width.
+        width: u32,
+        /// Its declared height.
+        height: u32,
+        /// The limit, width × height.
+        max_pixels: u64,
+    },
     /// The pool was started without the model this job needs (→ 503).
     #[error("model not loaded: {0}")]
     Unavailable(&'static str),

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use tesseract::Tesseract;
 
 use super::ModelError;
+use super::image_size::{DEFAULT_MAX_IMAGE_PIXELS, check_pixels};
 
 /// Which language data tesseract uses.
 #[derive(
@@ -81,6 +82,8 @@ pub struct OcrPage {
 pub struct OcrEngine {
     config: OcrConfig,
     instances: HashMap<OcrLanguage, Tesseract>,
+    /// Most pixels (width × height, from the header) of an image read.
+    max_pixels: u64,
 }
 
 impl std::fmt::Debug for OcrEngine {
@@ -88,17 +91,26 @@ impl std::fmt::Debug for OcrEngine {
         f.debug_struct("OcrEngine")
             .field("config", &self.config)
             .field("languages", &self.instances.keys().collect::<Vec<_>>())
+            .field("max_pixels", &self.max_pixels)
             .finish()
     }
 }
 
 impl OcrEngine {
-    /// An engine that creates its instances lazily.
+    /// An engine that creates its instances lazily and reads images of at
+    /// most [`DEFAULT_MAX_IMAGE_PIXELS`].
     pub fn new(config: OcrConfig) -> Self {
         OcrEngine {
             config,
             instances: HashMap::new(),
+            max_pixels: DEFAULT_MAX_IMAGE_PIXELS,
         }
+    }
+
+    /// The engine reading images of at most `max_pixels` (width × height).
+    pub fn with_max_pixels(mut self, max_pixels: u64) -> Self {
+        self.max_pixels = max_pixels;
+        self
     }
 
     /// Initialises the instance for `language` now (so the first job does not
@@ -127,8 +139,12 @@ impl OcrEngine {
         })
     }
 
-    /// Recognises the text of an encoded image (PNG, JPEG, TIFF, … whatever
-    /// leptonica reads). An unreadable image is [`ModelError::InvalidInput`].
+    /// Recognises the text of an encoded image (PNG, JPEG, TIFF, GIF, BMP,
+    /// PNM or WebP, see [`image_size`](super::image_size)). Its size is read
+    /// from its header first: more pixels than the engine's limit is
+    /// [`ModelError::ImageTooLarge`], without decoding; an image whose
+    /// header does not tell its size, or that leptonica cannot read, is
+    /// [`ModelError::InvalidInput`].
     pub fn recognize(
         &mut self,
         image: &[u8],
@@ -137,6 +153,7 @@ impl OcrEngine {
         if image.is_empty() {
             return Err(ModelError::InvalidInput("empty image".into()));
         }
+        check_pixels(image, self.max_pixels)?;
         let api = match self.instances.remove(&language) {
             Some(api) => api,
             None => self.create(language)?,

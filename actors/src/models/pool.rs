@@ -48,6 +48,7 @@ use tokio::sync::oneshot;
 
 use super::embedder::Embedder;
 use super::generator::{FinishReason, Generation, GenerationParams, Generator};
+use super::image_size::DEFAULT_MAX_IMAGE_PIXELS;
 use super::ocr::{OcrEngine, OcrLanguage, OcrPage};
 use super::{EmbeddingKind, ModelError, ModelSet, pdf};
 
@@ -68,6 +69,12 @@ pub struct PoolSettings {
     /// each page's image to this squared, in bytes). Default:
     /// [`pdf::DEFAULT_MAX_SIDE_PX`] (3300, A4 or Letter at about 300 dpi).
     pub pdf_max_side_px: u32,
+    /// Most pixels (width × height, read from the header before anything
+    /// decodes it) of an image OCR reads; a larger one is refused with
+    /// [`ModelError::ImageTooLarge`]. A PDF page is rasterised to at most
+    /// this many pixels too (its longest side is then at most the square
+    /// root). Default: [`DEFAULT_MAX_IMAGE_PIXELS`] (40 million).
+    pub max_image_pixels: u64,
     /// What to advise in `Retry-After` when a queue is full. Default: 2 s.
     pub retry_after: Duration,
 }
@@ -81,6 +88,7 @@ impl Default for PoolSettings {
             generate_queue: 8,
             ocr_queue: 32,
             pdf_max_side_px: pdf::DEFAULT_MAX_SIDE_PX,
+            max_image_pixels: DEFAULT_MAX_IMAGE_PIXELS,
             retry_after: Duration::from_secs(2),
         }
     }
@@ -93,6 +101,13 @@ impl PoolSettings {
             JobKind::Generate => self.generate_queue,
             JobKind::Ocr => self.ocr_queue,
         }
+    }
+
+    /// The longest side a PDF page is rasterised to: the setting, or less
+    /// so that a square page stays within [`PoolSettings::max_image_pixels`].
+    fn pdf_side_px(&self) -> u32 {
+        let fitting = u32::try_from(self.max_image_pixels.isqrt()).unwrap_or(u32::MAX);
+        self.pdf_max_side_px.min(fitting)
     }
 }
 
@@ -323,7 +338,7 @@ struct WorkerState {
 }
 
 impl WorkerState {
-    fn new(models: &ModelSet) -> Result<Self, ModelError> {
+    fn new(models: &ModelSet, max_image_pixels: u64) -> Result<Self, ModelError> {
         Ok(WorkerState {
             paraphrase: models
                 .paraphrase
@@ -336,7 +351,10 @@ impl WorkerState {
                 .as_ref()
                 .map(|m| m.generator())
                 .transpose()?,
-            ocr: models.ocr.clone().map(OcrEngine::new),
+            ocr: models
+                .ocr
+                .clone()
+                .map(|config| OcrEngine::new(config).with_max_pixels(max_image_pixels)),
         })
     }
 }
@@ -348,6 +366,7 @@ impl ModelPool {
     pub fn start(models: ModelSet, settings: PoolSettings) -> Result<Self, ModelError> {
         let workers = settings.workers.max(1);
         let pin = settings.pin_to_cores;
+        let max_image_pixels = settings.max_image_pixels;
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues {
                 jobs: Default::default(),
@@ -364,7 +383,7 @@ impl ModelPool {
         };
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
-            let state = WorkerState::new(&models)?;
+            let state = WorkerState::new(&models, max_image_pixels)?;
             let core = (!cores.is_empty()).then(|| cores[i % cores.len()]);
             let shared = Arc::clone(&shared);
             let handle = std::thread::Builder::new()
@@ -571,7 +590,7 @@ fn run(job: Job, state: &mut WorkerState, settings: &PoolSettings) {
                 OcrInput::Image(image) => engine.recognize(&image, language),
                 OcrInput::PdfPage { pdf, page } => {
                     let image =
-                        match pdf.rasterize_page(page, settings.pdf_max_side_px, ticket.deadline) {
+                        match pdf.rasterize_page(page, settings.pdf_side_px(), ticket.deadline) {
                             Ok(image) => image,
                             Err(e) => return ticket.answer(Err(e.into())),
                         };
@@ -639,6 +658,65 @@ mod tests {
             matches!(result, Err(JobError::Model(ModelError::Unavailable(_)))),
             "{result:?}"
         );
+    }
+
+    /// A PNG header declaring `width` × `height` (the check never reads
+    /// further, so no pixel data is needed).
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&width.to_be_bytes());
+        png.extend_from_slice(&height.to_be_bytes());
+        png.extend_from_slice(&[8, 0, 0, 0, 0]);
+        png
+    }
+
+    #[test]
+    fn an_image_over_the_pixel_limit_is_refused_before_tesseract_or_leptonica_run() {
+        // The engine creates tesseract lazily: the refusal comes first, so
+        // this holds on a machine without tesseract's language data too.
+        let models = ModelSet {
+            ocr: Some(super::super::OcrConfig {
+                datapath: Some("/nonexistent/tessdata".into()),
+            }),
+            ..ModelSet::default()
+        };
+        let settings = PoolSettings {
+            workers: 1,
+            pin_to_cores: false,
+            max_image_pixels: 1_000_000,
+            ..PoolSettings::default()
+        };
+        let pool = ModelPool::start(models, settings).expect("starts");
+        let later = Instant::now() + Duration::from_secs(60);
+        let result = pool
+            .ocr(png_header(16_000, 16_000), OcrLanguage::Eng, later)
+            .expect("accepted")
+            .wait_blocking();
+        match result {
+            Err(JobError::Model(ModelError::ImageTooLarge {
+                width, max_pixels, ..
+            })) => assert_eq!((width, max_pixels), (16_000, 1_000_000)),
+            other => panic!("expected ImageTooLarge, got {other:?}"),
+        }
+        let result = pool
+            .ocr(b"GIF89a".to_vec(), OcrLanguage::Eng, later)
+            .expect("accepted")
+            .wait_blocking();
+        assert!(
+            matches!(result, Err(JobError::Model(ModelError::InvalidInput(_)))),
+            "a size the header does not tell: {result:?}"
+        );
+    }
+
+    #[test]
+    fn pdf_pages_are_rasterised_within_the_pixel_limit() {
+        let defaults = PoolSettings::default();
+        assert_eq!(defaults.pdf_side_px(), pdf::DEFAULT_MAX_SIDE_PX);
+        let tight = PoolSettings {
+            max_image_pixels: 1_000_000,
+            ..PoolSettings::default()
+        };
+        assert_eq!(tight.pdf_side_px(), 1_000);
     }
 
     #[test]

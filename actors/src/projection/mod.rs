@@ -17,6 +17,7 @@ pub mod bodies;
 pub mod catalog;
 pub(crate) mod content_stream;
 pub mod dashboard;
+pub mod discussions;
 pub mod interactions;
 mod keeper;
 pub mod ledger;

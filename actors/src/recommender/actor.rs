@@ -9,7 +9,7 @@ use agora_events::domain::recommender::{MODELS_STREAM, RecommenderEvent, Recomme
 use agora_events::{EventMetadata, EventStore, ExpectedVersion, ReadDirection, StreamName};
 use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::serving::ServingModel;
 use super::training::{fit, training_matrix};
@@ -55,6 +55,12 @@ struct Progress {
 struct Shared {
     model: ArcSwapOption<ServingModel>,
     progress: Mutex<Progress>,
+    /// The published model's version (0: none yet), sent after `model` is
+    /// stored.
+    published: watch::Sender<u64>,
+    /// Checks the trainer made (its ticks), for tests that must see it
+    /// look at a state without a run following.
+    checks: watch::Sender<u64>,
 }
 
 /// Stops the trainer's arbiter when the last handle goes.
@@ -102,6 +108,8 @@ impl Recommender {
         let shared = Arc::new(Shared {
             model: ArcSwapOption::empty(),
             progress: Mutex::new(Progress::default()),
+            published: watch::Sender::new(0),
+            checks: watch::Sender::new(0),
         });
         let trainer = Trainer {
             shared: Arc::clone(&shared),
@@ -132,6 +140,17 @@ impl Recommender {
     /// comes from one version.
     pub fn current(&self) -> Option<Arc<ServingModel>> {
         self.shared.model.load_full()
+    }
+
+    /// Waits, at most `timeout`, until a model of `version` or later is
+    /// published, and answers it (`None` if none was in time).
+    pub async fn published(&self, version: u64, timeout: Duration) -> Option<Arc<ServingModel>> {
+        let mut versions = self.shared.published.subscribe();
+        let reached = tokio::time::timeout(timeout, versions.wait_for(|v| *v >= version)).await;
+        match reached {
+            Ok(Ok(_)) => self.current().filter(|model| model.version() >= version),
+            _ => None,
+        }
     }
 
     /// The settings.
@@ -246,8 +265,13 @@ impl Trainer {
         self.view.read(InteractionsView::changes)
     }
 
-    /// Starts a run if one is due.
+    /// Starts a run if one is due, and counts the check.
     fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.check(ctx);
+        self.shared.checks.send_modify(|n| *n = n.saturating_add(1));
+    }
+
+    fn check(&mut self, ctx: &mut Context<Self>) {
         if self.running {
             return;
         }
@@ -378,6 +402,7 @@ impl Trainer {
                         "recommender model published"
                     );
                     self.shared.model.store(Some(Arc::clone(model)));
+                    self.shared.published.send_replace(model.version());
                     progress.last_error = None;
                 }
                 Err(error) => {

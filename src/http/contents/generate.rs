@@ -96,7 +96,7 @@ pub(crate) async fn generate(
             ),
         ));
     }
-    let ready = ready(&state)?;
+    let ready = ready(&state).await?;
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
     let pieces = tx.clone();
     let sink = Box::new(move |piece: &str| {

@@ -20,6 +20,10 @@
 //!   included only for those [`bodies::may_read_body`] allows. Listings
 //!   show published items only, filtered, sorted and searched (`q=`).
 //!
+//! - `GET /v1/contents/{id}/reviews` and `GET /v1/contents/{id}/comments`
+//!   ([`discussions`]) page an item's reviews and comment threads, for
+//!   whoever may see the item.
+//!
 //! - `POST /v1/contents/{id}/verify` and `POST
 //!   /v1/contents/{id}/drafts:generate` run the model workers (503 while
 //!   they are not loaded or their queue is full).
@@ -30,6 +34,7 @@
 
 mod bodies;
 pub(crate) mod commands;
+pub(crate) mod discussions;
 pub(crate) mod generate;
 mod models;
 pub(crate) mod reads;

@@ -17,11 +17,13 @@ use super::super::problem::{ApiError, ProblemKind};
 use super::commands::from_service;
 use crate::models::Ready;
 
-/// The loaded models, or 503 `models-unavailable`.
-pub(super) fn ready(state: &AppState) -> Result<Arc<Ready>, ApiError> {
+/// The loaded models (waiting for them while they load, up to
+/// `read_wait_ms`), or 503 `models-unavailable`.
+pub(super) async fn ready(state: &AppState) -> Result<Arc<Ready>, ApiError> {
     state
         .models
-        .ready()
+        .ready_within(state.read_wait)
+        .await
         .map_err(|reason| ApiError::new(ProblemKind::ModelsUnavailable, reason))
 }
 
@@ -110,6 +112,9 @@ pub(super) fn from_job(error: &JobError) -> ApiError {
     match error {
         JobError::Model(ModelError::InvalidInput(detail)) => {
             ApiError::new(ProblemKind::ValidationFailed, detail.clone())
+        }
+        JobError::Model(e @ ModelError::ImageTooLarge { .. }) => {
+            ApiError::new(ProblemKind::ImageTooLarge, e.to_string())
         }
         JobError::Model(ModelError::Unavailable(model)) => ApiError::new(
             ProblemKind::ModelsUnavailable,

@@ -9,12 +9,18 @@
 //! `models.max_image_bytes` each; anything else is refused with a problem
 //! document before a model runs. Each page of a PDF is read (at most
 //! `models.max_pdf_pages`; a longer PDF, or one poppler cannot read, is
-//! refused with 422 before any page is). The near-duplicate index is first
+//! refused with 422 before any page is). An image's width and height are
+//! read from its header before anything decodes it: more than
+//! `models.max_image_pixels` pixels is refused with 413 `image-too-large`
+//! naming the limit (an image whose header does not tell, 422). The
+//! near-duplicate index is first
 //! brought up to the log's head, so every item published before the
 //! request is compared.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use agora_actors::content::VerificationOutcome;
+use agora_actors::models::ModelError;
+use agora_actors::models::image_size::check_pixels;
 use agora_actors::models::ocr::OcrLanguage;
 use agora_actors::models::pdf;
 use agora_actors::models::verify::{ImageInput, ImageText, VerifyRequest};
@@ -97,8 +103,13 @@ pub(crate) async fn verify(
     let command = command.request();
     let content = item(&state, &auth, &id, Allowed::CreatorOrAdmin).await?;
     let body = read_body(&request, payload, settings.verify_max_body_bytes).await?;
-    let images = decode_images(body.images, settings.max_images, settings.max_image_bytes)?;
-    let ready = ready(&state)?;
+    let limits = ImageLimits {
+        count: settings.max_images,
+        bytes: settings.max_image_bytes,
+        pixels: settings.max_image_pixels,
+    };
+    let images = decode_images(body.images, limits)?;
+    let ready = ready(&state).await?;
     // Compare with every item published before this request.
     if let Some(head) = state.store.head_position().await?
         && !state
@@ -181,12 +192,26 @@ async fn read_body(
         .map_err(|e| ApiError::new(ProblemKind::InvalidRequest, format!("the body: {e}")))
 }
 
-/// Decodes and checks the images: count, base64, size, format.
-fn decode_images(
-    images: Vec<ImageBody>,
-    max_images: usize,
-    max_bytes: usize,
-) -> Result<Vec<ImageInput>, ApiError> {
+/// What the images of one request may be.
+#[derive(Clone, Copy, Debug)]
+struct ImageLimits {
+    /// Most images.
+    count: usize,
+    /// Largest decoded file, in bytes.
+    bytes: usize,
+    /// Most pixels of an image (not of a PDF, whose pages are rasterised
+    /// within the models' limit).
+    pixels: u64,
+}
+
+/// Decodes and checks the images: count, base64, size in bytes, format,
+/// and (from the header, before anything decodes it) size in pixels.
+fn decode_images(images: Vec<ImageBody>, limits: ImageLimits) -> Result<Vec<ImageInput>, ApiError> {
+    let ImageLimits {
+        count: max_images,
+        bytes: max_bytes,
+        pixels: max_pixels,
+    } = limits;
     if images.len() > max_images {
         return Err(ApiError::new(
             ProblemKind::ValidationFailed,
@@ -215,11 +240,14 @@ fn decode_images(
             if bytes.len() > max_bytes {
                 return Err(too_large(index, max_bytes));
             }
-            if image_format(&bytes).is_none() {
+            let Some(format) = image_format(&bytes) else {
                 return Err(ApiError::new(
                     ProblemKind::ValidationFailed,
                     format!("images[{index}] is not a PNG, JPEG, TIFF or PDF file"),
                 ));
+            };
+            if format != "pdf" {
+                check_pixels(&bytes, max_pixels).map_err(|e| pixels_problem(index, &e))?;
             }
             Ok(ImageInput {
                 bytes,
@@ -227,6 +255,30 @@ fn decode_images(
             })
         })
         .collect()
+}
+
+/// The problem of an image [`check_pixels`] refused: 413
+/// `image-too-large` naming the limit, or 422 when its header does not
+/// tell its size.
+fn pixels_problem(index: usize, error: &ModelError) -> ApiError {
+    match error {
+        ModelError::ImageTooLarge {
+            width,
+            height,
+            max_pixels,
+            ..
+        } => ApiError::new(
+            ProblemKind::ImageTooLarge,
+            format!(
+                "images[{index}] is {width}×{height} pixels; at most {max_pixels} pixels \
+                 (models.max_image_pixels) are read"
+            ),
+        ),
+        other => ApiError::new(
+            ProblemKind::ValidationFailed,
+            format!("images[{index}]: {other}"),
+        ),
+    }
 }
 
 fn too_large(index: usize, max_bytes: usize) -> ApiError {
@@ -267,12 +319,28 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
+    /// 2 images of 100 bytes and 1000 pixels at most.
+    const LIMITS: ImageLimits = ImageLimits {
+        count: 2,
+        bytes: 100,
+        pixels: 1_000,
+    };
+
+    /// A PNG header declaring `width` × `height`.
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&width.to_be_bytes());
+        png.extend_from_slice(&height.to_be_bytes());
+        png.extend_from_slice(&[8, 0, 0, 0, 0]);
+        png
+    }
+
     #[test]
     fn only_png_jpeg_tiff_and_pdf_in_base64_within_the_limits_pass() {
-        let png = b64(b"\x89PNG\r\n\x1a\nrest");
+        let png = b64(&png(40, 25));
         let pdf = b64(b"%PDF-1.4\nrest");
         assert_eq!(
-            decode_images(vec![image(&png), image(&pdf)], 2, 100)
+            decode_images(vec![image(&png), image(&pdf)], LIMITS)
                 .map(|v| v.len())
                 .ok(),
             Some(2)
@@ -288,24 +356,43 @@ mod tests {
         assert_eq!(image_format(b"%PDF"), None);
         let kind = |r: Result<Vec<ImageInput>, ApiError>| r.err().map(|e| e.to_doc().type_uri);
         assert_eq!(
-            kind(decode_images(vec![image("not base64!")], 2, 100)),
+            kind(decode_images(vec![image("not base64!")], LIMITS)),
             Some("urn:agora:problem:invalid-request")
         );
         assert_eq!(
-            kind(decode_images(vec![image(&b64(b"GIF89a...."))], 2, 100)),
+            kind(decode_images(vec![image(&b64(b"GIF89a...."))], LIMITS)),
             Some("urn:agora:problem:validation-failed")
         );
         assert_eq!(
-            kind(decode_images(vec![image(&b64(&[0xFF; 200]))], 2, 100)),
+            kind(decode_images(vec![image(&b64(&[0xFF; 200]))], LIMITS)),
             Some("urn:agora:problem:payload-too-large")
         );
         assert_eq!(
             kind(decode_images(
                 vec![image(&png), image(&png), image(&png)],
-                2,
-                100
+                LIMITS
             )),
             Some("urn:agora:problem:validation-failed")
         );
+    }
+
+    #[test]
+    fn an_image_declaring_too_many_pixels_is_refused_from_its_header_with_the_limit() {
+        let refused = decode_images(vec![image(&b64(&png(16_000, 16_000)))], LIMITS)
+            .err()
+            .map(|e| e.to_doc());
+        let doc = refused.expect("refused");
+        assert_eq!(doc.type_uri, "urn:agora:problem:image-too-large");
+        assert_eq!(doc.status, 413);
+        assert!(doc.detail.contains("16000×16000"), "{}", doc.detail);
+        assert!(doc.detail.contains("at most 1000 pixels"), "{}", doc.detail);
+        let headless = decode_images(vec![image(&b64(b"\x89PNG\r\n\x1a\nrest"))], LIMITS);
+        assert_eq!(
+            headless.err().map(|e| e.to_doc().type_uri),
+            Some("urn:agora:problem:validation-failed"),
+            "a PNG whose header does not tell its size"
+        );
+        let one_over = decode_images(vec![image(&b64(&png(1_001, 1)))], LIMITS);
+        assert!(one_over.is_err());
     }
 }

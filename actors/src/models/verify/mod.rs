@@ -7,7 +7,11 @@
 //!    its page jobs, then `pdfinfo`, on a blocking thread); one of more
 //!    than [`VerifySettings::max_pdf_pages`] pages, or of none, is refused
 //!    before any OCR job is queued; then each page is its own OCR job, so
-//!    the pages spread over the workers.
+//!    the pages spread over the workers. Every other image's width and
+//!    height are read from its header first ([`image_size`](super::image_size)):
+//!    one of more than [`PoolSettings::max_image_pixels`](super::pool::PoolSettings::max_image_pixels)
+//!    pixels, or whose header does not tell, is refused before any job is
+//!    queued (and before anything decodes it).
 //! 2. **Rule checks** ([`rules`]) over all of that text.
 //! 3. **Near duplicates** against the published catalog, from the
 //!    [`NearDupProjection`]: MinHash over 5-character shingles
@@ -37,8 +41,8 @@ use parking_lot::RwLock;
 use super::ModelError;
 use super::embedder::{EmbeddingKind, cosine};
 use super::ocr::{OcrLanguage, OcrPage};
-use super::pdf;
 use super::pool::{JobError, JobHandle, ModelPool, SubmitError};
+use super::{image_size, pdf};
 use crate::projection::ProjectionHandle;
 use crate::projection::near_dup::{NearDupProjection, item_text};
 use minhash::Signature;
@@ -163,7 +167,8 @@ pub enum VerifyError {
     #[error(transparent)]
     Submit(#[from] SubmitError),
     /// A model job failed: bad input (an unreadable image, a PDF poppler
-    /// cannot read or with too many pages → 422), deadline (504), a missing
+    /// cannot read or with too many pages → 422; an image of more pixels
+    /// than the pool reads → 413), deadline (504), a missing
     /// program (503) or a worker error (500).
     #[error(transparent)]
     Job(#[from] JobError),
@@ -186,6 +191,17 @@ fn naming(what: &str, error: JobError) -> JobError {
         JobError::Model(ModelError::InvalidInput(detail)) => {
             JobError::Model(ModelError::InvalidInput(format!("{what}: {detail}")))
         }
+        JobError::Model(ModelError::ImageTooLarge {
+            width,
+            height,
+            max_pixels,
+            ..
+        }) => JobError::Model(ModelError::ImageTooLarge {
+            what: what.to_owned(),
+            width,
+            height,
+            max_pixels,
+        }),
         other => other,
     }
 }
@@ -312,8 +328,16 @@ impl Verifier {
         deadline: Instant,
         findings: &mut Vec<Finding>,
     ) -> Result<Vec<ImageText>, VerifyError> {
-        // Every PDF is counted before any OCR job is queued, so a bad one
-        // is refused without work done for the others.
+        // Every image's size is read and every PDF counted before any OCR
+        // job is queued, so a bad one is refused without work done for the
+        // others.
+        let max_pixels = self.pool.settings().max_image_pixels;
+        for (index, image) in images.iter().enumerate() {
+            if !pdf::is_pdf(&image.bytes) {
+                image_size::check_pixels(&image.bytes, max_pixels)
+                    .map_err(|e| naming(&format!("image {index}"), JobError::Model(e)))?;
+            }
+        }
         let mut pdfs: Vec<Option<(Arc<pdf::PdfFile>, usize)>> = Vec::with_capacity(images.len());
         for (index, image) in images.iter().enumerate() {
             pdfs.push(if pdf::is_pdf(&image.bytes) {

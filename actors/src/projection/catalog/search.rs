@@ -8,6 +8,13 @@
 //! lock, so concurrent searches wait for that one commit), so a flood of
 //! events costs one commit, not one per event.
 //!
+//! The last word of a query is also matched as a prefix (`postgres` finds
+//! `PostgreSQL`), as a search box user expects while typing. A prefix
+//! match scores a small constant ([`PREFIX_SCORE`]) where a whole word
+//! scores its BM25 (plus that constant, as a word is its own prefix), so an
+//! item with the whole word ranks above one with only a longer word that
+//! starts with it, other words matching alike.
+//!
 //! Each item gets a small numeric key for the life of the index (a fast
 //! field), so matches map back to ids without reading stored documents.
 
@@ -16,7 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhrasePrefixQuery, Query, TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
@@ -26,7 +35,7 @@ use tantivy::{
     TantivyDocument, Term,
 };
 
-use super::tokenize::{MixedTokenizer, TOKENIZER, query_terms};
+use super::tokenize::{MixedTokenizer, TOKENIZER, last_word, query_terms};
 
 /// Bytes the index writer may buffer before it writes a segment (tantivy's
 /// minimum per thread; the catalog's text is small).
@@ -38,6 +47,16 @@ const TITLE_BOOST: Score = 3.0;
 const TAGS_BOOST: Score = 2.0;
 /// See [`TITLE_BOOST`].
 const SUMMARY_BOOST: Score = 1.0;
+
+/// What a match of the query's last word as a prefix counts, in any field
+/// (a whole word counts its BM25 score besides).
+const PREFIX_SCORE: Score = 0.5;
+/// Shortest last word matched as a prefix too, in characters (a single
+/// letter would match most of the index).
+const MIN_PREFIX_CHARS: usize = 2;
+/// Most indexed words one prefix expands to, per field and segment (the
+/// first in alphabetical order).
+const MAX_PREFIX_TERMS: u32 = 100;
 
 /// The search index failed (it is in RAM, so only a tantivy bug or an
 /// exhausted machine gets here); the listing answers 503.
@@ -150,7 +169,8 @@ impl SearchIndex {
     }
 
     /// The ids of every item whose text matches all terms of `text`, with
-    /// their BM25 scores (title, tags and summary matches weighted). Text
+    /// their BM25 scores (title, tags and summary matches weighted); the
+    /// last word also matches as a prefix (see the module doc). Text
     /// without any searchable word matches nothing.
     pub(super) fn search(&self, text: &str) -> Result<Vec<(&str, Score)>, SearchUnavailable> {
         let inner = self.inner.as_ref().map_err(Clone::clone)?;
@@ -158,17 +178,18 @@ impl SearchIndex {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
+        let prefix = last_word(text).filter(|w| w.chars().count() >= MIN_PREFIX_CHARS);
         inner.refresh()?;
         let f = inner.fields;
+        let fields = [
+            (f.title, TITLE_BOOST),
+            (f.tags, TAGS_BOOST),
+            (f.summary, SUMMARY_BOOST),
+        ];
         let per_term = terms
             .iter()
             .map(|term| {
-                let fields = [
-                    (f.title, TITLE_BOOST),
-                    (f.tags, TAGS_BOOST),
-                    (f.summary, SUMMARY_BOOST),
-                ];
-                let any_field: Vec<(Occur, Box<dyn Query>)> = fields
+                let mut any_field: Vec<(Occur, Box<dyn Query>)> = fields
                     .into_iter()
                     .map(|(field, boost)| {
                         let query = TermQuery::new(
@@ -180,6 +201,9 @@ impl SearchIndex {
                         (Occur::Should, boosted)
                     })
                     .collect();
+                if prefix.as_ref() == Some(term) {
+                    any_field.push((Occur::Should, prefix_query(&fields, term)));
+                }
                 let query: Box<dyn Query> = Box::new(BooleanQuery::new(any_field));
                 (Occur::Must, query)
             })
@@ -192,6 +216,24 @@ impl SearchIndex {
             .filter_map(|(key, score)| inner.ids.get(&key).map(|id| (id.as_str(), score)))
             .collect())
     }
+}
+
+/// Words starting with `prefix` in any of `fields`, scoring
+/// [`PREFIX_SCORE`] however many fields match.
+fn prefix_query(fields: &[(Field, Score)], prefix: &str) -> Box<dyn Query> {
+    let any_field: Vec<(Occur, Box<dyn Query>)> = fields
+        .iter()
+        .map(|&(field, _)| {
+            let mut query = PhrasePrefixQuery::new(vec![Term::from_field_text(field, prefix)]);
+            query.set_max_expansions(MAX_PREFIX_TERMS);
+            let query: Box<dyn Query> = Box::new(query);
+            (Occur::Should, query)
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(any_field)),
+        PREFIX_SCORE,
+    ))
 }
 
 impl Inner {
@@ -286,6 +328,47 @@ mod tests {
         assert!(index.search("语法").expect("search").is_empty());
         assert!(index.search("rust cooking").expect("search").len() == 1);
         assert!(index.search("!!").expect("search").is_empty());
+    }
+
+    fn score_of(found: &[(&str, Score)], id: &str) -> Score {
+        found
+            .iter()
+            .find(|(found, _)| *found == id)
+            .map_or_else(|| panic!("{id} not found in {found:?}"), |(_, s)| *s)
+    }
+
+    #[test]
+    fn the_last_word_matches_as_a_prefix_and_whole_words_rank_first() {
+        let mut index = SearchIndex::default();
+        index.upsert("sql", "PostgreSQL tuning", "indexes and plans", &[]);
+        index.upsert("pg", "Tuning", "the postgres planner", &[]);
+        index.upsert("post", "Posting letters", "stamps", &[]);
+        index.upsert("zh", "数据库入门", "学习 PostgreSQL", &["数据库".into()]);
+        let found = index.search("postgres").expect("search");
+        assert_eq!(ids(&found), ["pg", "sql", "zh"]);
+        assert!(
+            score_of(&found, "pg") > score_of(&found, "sql"),
+            "the whole word in a summary ranks above a prefix in a title: {found:?}"
+        );
+        // Only the last word is a prefix; earlier words match whole.
+        assert_eq!(
+            ids(&index.search("tuning postgres").expect("search")),
+            ["pg", "sql"]
+        );
+        assert_eq!(
+            ids(&index.search("postgres tuning").expect("search")),
+            ["pg"]
+        );
+        assert!(index.search("postgre tun").expect("search").is_empty());
+        // A single letter is no prefix (it would match most of the index).
+        assert!(index.search("p").expect("search").is_empty());
+        // Chinese queries, alone or before a prefix, still match.
+        assert_eq!(ids(&index.search("数据库").expect("search")), ["zh"]);
+        assert_eq!(ids(&index.search("数据库 postg").expect("search")), ["zh"]);
+        assert_eq!(
+            ids(&index.search("postgresql 入门").expect("search")),
+            ["zh"]
+        );
     }
 
     #[test]

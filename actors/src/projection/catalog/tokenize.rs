@@ -117,6 +117,17 @@ pub(super) fn query_terms(text: &str) -> Vec<String> {
     terms
 }
 
+/// The query's last word when the text ends with a word of a spaced
+/// script (not with a CJK run, whose bigrams already match inside words):
+/// the word a search box user may still be typing, which the search also
+/// matches as a prefix.
+pub(super) fn last_word(text: &str) -> Option<String> {
+    match runs(text).pop()? {
+        Run::Word(word, _, _) => Some(word),
+        Run::Cjk(_) => None,
+    }
+}
+
 /// The tantivy tokenizer over [`index_tokens`].
 #[derive(Clone, Debug, Default)]
 pub(super) struct MixedTokenizer;
@@ -187,6 +198,14 @@ mod tests {
         assert_eq!(query_terms("编程语言"), ["编程", "程语", "语言"]);
         assert_eq!(query_terms("书"), ["书"]);
         assert_eq!(query_terms("  ,, "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_last_word_is_the_last_run_of_a_spaced_script() {
+        assert_eq!(last_word("rust Postgres!").as_deref(), Some("postgres"));
+        assert_eq!(last_word("学习 PostgreSQL").as_deref(), Some("postgresql"));
+        assert_eq!(last_word("postgres 数据库"), None);
+        assert_eq!(last_word(" ,, "), None);
     }
 
     #[test]

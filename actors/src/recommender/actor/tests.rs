@@ -96,16 +96,18 @@ async fn recorded_versions(store: &LogStore) -> Vec<u64> {
 
 /// Waits until the published model has `version`.
 async fn published(recommender: &Recommender, version: u64) -> Arc<ServingModel> {
-    let deadline = Instant::now() + GUARD;
-    loop {
-        if let Some(model) = recommender.current()
-            && model.version() >= version
-        {
-            return model;
-        }
-        assert!(Instant::now() < deadline, "no model version {version}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    recommender
+        .published(version, GUARD)
+        .await
+        .unwrap_or_else(|| panic!("no model version {version}"))
+}
+
+/// Waits until the trainer made `count` more checks.
+async fn checks(recommender: &Recommender, count: u64) {
+    let mut checks = recommender.shared.checks.subscribe();
+    let until = *checks.borrow_and_update() + count;
+    let passed = tokio::time::timeout(GUARD, checks.wait_for(|n| *n >= until)).await;
+    assert!(matches!(passed, Ok(Ok(_))), "the trainer stopped checking");
 }
 
 #[actix_rt::test]
@@ -206,9 +208,9 @@ async fn counted_runs_wait_for_the_minimum_gap_but_admin_runs_do_not() {
     assert_eq!(first.event().trigger, "interactions");
     let last = buy(&world.store, "bob", "rust").await;
     assert!(world.recommender.interactions().wait_for(last, GUARD).await);
-    // Thirty checks of the trainer pass: the threshold is crossed, the gap
-    // is not.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Checks of the trainer pass once the interaction is in the
+    // projection: the threshold is crossed, the gap is not.
+    checks(&world.recommender, 5).await;
     let status = world.recommender.status();
     assert!(!status.training);
     assert_eq!(status.model.map(|m| m.version), Some(1));
