@@ -5,6 +5,7 @@
 pub mod content;
 pub mod content_models;
 pub mod membership;
+pub mod money;
 pub mod partner;
 pub mod recommender;
 pub mod revenue;
