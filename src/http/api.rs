@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 
 use agora_events::domain::user::Role;
+use serde_json::json;
 
 use super::command::CommandReply;
 use super::contents::{commands, discussions, generate, reads, verify};
@@ -71,6 +72,11 @@ fn identity() -> Vec<Endpoint> {
         .policy(Policy::write(Who::Anyone))
         .to(users::register)
         .body::<users::RegisterBody>()
+        .example(json!({
+            "id": "ada", "display_name": "Ada", "email": "ada@example.org",
+            "roles": ["learner"], "password": "correct-horse-battery"
+        }))
+        .creates("id", "id")
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::get(
@@ -84,6 +90,7 @@ fn identity() -> Vec<Endpoint> {
             .policy(Policy::write(Who::PathUserOr(ADMIN)))
             .to(users::update)
             .body::<users::UpdateBody>()
+            .example(json!({"display_name": "Ada L."}))
             .reply::<CommandReply>(200)
             .keyed()
             .conditional(),
@@ -95,6 +102,7 @@ fn identity() -> Vec<Endpoint> {
         .policy(Policy::session(Who::Anyone))
         .to(sessions::login)
         .body::<sessions::LoginBody>()
+        .example(json!({"user_id": "ada", "password": "correct-horse-battery"}))
         .reply::<sessions::SessionReply>(201),
         Endpoint::delete("/v1/sessions/current", "Log out: revoke this token.")
             .policy(Policy::session(Who::AnyUser))
@@ -110,6 +118,12 @@ fn contents() -> Vec<Endpoint> {
             .policy(Policy::write(Who::AnyRole(&[Role::Creator])))
             .to(commands::draft)
             .body::<commands::DraftBody>()
+            .example(json!({
+                "id": "rust-101", "kind": "course", "title": "Rust in 10 lessons",
+                "summary": "From ownership to async.", "body": {"text": "Lesson one."},
+                "tags": ["rust"], "language": "en"
+            }))
+            .creates("id", "id")
             .reply::<CommandReply>(201)
             .keyed(),
         Endpoint::get(
@@ -136,6 +150,7 @@ fn contents() -> Vec<Endpoint> {
         .policy(CREATOR)
         .to(commands::edit)
         .body::<commands::EditBody>()
+        .example(json!({"title": "Rust in 12 lessons"}))
         .reply::<CommandReply>(200)
         .keyed()
         .conditional(),
@@ -147,6 +162,7 @@ fn contents() -> Vec<Endpoint> {
         .policy(CREATOR)
         .to(commands::set_price)
         .body::<commands::PriceBody>()
+        .example(json!({"amount_cents": 9900, "currency": "CNY"}))
         .reply::<CommandReply>(200)
         .keyed()
         .conditional(),
@@ -193,6 +209,7 @@ fn contents() -> Vec<Endpoint> {
         .policy(ANY_WRITER.note("the item's creator or an admin"))
         .to(verify::verify)
         .body::<verify::VerifyBody>()
+        .example(json!({"images": []}))
         .reply::<verify::VerifyReply>(200),
         Endpoint::post(
             "/v1/contents/{id}/drafts:generate",
@@ -204,6 +221,7 @@ fn contents() -> Vec<Endpoint> {
         .policy(CREATOR)
         .to(generate::generate)
         .body::<generate::GenerateBody>()
+        .example(json!({"prompt": "An outline of lesson three", "max_tokens": 64}))
         .text("text/event-stream"),
     ]
 }
@@ -219,6 +237,7 @@ fn engagement() -> Vec<Endpoint> {
         )
         .policy(ANY_WRITER.note("not the item's creator"))
         .to(commands::purchase)
+        .creates("purchase_id", "purchase_id")
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::post(
@@ -233,12 +252,14 @@ fn engagement() -> Vec<Endpoint> {
             .policy(OWNER)
             .to(commands::rate)
             .body::<commands::RatingBody>()
+            .example(json!({"stars": 5}))
             .reply::<CommandReply>(200)
             .keyed(),
         Endpoint::put("/v1/contents/{id}/review", "Write or replace a review.")
             .policy(OWNER)
             .to(commands::review)
             .body::<commands::ReviewBody>()
+            .example(json!({"text": "Clear and practical."}))
             .reply::<CommandReply>(200)
             .keyed(),
         Endpoint::post(
@@ -248,6 +269,7 @@ fn engagement() -> Vec<Endpoint> {
         .policy(OWNER)
         .to(commands::check_in)
         .body::<commands::CheckInBody>()
+        .example(json!({"note": "Lesson two done"}))
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::post(
@@ -257,6 +279,8 @@ fn engagement() -> Vec<Endpoint> {
         .policy(ANY_WRITER)
         .to(commands::comment)
         .body::<commands::CommentBody>()
+        .example(json!({"text": "Is lesson four out?", "is_question": true}))
+        .creates("comment_id", "comment_id")
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::post(
@@ -266,6 +290,7 @@ fn engagement() -> Vec<Endpoint> {
         .policy(ANY_WRITER.note("the item's creator"))
         .to(commands::mark_answer)
         .body::<commands::AnswerBody>()
+        .example(json!({"answer_id": "c-0190a1b2c3d4e5f6"}))
         .reply::<CommandReply>(200)
         .keyed(),
         Endpoint::get(
@@ -323,6 +348,11 @@ fn membership() -> Vec<Endpoint> {
         ))
         .to(memberships::commands::offer)
         .body::<memberships::views::OfferBody>()
+        .example(json!({
+            "id": "gold", "title": "Gold", "period_days": 30,
+            "price": {"amount_cents": 3000, "currency": "CNY"}
+        }))
+        .creates("id", "id")
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::get("/v1/plans", "Membership plans, filtered by owner, in pages.")
@@ -340,6 +370,7 @@ fn membership() -> Vec<Endpoint> {
         .policy(PLAN_OWNER)
         .to(memberships::commands::change_price)
         .body::<memberships::views::MoneyBody>()
+        .example(json!({"amount_cents": 2500, "currency": "CNY"}))
         .reply::<CommandReply>(200)
         .keyed(),
         Endpoint::post(
@@ -399,6 +430,8 @@ fn partnership() -> Vec<Endpoint> {
         .policy(ADMIN_WRITE)
         .to(partners::commands::register)
         .body::<partners::views::RegisterPartnerBody>()
+        .example(json!({"id": "p1", "name": "Partner One", "user_id": "pat", "share_bps": 1000}))
+        .creates("id", "id")
         .reply::<CommandReply>(201)
         .keyed(),
         Endpoint::get("/v1/partners/{id}", "A partner platform and its current share.")
@@ -412,6 +445,7 @@ fn partnership() -> Vec<Endpoint> {
         .policy(ADMIN_WRITE)
         .to(partners::commands::change_share)
         .body::<partners::views::ShareBody>()
+        .example(json!({"share_bps": 1500}))
         .reply::<CommandReply>(200)
         .keyed(),
         Endpoint::post(
@@ -421,6 +455,7 @@ fn partnership() -> Vec<Endpoint> {
         .policy(ADMIN_WRITE)
         .to(partners::commands::suspend)
         .body::<partners::views::SuspendBody>()
+        .example(json!({"reason": "unpaid invoices"}))
         .reply::<CommandReply>(200)
         .keyed(),
         Endpoint::post("/v1/partners/{id}/reinstate", "Lift a suspension.")
@@ -441,6 +476,10 @@ fn partnership() -> Vec<Endpoint> {
         )
         .to(partners::import::import)
         .body::<partners::views::CatalogBody>()
+        .example(json!({"items": [{
+            "external_id": "x1", "kind": "article", "title": "Imported", "body": {"text": "Text."},
+            "language": "en", "price": {"amount_cents": 500, "currency": "CNY"}
+        }]}))
         .reply::<partners::views::ImportReply>(200),
     ]
 }
@@ -530,6 +569,7 @@ fn admin() -> Vec<Endpoint> {
         .policy(ADMIN_WRITE)
         .to(clock::moved)
         .body::<clock::MoveClock>()
+        .example(json!({"advance_secs": 86400}))
         .reply::<clock::ClockReading>(200),
     ]
 }
@@ -738,5 +778,43 @@ mod tests {
             undocumented.is_empty() && stale.is_empty(),
             "routes missing from the README: {undocumented:?}; README rows without a route: {stale:?}"
         );
+    }
+
+    #[test]
+    fn every_body_has_an_example_and_every_creation_links_onward() {
+        let document: serde_json::Value =
+            serde_json::from_str(openapi_text()).expect("the document is JSON");
+        for endpoint in endpoints() {
+            let operation = &document["paths"][endpoint.path][endpoint.method.key()];
+            if let Some(body) = operation.get("requestBody") {
+                assert!(
+                    body["content"]["application/json"].get("example").is_some(),
+                    "{} {} has no example body",
+                    endpoint.method.key(),
+                    endpoint.path
+                );
+            }
+        }
+        for (path, method, target) in [
+            ("/v1/contents", "post", "post_contents_by_id_publish"),
+            (
+                "/v1/contents/{id}/purchases",
+                "post",
+                "post_contents_by_id_purchases_by_purchase_id_refund",
+            ),
+            ("/v1/plans", "post", "post_plans_by_id_subscriptions"),
+            ("/v1/partners", "post", "post_partners_by_id_catalog"),
+            (
+                "/v1/contents/{id}/comments",
+                "post",
+                "post_contents_by_id_comments_by_comment_id_answer",
+            ),
+        ] {
+            let responses = &document["paths"][path][method]["responses"];
+            let link = responses
+                .as_object()
+                .and_then(|r| r.values().find_map(|v| v["links"].get(target)));
+            assert!(link.is_some(), "{method} {path} does not link to {target}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use agora_actors::content::day_of;
 use agora_actors::projection::dashboard::{CreatorFigures, DayFigures};
+use agora_actors::projection::money;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -64,19 +65,11 @@ impl From<&DayFigures> for FiguresView {
     fn from(f: &DayFigures) -> Self {
         Self {
             sales: f.sales,
-            gross_cents: f.gross_cents.clone(),
+            gross_cents: money::saturated_u64(&f.gross_cents),
             refunds: f.refunds,
-            refunded_cents: f.refunded_cents.clone(),
-            net_cents: f
-                .net_cents()
-                .into_iter()
-                .map(|(c, v)| (c, i64::try_from(v).unwrap_or(i64::MAX)))
-                .collect(),
-            earned_cents: f
-                .earned_net_cents()
-                .into_iter()
-                .map(|(c, v)| (c, i64::try_from(v).unwrap_or(i64::MAX)))
-                .collect(),
+            refunded_cents: money::saturated_u64(&f.refunded_cents),
+            net_cents: money::saturated_i64(&f.net_cents()),
+            earned_cents: money::saturated_i64(&f.earned_net_cents()),
             ratings: f.ratings,
             rating_average: f.rating_average(),
         }

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 use agora_actors::projection::ledger::{EntryKind, LedgerEntry, SaleSource, Statement};
+use agora_actors::projection::money;
 use agora_events::Timestamp;
 use agora_events::domain::revenue::Account;
 use agora_events::domain::user::Role;
@@ -71,7 +72,7 @@ impl From<LedgerEntry> for EntryView {
             sale_id: e.sale_id,
             source: e.source,
             kind: e.kind,
-            amount_cents: e.amount_cents,
+            amount_cents: money::clamp_i64(e.amount_cents),
             currency: e.currency,
         }
     }
@@ -175,9 +176,9 @@ async fn statement(
         account,
         from: from.map(rfc3339),
         to: to.map(rfc3339),
-        opening,
+        opening: money::saturated_i64(&opening),
         entries: entries.into_iter().map(EntryView::from).collect(),
-        closing,
+        closing: money::saturated_i64(&closing),
     }))
 }
 

@@ -93,6 +93,11 @@ pub(crate) struct Endpoint {
     body: Option<SchemaFn>,
     reply: Reply,
     keyed: bool,
+    /// What the call creates: the path parameter naming it and the field
+    /// of the answer that carries its id (for OpenAPI links).
+    creates: Option<(&'static str, &'static str)>,
+    /// An example request body.
+    example: Option<Value>,
     conditional: bool,
 }
 
@@ -116,6 +121,8 @@ impl Endpoint {
             },
             keyed: false,
             conditional: false,
+            creates: None,
+            example: None,
         }
     }
 
@@ -213,6 +220,20 @@ impl Endpoint {
         self
     }
 
+    /// Creates what `{path}/{param}` names, its id in the answer's
+    /// `field`: the document links this operation to every operation under
+    /// that path, so a client (or a stateful tester) can chain them.
+    pub(crate) fn creates(mut self, param: &'static str, field: &'static str) -> Self {
+        self.creates = Some((param, field));
+        self
+    }
+
+    /// An example of the request body, shown in the document.
+    pub(crate) fn example(mut self, example: Value) -> Self {
+        self.example = Some(example);
+        self
+    }
+
     /// Honours `If-Match` (the aggregate version from the `ETag`).
     pub(crate) fn conditional(mut self) -> Self {
         self.conditional = true;
@@ -260,7 +281,11 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
         .into_generator();
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
     for endpoint in endpoints {
-        let operation = operation(endpoint, &mut generator);
+        let mut operation = operation(endpoint, &mut generator);
+        if let Some(links) = links(endpoint, endpoints) {
+            let reply = endpoint.reply.status.to_string();
+            operation["responses"][reply.as_str()]["links"] = links;
+        }
         paths
             .entry(endpoint.path)
             .or_default()
@@ -299,6 +324,36 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
             }
         }
     })
+}
+
+/// The OpenAPI links from a creating operation to every operation under
+/// the path of what it creates (`None` if it creates nothing).
+fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
+    let (param, field) = endpoint.creates?;
+    let base = format!("{}/{{{param}}}", endpoint.path);
+    let mut links = Map::new();
+    for target in endpoints {
+        let under = target.path == base || target.path.starts_with(&format!("{base}/"));
+        if !under {
+            continue;
+        }
+        let parameters: Map<String, Value> = target
+            .path_params()
+            .map(|name| {
+                let source = if name == param {
+                    format!("$response.body#/{field}")
+                } else {
+                    format!("$request.path.{name}")
+                };
+                (name.to_owned(), json!(source))
+            })
+            .collect();
+        links.insert(
+            target.operation_id(),
+            json!({"operationId": target.operation_id(), "parameters": parameters}),
+        );
+    }
+    (!links.is_empty()).then_some(Value::Object(links))
 }
 
 fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
@@ -341,7 +396,14 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
     if let Some(body) = endpoint.body {
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": {"schema": body(generator)}}}),
+            match &endpoint.example {
+                Some(example) => json!({"required": true, "content": {"application/json": {
+                    "schema": body(generator), "example": example
+                }}}),
+                None => {
+                    json!({"required": true, "content": {"application/json": {"schema": body(generator)}}})
+                }
+            },
         );
     }
     let reply = endpoint.reply;

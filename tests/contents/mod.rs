@@ -334,9 +334,14 @@ async fn permissions_and_bad_input_answer_problems_and_write_nothing() {
     w.post("/v1/contents", &learner, draft)
         .await
         .problem(StatusCode::FORBIDDEN, "forbidden");
+    // Someone else's draft does not exist for them (issue 17: no
+    // enumerating draft ids by the answer).
     w.post("/v1/contents/d1/publish", &learner, Value::Null)
         .await
-        .problem(StatusCode::FORBIDDEN, "forbidden");
+        .problem(StatusCode::NOT_FOUND, "content-not-found");
+    w.post("/v1/contents/d1/purchases", &learner, Value::Null)
+        .await
+        .problem(StatusCode::NOT_FOUND, "content-not-found");
     let secret = format!("/v1/contents/d1?min_position={at}");
     w.get(&secret, Some(&learner))
         .await
@@ -353,6 +358,17 @@ async fn permissions_and_bad_input_answer_problems_and_write_nothing() {
             .unwrap_or_default()
             .contains("no body")
     );
+    // Issue 17: a price past the ceiling (10^12 minor units) or in an
+    // unknown currency is refused before it can reach a read model.
+    for price in [
+        json!({"amount_cents": u64::MAX, "currency": "CNY"}),
+        json!({"amount_cents": 1_000_000_000_001_u64, "currency": "CNY"}),
+        json!({"amount_cents": 100, "currency": "XYZ"}),
+    ] {
+        w.send(Method::PUT, "/v1/contents/d1/price", Some(&creator), price)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY, "price-out-of-range");
+    }
     let blank = json!({"id": "d2", "kind": "article", "title": " ", "language": "en"});
     let refused = w.post("/v1/contents", &creator, blank).await;
     refused.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");

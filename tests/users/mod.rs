@@ -388,7 +388,12 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
 #[tokio::test]
 async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
     let sandbox = Sandbox::new();
-    let server = sandbox.serve();
+    // A flood from one address: lift the per-address registration limit.
+    let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into()];
+    args.extend(sandbox.data_dir_args());
+    let mut command = sandbox.command(args);
+    command.env("AGORA_REGISTRATIONS_PER_ADDRESS", "1000000");
+    let server = crate::common::Server::start(command, &sandbox.path().join("server.log"));
     let client = Client::new();
     let acked: std::sync::Arc<acked::Acked> = Default::default();
     // Writers register until the server dies under them (at most this many

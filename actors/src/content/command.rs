@@ -2,6 +2,7 @@
 
 use agora_events::domain::content::{Body, ContentKind, Money};
 use agora_events::domain::content_models::{DraftParams, Finding, ModelVersion};
+use agora_events::domain::money::MoneyError;
 
 /// Commands a content item accepts. The caller is `ctx.actor_id` of the
 /// [`CommandContext`](crate::aggregate::CommandContext) and the time is
@@ -46,9 +47,10 @@ pub enum ContentCommand {
     /// themselves, a partner platform for its users) and charges nothing
     /// unless this succeeds.
     ///
-    /// The rates in force are passed in (the aggregate stays pure) and fixed
-    /// into the sale's shares. An item listed by a partner must be sold with
-    /// that partner's rate (else [`ContentError::PartnerRateMissing`]).
+    /// The rates in force are looked up by the service before the command
+    /// and passed in (the aggregate stays pure), then fixed into the sale's
+    /// shares. An item listed by a partner must be sold with that partner's
+    /// rate (else [`ContentError::PartnerRateMissing`]).
     Purchase {
         /// Who buys.
         buyer_id: String,
@@ -230,7 +232,9 @@ pub enum ContentError {
     /// The command needs a known caller and none was given (401).
     #[error("the caller is not known")]
     Unauthenticated,
-    /// No content with this id was drafted (404).
+    /// No content with this id was drafted, or it is someone else's draft
+    /// that was never published: it does not exist for the caller, so a
+    /// draft's id cannot be discovered (404).
     #[error("the content does not exist")]
     NotDrafted,
     /// The content was drafted already (409).
@@ -359,9 +363,11 @@ pub enum ContentError {
     /// The language is not a language tag like `en` or `zh-CN` (422).
     #[error("the language is not a language tag like en or zh-CN")]
     InvalidLanguage,
-    /// The currency is not three uppercase letters (ISO 4217) (422).
-    #[error("the currency is not an ISO 4217 code of three uppercase letters")]
-    InvalidCurrency,
+    /// The price breaks the one rule of money ([`Money::check`]): its amount
+    /// is above [`Money::MAX_MINOR_UNITS`] or its currency is not a known
+    /// ISO 4217 code (422: send a smaller amount or a known currency).
+    #[error("the price is out of range: {0}")]
+    PriceOutOfRange(MoneyError),
     /// A rating is 1 to 5 stars (422).
     #[error("{0} stars is not between 1 and 5")]
     StarsOutOfRange(u8),
@@ -389,8 +395,9 @@ pub enum ContentError {
     #[error("the {0} is not a valid id")]
     InvalidId(&'static str),
     /// The item was listed by a partner and the purchase did not carry that
-    /// partner's rate: the service looks the rate up and retries (500 if it
-    /// cannot).
+    /// partner's rate. The service looks the listing and the rate up before
+    /// it sends a purchase, so this only happens when the item was listed
+    /// between that lookup and the sale (409: retry).
     #[error("the item is listed by partner {0:?}; its share is needed")]
     PartnerRateMissing(String),
     /// The platform fee and the partner share exceed 100 % (a configuration

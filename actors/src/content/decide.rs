@@ -43,9 +43,23 @@ impl Content {
         self.details.as_ref().ok_or(ContentError::NotDrafted)
     }
 
-    /// The details, if drafted and the caller is the creator.
-    pub(super) fn as_creator(&self, ctx: &CommandContext) -> Result<&Details, ContentError> {
+    /// The details, if drafted and the item exists for the caller: someone
+    /// else's draft that was never published answers as if it did not exist
+    /// ([`ContentError::NotDrafted`], 404), so draft ids cannot be found by
+    /// trying them. An item published once stays visible (unpublished or
+    /// retired).
+    pub(super) fn visible(&self, ctx: &CommandContext) -> Result<&Details, ContentError> {
         let details = self.drafted()?;
+        if !self.ever_published && ctx.actor_id.as_deref() != Some(details.creator_id.as_str()) {
+            return Err(ContentError::NotDrafted);
+        }
+        Ok(details)
+    }
+
+    /// The details, if the item exists for the caller (see
+    /// [`Content::visible`]) and the caller is the creator.
+    pub(super) fn as_creator(&self, ctx: &CommandContext) -> Result<&Details, ContentError> {
+        let details = self.visible(ctx)?;
         if caller(ctx)? != details.creator_id {
             return Err(ContentError::NotCreator);
         }
@@ -60,7 +74,7 @@ impl Content {
         ctx: &'c CommandContext,
         member_of: Option<&str>,
     ) -> Result<&'c str, ContentError> {
-        let details = self.drafted()?;
+        let details = self.visible(ctx)?;
         let user = caller(ctx)?;
         let member =
             self.stage == ContentStage::Published && member_of == Some(details.creator_id.as_str());
@@ -220,7 +234,7 @@ impl Content {
         platform_fee_bps: u32,
         partner: Option<&PartnerRate>,
     ) -> Decision {
-        let d = self.drafted()?;
+        let d = self.visible(ctx)?;
         self.published()?;
         if buyer_id == d.creator_id {
             return Err(ContentError::OwnContent);
@@ -337,7 +351,7 @@ impl Content {
         purchase_id: &str,
         window_micros: u64,
     ) -> Decision {
-        self.drafted()?;
+        self.visible(ctx)?;
         let purchase = self
             .purchases
             .get(purchase_id)
@@ -425,7 +439,7 @@ impl Content {
         text: &str,
         is_question: bool,
     ) -> Decision {
-        self.drafted()?;
+        self.visible(ctx)?;
         let author = caller(ctx)?;
         self.published()?;
         if self.comments.contains_key(comment_id) {

@@ -152,11 +152,10 @@ pub(crate) fn language(language: &str) -> Result<String, ContentError> {
     Ok(language.to_owned())
 }
 
-/// Checks a price: the currency must be three uppercase ASCII letters.
+/// Checks a price by the one rule of money ([`Money::check`]): a known
+/// ISO 4217 currency, at most [`Money::MAX_MINOR_UNITS`].
 pub(crate) fn price(price: &Money) -> Result<Money, ContentError> {
-    if price.currency.len() != 3 || !price.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ContentError::InvalidCurrency);
-    }
+    price.check().map_err(ContentError::PriceOutOfRange)?;
     Ok(price.clone())
 }
 
@@ -216,6 +215,8 @@ pub(crate) fn id(id: &str, what: &'static str) -> Result<String, ContentError> {
 
 #[cfg(test)]
 mod tests {
+    use agora_events::domain::money::MoneyError;
+
     use super::*;
 
     #[test]
@@ -272,18 +273,27 @@ mod tests {
     }
 
     #[test]
-    fn prices_need_an_iso_currency_code() {
-        let money = |currency: &str| Money {
-            amount_cents: 0,
+    fn prices_need_a_known_currency_and_stay_under_the_ceiling() {
+        let money = |amount_cents: u64, currency: &str| Money {
+            amount_cents,
             currency: currency.into(),
         };
-        assert!(price(&money("CNY")).is_ok());
-        for bad in ["cny", "CN", "CNYY", "C1Y", ""] {
+        assert!(price(&money(0, "CNY")).is_ok());
+        assert!(price(&money(Money::MAX_MINOR_UNITS, "JPY")).is_ok());
+        for bad in ["cny", "CN", "CNYY", "C1Y", "", "XYZ"] {
             assert_eq!(
-                price(&money(bad)),
-                Err(ContentError::InvalidCurrency),
+                price(&money(0, bad)),
+                Err(ContentError::PriceOutOfRange(MoneyError::UnknownCurrency(
+                    bad.into()
+                ))),
                 "{bad}"
             );
         }
+        assert_eq!(
+            price(&money(u64::MAX, "CNY")),
+            Err(ContentError::PriceOutOfRange(MoneyError::AboveCeiling {
+                amount: u64::MAX
+            }))
+        );
     }
 }

@@ -5,13 +5,13 @@
 //! the events' actor (`EventMetadata::actor_id`, which becomes
 //! `CommandContext::actor_id`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agora_events::EventMetadata;
-use agora_events::domain::content::{Body, ContentKind, Money};
+use agora_events::domain::content::{Body, ContentEvent, ContentKind, Money};
+use dashmap::DashMap;
 use uuid::Uuid;
-
-use std::sync::Arc;
 
 use super::{
     Content, ContentCommand, ContentError, DraftChanges, GeneratedDraft, PartnerListing,
@@ -109,6 +109,10 @@ pub struct ContentService {
     clock: Clock,
     platform_fee_bps: u32,
     partners: Option<Arc<Registry<Partner>>>,
+    /// The partner that listed each item seen so far (`None`: not listed).
+    /// A listing is fixed when the item is drafted, so an answer, once
+    /// known, never changes; one entry per drafted item.
+    listings: DashMap<String, Option<String>>,
 }
 
 impl ContentService {
@@ -126,6 +130,7 @@ impl ContentService {
             clock: Clock::system(),
             platform_fee_bps: 0,
             partners: None,
+            listings: DashMap::new(),
         }
     }
 
@@ -183,6 +188,9 @@ impl ContentService {
             language: new.language,
         };
         let executed = self.execute(&id, command, request).await?;
+        if !executed.events.is_empty() {
+            self.listings.insert(id.clone(), None);
+        }
         Ok((id, executed))
     }
 
@@ -267,32 +275,45 @@ impl ContentService {
     /// else generated. Returns the purchase id and what was recorded.
     ///
     /// The sale is split at this moment: the platform fee setting, and for
-    /// an item a partner listed, that partner's current share (read from
-    /// the Partner aggregate when the Content aggregate names the partner,
-    /// so the common unlisted sale costs no extra lookup).
+    /// an item a partner listed, that partner's current share, read from
+    /// the Partner aggregate before the command is sent (which partner
+    /// listed the item is remembered after the first look, so an unlisted
+    /// sale costs no extra lookup).
     pub async fn purchase(
         &self,
         id: &str,
         request: &Request,
     ) -> Result<(String, Executed<Content>), ContentServiceError> {
         let purchase_id = request.fresh_id("p");
-        let mut partner = None;
-        loop {
-            let command = ContentCommand::Purchase {
-                buyer_id: request.actor_id.clone(),
-                purchase_id: purchase_id.clone(),
-                platform_fee_bps: self.platform_fee_bps,
-                partner: partner.clone(),
-            };
-            match self.execute(id, command, request).await {
-                Err(ContentServiceError::Command(CommandError::Domain(
-                    ContentError::PartnerRateMissing(partner_id),
-                ))) if partner.is_none() => {
-                    partner = Some(self.partner_rate(partner_id).await?);
-                }
-                outcome => return Ok((purchase_id, outcome?)),
-            }
+        let partner = match self.listed_by(id).await? {
+            Some(partner_id) => Some(self.partner_rate(partner_id).await?),
+            None => None,
+        };
+        let command = ContentCommand::Purchase {
+            buyer_id: request.actor_id.clone(),
+            purchase_id: purchase_id.clone(),
+            platform_fee_bps: self.platform_fee_bps,
+            partner,
+        };
+        let executed = self.execute(id, command, request).await?;
+        Ok((purchase_id, executed))
+    }
+
+    /// The partner that listed item `id`, if one did: remembered, or read
+    /// from the item's aggregate (and remembered once the item exists).
+    async fn listed_by(&self, id: &str) -> Result<Option<String>, ContentServiceError> {
+        if let Some(known) = self.listings.get(id) {
+            return Ok(known.clone());
         }
+        if !valid_id(id) {
+            return Err(ContentServiceError::InvalidId("content id"));
+        }
+        let (content, _) = self.registry.state(id).await?;
+        let partner = content.listed_by().map(|(partner, _)| partner.to_owned());
+        if content.is_drafted() {
+            self.listings.insert(id.to_owned(), partner.clone());
+        }
+        Ok(partner)
     }
 
     /// The current share of partner `partner_id`.
@@ -327,8 +348,18 @@ impl ContentService {
         listing: PartnerListing,
         request: &Request,
     ) -> Result<Executed<Content>, ContentServiceError> {
-        self.execute(id, ContentCommand::ImportListing(listing), request)
-            .await
+        let partner_id = listing.partner_id.clone();
+        let executed = self
+            .execute(id, ContentCommand::ImportListing(listing), request)
+            .await?;
+        let drafted = executed
+            .events
+            .iter()
+            .any(|e| matches!(e, ContentEvent::Drafted(_)));
+        if drafted {
+            self.listings.insert(id.to_owned(), Some(partner_id));
+        }
+        Ok(executed)
     }
 
     /// The caller refunds their purchase, within the refund window.

@@ -2,6 +2,7 @@
 
 use agora_events::domain::content::Money;
 use agora_events::domain::membership::PlanOwner;
+use agora_events::domain::money::MoneyError;
 use agora_events::domain::revenue::SplitError;
 
 /// Commands a plan accepts. The caller is `ctx.actor_id` of the
@@ -119,9 +120,11 @@ pub enum MembershipError {
     /// and [`MAX_PERIOD_DAYS`](super::MAX_PERIOD_DAYS) days (422).
     #[error("a period of {0} days is not between 1 and 3660 days")]
     PeriodOutOfRange(u32),
-    /// The currency is not three uppercase letters (ISO 4217) (422).
-    #[error("the currency is not an ISO 4217 code of three uppercase letters")]
-    InvalidCurrency,
+    /// The price breaks the one rule of money ([`Money::check`]): its amount
+    /// is above [`Money::MAX_MINOR_UNITS`] or its currency is not a known
+    /// ISO 4217 code (422: send a smaller amount or a known currency).
+    #[error("the price is out of range: {0}")]
+    PriceOutOfRange(MoneyError),
     /// The platform fee setting cannot split a payment: an operator must
     /// fix the configuration (500).
     #[error("the platform fee setting is invalid: {0}")]

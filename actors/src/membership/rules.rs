@@ -42,11 +42,10 @@ pub(super) fn period_days(days: u32) -> Result<u32, MembershipError> {
     }
 }
 
-/// Checks a price: any amount (0 = free), an ISO 4217-shaped currency.
+/// Checks a price by the one rule of money ([`Money::check`]): 0 (free) up
+/// to [`Money::MAX_MINOR_UNITS`], in a known ISO 4217 currency.
 pub(super) fn price(price: &Money) -> Result<Money, MembershipError> {
-    if price.currency.len() != 3 || !price.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(MembershipError::InvalidCurrency);
-    }
+    price.check().map_err(MembershipError::PriceOutOfRange)?;
     Ok(price.clone())
 }
 
@@ -61,6 +60,8 @@ pub(super) fn period_end(start: Timestamp, days: u32) -> Timestamp {
 
 #[cfg(test)]
 mod tests {
+    use agora_events::domain::money::MoneyError;
+
     use super::*;
 
     #[test]
@@ -85,14 +86,26 @@ mod tests {
     }
 
     #[test]
-    fn prices_need_an_iso_currency_code() {
-        let money = |currency: &str| Money {
-            amount_cents: 100,
+    fn prices_need_a_known_currency_and_stay_under_the_ceiling() {
+        let money = |amount_cents: u64, currency: &str| Money {
+            amount_cents,
             currency: currency.into(),
         };
-        assert!(price(&money("CNY")).is_ok());
-        for bad in ["cny", "CN", "CNYY", ""] {
-            assert_eq!(price(&money(bad)), Err(MembershipError::InvalidCurrency));
+        assert!(price(&money(100, "CNY")).is_ok());
+        assert!(price(&money(Money::MAX_MINOR_UNITS, "KWD")).is_ok());
+        for bad in ["cny", "CN", "CNYY", "", "ABC"] {
+            assert_eq!(
+                price(&money(100, bad)),
+                Err(MembershipError::PriceOutOfRange(
+                    MoneyError::UnknownCurrency(bad.into())
+                ))
+            );
         }
+        assert_eq!(
+            price(&money(Money::MAX_MINOR_UNITS + 1, "CNY")),
+            Err(MembershipError::PriceOutOfRange(MoneyError::AboveCeiling {
+                amount: Money::MAX_MINOR_UNITS + 1
+            }))
+        );
     }
 }

@@ -7,6 +7,7 @@ use agora_events::domain::membership::{
     MembershipCancelled, MembershipEvent, MembershipExpired, MembershipRenewed, MembershipStarted,
     PlanOffered, PlanOwner, PlanPriceChanged, PlanWithdrawn,
 };
+use agora_events::domain::money::MoneyError;
 use agora_events::domain::revenue::{Account, RevenueShare, SplitError};
 use proptest::prelude::*;
 
@@ -175,7 +176,9 @@ fn offers_are_validated_and_happen_once() {
         .then_error(&MembershipError::PeriodOutOfRange(0));
     story(CREATOR, T0)
         .when(&bad("Gold", 30, "yuan"))
-        .then_error(&MembershipError::InvalidCurrency);
+        .then_error(&MembershipError::PriceOutOfRange(
+            MoneyError::UnknownCurrency("yuan".into()),
+        ));
     story(CREATOR, T0)
         .given([creator_plan()])
         .when(&offer(PlanOwner::Creator(CREATOR.into()), false))
@@ -424,6 +427,46 @@ fn prices_change_only_by_the_owner_or_an_admin_and_only_when_different() {
         .given([creator_plan()])
         .when(&MembershipCommand::Withdraw { by_admin: true })
         .then_check(|events| assert_eq!(events.len(), 1));
+}
+
+#[test]
+fn offers_and_price_changes_stay_under_the_money_ceiling() {
+    let offer_at = |cents| MembershipCommand::OfferPlan {
+        owner: PlanOwner::Creator(CREATOR.into()),
+        title: "Gold".into(),
+        period_days: 30,
+        price: cny(cents),
+        by_admin: false,
+    };
+    story(CREATOR, T0)
+        .when(&offer_at(u64::MAX))
+        .then_error(&MembershipError::PriceOutOfRange(
+            MoneyError::AboveCeiling { amount: u64::MAX },
+        ));
+    story(CREATOR, T0)
+        .when(&offer_at(Money::MAX_MINOR_UNITS))
+        .then_check(|events| assert_eq!(events.len(), 1));
+    let change = |price: Money| MembershipCommand::ChangePrice {
+        price,
+        by_admin: false,
+    };
+    story(CREATOR, T0)
+        .given([creator_plan()])
+        .when(&change(cny(Money::MAX_MINOR_UNITS + 1)))
+        .then_error(&MembershipError::PriceOutOfRange(
+            MoneyError::AboveCeiling {
+                amount: Money::MAX_MINOR_UNITS + 1,
+            },
+        ));
+    story(CREATOR, T0)
+        .given([creator_plan()])
+        .when(&change(Money {
+            amount_cents: 100,
+            currency: "ZZZ".into(),
+        }))
+        .then_error(&MembershipError::PriceOutOfRange(
+            MoneyError::UnknownCurrency("ZZZ".into()),
+        ));
 }
 
 #[test]

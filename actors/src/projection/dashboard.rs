@@ -4,7 +4,10 @@
 //! Content events.
 //!
 //! Money is kept per currency (an item's price may change currency), in
-//! cents. A sale counts on the day of the purchase, a refund on the day of
+//! cents, summed in `i128` (see [`super::money`]): no purchase the write
+//! side accepted, even one priced above today's ceiling in an old log, can
+//! make a sum wrap or stop the dashboard. A sale counts on the day of the
+//! purchase, a refund on the day of
 //! the refund (with the amount the refunded purchase paid). Ratings count
 //! on the day they were given (a changed rating is a new rating that day);
 //! the overall average uses each user's current rating of each item.
@@ -15,6 +18,7 @@ use agora_events::domain::content::{LazyContentEvent, Money};
 use agora_events::domain::revenue::Account;
 use serde::{Deserialize, Serialize};
 
+use super::money::{self, Sums};
 use super::{Projection, SharedEvent};
 use crate::content::day_of;
 
@@ -24,16 +28,16 @@ pub struct DayFigures {
     /// Purchases made.
     pub sales: u64,
     /// What they paid, cents by currency.
-    pub gross_cents: BTreeMap<String, u64>,
+    pub gross_cents: Sums,
     /// Purchases refunded.
     pub refunds: u64,
     /// What the refunded purchases had paid, cents by currency.
-    pub refunded_cents: BTreeMap<String, u64>,
+    pub refunded_cents: Sums,
     /// The creator's own shares of the sales (after the platform's fee and
     /// any partner's share, as fixed at each sale), cents by currency.
-    pub earned_cents: BTreeMap<String, u64>,
+    pub earned_cents: Sums,
     /// The creator's shares of the refunded purchases, cents by currency.
-    pub earned_refunded_cents: BTreeMap<String, u64>,
+    pub earned_refunded_cents: Sums,
     /// Ratings given (new or changed).
     pub ratings: u64,
     /// Sum of their stars.
@@ -41,61 +45,48 @@ pub struct DayFigures {
 }
 
 impl DayFigures {
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: &DayFigures) {
-        self.sales += other.sales;
-        self.refunds += other.refunds;
-        self.ratings += other.ratings;
-        self.stars += other.stars;
-        for (currency, cents) in &other.gross_cents {
-            *self.gross_cents.entry(currency.clone()).or_default() += cents;
-        }
-        for (currency, cents) in &other.refunded_cents {
-            *self.refunded_cents.entry(currency.clone()).or_default() += cents;
-        }
-        for (currency, cents) in &other.earned_cents {
-            *self.earned_cents.entry(currency.clone()).or_default() += cents;
-        }
-        for (currency, cents) in &other.earned_refunded_cents {
-            *self
-                .earned_refunded_cents
-                .entry(currency.clone())
-                .or_default() += cents;
-        }
+    /// Adds `other` into `self`. Returns `false` if a sum saturated (see
+    /// [`money::add`]); counts saturate too.
+    pub fn add(&mut self, other: &DayFigures) -> bool {
+        self.sales = self.sales.saturating_add(other.sales);
+        self.refunds = self.refunds.saturating_add(other.refunds);
+        self.ratings = self.ratings.saturating_add(other.ratings);
+        self.stars = self.stars.saturating_add(other.stars);
+        let gross = money::add_all(&mut self.gross_cents, &other.gross_cents);
+        let refunded = money::add_all(&mut self.refunded_cents, &other.refunded_cents);
+        let earned = money::add_all(&mut self.earned_cents, &other.earned_cents);
+        let earned_refunded = money::add_all(
+            &mut self.earned_refunded_cents,
+            &other.earned_refunded_cents,
+        );
+        gross && refunded && earned && earned_refunded
     }
 
     /// What the creator kept: their shares of sales minus those of
     /// refunds, cents by currency.
-    pub fn earned_net_cents(&self) -> BTreeMap<String, i128> {
-        let mut net: BTreeMap<String, i128> = self
-            .earned_cents
-            .iter()
-            .map(|(c, v)| (c.clone(), i128::from(*v)))
-            .collect();
-        for (currency, cents) in &self.earned_refunded_cents {
-            *net.entry(currency.clone()).or_default() -= i128::from(*cents);
-        }
-        net
+    pub fn earned_net_cents(&self) -> Sums {
+        difference(&self.earned_cents, &self.earned_refunded_cents)
     }
 
     /// Gross minus refunded, cents by currency (negative when a period
     /// refunds more than it sells).
-    pub fn net_cents(&self) -> BTreeMap<String, i128> {
-        let mut net: BTreeMap<String, i128> = self
-            .gross_cents
-            .iter()
-            .map(|(c, v)| (c.clone(), i128::from(*v)))
-            .collect();
-        for (currency, cents) in &self.refunded_cents {
-            *net.entry(currency.clone()).or_default() -= i128::from(*cents);
-        }
-        net
+    pub fn net_cents(&self) -> Sums {
+        difference(&self.gross_cents, &self.refunded_cents)
     }
 
     /// The average of the ratings given, if any.
     pub fn rating_average(&self) -> Option<f64> {
         (self.ratings > 0).then(|| self.stars as f64 / self.ratings as f64)
     }
+}
+
+/// `plus` minus `minus`, by currency (saturating: see [`money::add`]).
+fn difference(plus: &Sums, minus: &Sums) -> Sums {
+    let mut net = plus.clone();
+    for (currency, cents) in minus {
+        let _ = money::add(&mut net, currency, cents.saturating_neg());
+    }
+    net
 }
 
 /// One creator's figures.
@@ -111,7 +102,8 @@ pub struct CreatorFigures {
 
 impl CreatorFigures {
     /// The days from `from` to `to` (inclusive) that had any activity, and
-    /// their sum.
+    /// their sum (a sum beyond `i128` saturates; the fold counted it as an
+    /// anomaly already).
     pub fn period(&self, from: u32, to: u32) -> (Vec<(u32, &DayFigures)>, DayFigures) {
         let mut total = DayFigures::default();
         let days: Vec<(u32, &DayFigures)> = self
@@ -120,7 +112,7 @@ impl CreatorFigures {
             .map(|(day, figures)| (*day, figures))
             .collect();
         for (_, figures) in &days {
-            total.add(figures);
+            let _ = total.add(figures);
         }
         (days, total)
     }
@@ -137,7 +129,7 @@ struct ItemLedger {
     creator_id: String,
     /// What each purchase paid, and the creator's share of it, for its
     /// refund.
-    purchases: BTreeMap<String, (Money, u64)>,
+    purchases: BTreeMap<String, (Money, i128)>,
     /// Current stars by user.
     ratings: BTreeMap<String, u8>,
 }
@@ -147,9 +139,17 @@ struct ItemLedger {
 pub struct DashboardView {
     items: BTreeMap<String, ItemLedger>,
     creators: BTreeMap<String, CreatorFigures>,
+    /// Sums that saturated (never in practice: see [`super::money`]).
+    anomalies: u64,
 }
 
 impl DashboardView {
+    /// How many sums saturated while folding (each also logged); the
+    /// dashboard keeps running past them.
+    pub fn anomalies(&self) -> u64 {
+        self.anomalies
+    }
+
     /// The figures of `creator_id` (`None`: no item of theirs ever drafted).
     pub fn creator(&self, creator_id: &str) -> Option<&CreatorFigures> {
         self.creators.get(creator_id)
@@ -168,12 +168,13 @@ impl DashboardView {
 
 impl Projection for DashboardView {
     const NAME: &'static str = "dashboard";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
         let Some((id, content)) = event.content() else {
             return Ok(());
         };
+        let mut summed = true;
         match content {
             LazyContentEvent::Drafted(e) => {
                 let e = e.get()?;
@@ -190,19 +191,22 @@ impl Projection for DashboardView {
                 let e = e.get()?;
                 let (item, creator) = self.item(id)?;
                 let day = creator.days.entry(day_of(e.purchased_at)).or_default();
-                day.sales += 1;
-                *day.gross_cents.entry(e.price.currency.clone()).or_default() +=
-                    e.price.amount_cents;
+                day.sales = day.sales.saturating_add(1);
+                let currency = &e.price.currency;
+                summed &= money::add(
+                    &mut day.gross_cents,
+                    currency,
+                    i128::from(e.price.amount_cents),
+                );
                 let own = Account::Creator(item.creator_id.clone());
-                let earned: u64 = e
+                // A sale's shares fit an i128 many times over.
+                let earned: i128 = e
                     .shares_for(&item.creator_id)
                     .iter()
                     .filter(|share| share.account == own)
-                    .map(|share| share.amount_cents)
+                    .map(|share| i128::from(share.amount_cents))
                     .sum();
-                *day.earned_cents
-                    .entry(e.price.currency.clone())
-                    .or_default() += earned;
+                summed &= money::add(&mut day.earned_cents, currency, earned);
                 item.purchases
                     .insert(e.purchase_id.clone(), (e.price.clone(), earned));
             }
@@ -214,13 +218,13 @@ impl Projection for DashboardView {
                     .get(&e.purchase_id)
                     .ok_or("a refund of a purchase that was never made")?;
                 let day = creator.days.entry(day_of(e.refunded_at)).or_default();
-                day.refunds += 1;
-                *day.refunded_cents
-                    .entry(price.currency.clone())
-                    .or_default() += price.amount_cents;
-                *day.earned_refunded_cents
-                    .entry(price.currency.clone())
-                    .or_default() += *earned;
+                day.refunds = day.refunds.saturating_add(1);
+                summed &= money::add(
+                    &mut day.refunded_cents,
+                    &price.currency,
+                    i128::from(price.amount_cents),
+                );
+                summed &= money::add(&mut day.earned_refunded_cents, &price.currency, *earned);
             }
             LazyContentEvent::Rated(e) => {
                 let e = e.get()?;
@@ -251,6 +255,14 @@ impl Projection for DashboardView {
             | LazyContentEvent::ListedByPartner(_)
             | LazyContentEvent::DraftGenerated(_)
             | LazyContentEvent::Verified(_) => {}
+        }
+        if !summed {
+            self.anomalies = self.anomalies.saturating_add(1);
+            tracing::warn!(
+                projection = "dashboard",
+                content_id = id,
+                "a sum of money saturated"
+            );
         }
         Ok(())
     }

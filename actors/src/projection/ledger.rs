@@ -9,6 +9,13 @@
 //! is the sum of its entries. Statements give an account's opening balance,
 //! its entries in a period and its closing balance.
 //!
+//! Amounts and balances are `i128` (see [`super::money`]): any sale the
+//! write side ever accepted is booked — also one from an old log priced
+//! above today's ceiling, which is booked in full and counted in
+//! [`LedgerView::anomalies`] — and no sum can wrap. Only a broken history
+//! (a sale booked twice, a refund of an unknown sale, shares that do not
+//! add up to the price) stops the ledger.
+//!
 //! Adding a source of sales is one arm in [`LedgerView::apply`] calling
 //! [`LedgerView::book_sale`] (and [`LedgerView::book_refund`] if it can be
 //! refunded).
@@ -22,7 +29,9 @@ use agora_events::domain::revenue::{Account, RevenueShare};
 use agora_events::{RecordedEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::money::{self, Sums};
 use super::{Projection, SharedEvent};
+use agora_events::domain::money::Money;
 
 /// What kind of sale an entry comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -60,8 +69,9 @@ pub struct LedgerEntry {
     /// Whose money.
     pub account: Account,
     /// How much, in the currency's minor unit: positive for a sale,
-    /// negative for a refund.
-    pub amount_cents: i64,
+    /// negative for a refund (`i128`: one share of an old sale may be any
+    /// `u64`).
+    pub amount_cents: i128,
     /// ISO 4217 code.
     pub currency: String,
 }
@@ -98,13 +108,19 @@ pub struct BookedSale {
 
 impl BookedSale {
     /// The price: the sum of the shares.
-    pub fn price_cents(&self) -> u64 {
-        self.shares.iter().map(|s| s.amount_cents).sum()
+    pub fn price_cents(&self) -> u128 {
+        price_of(&self.shares)
     }
 }
 
+/// The sum of `shares` (in `u128`: no list of `u64` shares an event can
+/// hold overflows it).
+fn price_of(shares: &[RevenueShare]) -> u128 {
+    shares.iter().map(|s| u128::from(s.amount_cents)).sum()
+}
+
 /// Amounts by currency.
-pub type Amounts = BTreeMap<String, i64>;
+pub type Amounts = Sums;
 
 /// An account's statement over `[from, to)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,6 +146,9 @@ pub struct LedgerView {
     /// Content id → creator id, for version-1 purchases (whole price to
     /// the creator).
     creators: BTreeMap<String, String>,
+    /// Sales booked whose price is above [`Money::MAX_MINOR_UNITS`] (from
+    /// a log written before the ceiling), and sums that saturated.
+    anomalies: u64,
 }
 
 /// The sale id of purchase `purchase_id` of content `content_id`.
@@ -137,26 +156,25 @@ pub fn purchase_sale_id(content_id: &str, purchase_id: &str) -> String {
     format!("{content_id}/{purchase_id}")
 }
 
-fn signed(amount_cents: u64) -> Result<i64, String> {
-    i64::try_from(amount_cents)
-        .map_err(|_| format!("amount {amount_cents} does not fit the ledger"))
-}
-
 impl LedgerView {
-    /// Books `sale`: one positive entry per share.
+    /// Books `sale`: one positive entry per share. Any amount is booked; a
+    /// price above [`Money::MAX_MINOR_UNITS`] is also counted as an
+    /// anomaly.
     ///
-    /// Fails (and books nothing) if a sale with this id was booked already
-    /// or an amount does not fit an `i64`.
+    /// Fails (and books nothing) only if a sale with this id was booked
+    /// already.
     pub fn book_sale(&mut self, position: u64, sale: Sale) -> Result<(), String> {
         if self.sales.contains_key(&sale.id) {
             return Err(format!("sale {:?} was booked already", sale.id));
         }
-        let amounts = sale
-            .shares
-            .iter()
-            .map(|s| signed(s.amount_cents))
-            .collect::<Result<Vec<_>, _>>()?;
-        for (share, amount) in sale.shares.iter().zip(amounts) {
+        let price = price_of(&sale.shares);
+        if price > u128::from(Money::MAX_MINOR_UNITS) {
+            self.anomaly(&format!(
+                "sale {:?} of {price} {} is above the price ceiling; booked in full",
+                sale.id, sale.currency
+            ));
+        }
+        for share in &sale.shares {
             self.push(LedgerEntry {
                 position,
                 at: sale.at,
@@ -164,7 +182,7 @@ impl LedgerView {
                 source: sale.source,
                 kind: EntryKind::Sale,
                 account: share.account.clone(),
-                amount_cents: amount,
+                amount_cents: i128::from(share.amount_cents),
                 currency: sale.currency.clone(),
             });
         }
@@ -208,7 +226,7 @@ impl LedgerView {
                 source: sale.source,
                 kind: EntryKind::Refund,
                 account: share.account.clone(),
-                amount_cents: -signed(share.amount_cents)?,
+                amount_cents: -i128::from(share.amount_cents),
                 currency: sale.currency.clone(),
             });
         }
@@ -217,17 +235,32 @@ impl LedgerView {
 
     fn push(&mut self, entry: LedgerEntry) {
         let index = self.entries.len();
-        *self
-            .balances
-            .entry(entry.account.clone())
-            .or_default()
-            .entry(entry.currency.clone())
-            .or_default() += entry.amount_cents;
+        let balance = self.balances.entry(entry.account.clone()).or_default();
+        if !money::add(balance, &entry.currency, entry.amount_cents) {
+            self.anomaly(&format!(
+                "the balance of {:?} in {} saturated",
+                entry.account, entry.currency
+            ));
+        }
         self.by_account
             .entry(entry.account.clone())
             .or_default()
             .push(index);
         self.entries.push(entry);
+    }
+
+    /// Records something the ledger booked but a reader should know about.
+    fn anomaly(&mut self, what: &str) {
+        self.anomalies = self.anomalies.saturating_add(1);
+        tracing::warn!(projection = "ledger", "{what}");
+    }
+
+    /// How many anomalies were booked: sales priced above
+    /// [`Money::MAX_MINOR_UNITS`] (possible only in a log written before the
+    /// ceiling) and balances that saturated (never in practice). The ledger
+    /// books them and keeps running.
+    pub fn anomalies(&self) -> u64 {
+        self.anomalies
     }
 
     /// The balance of `account`, by currency (empty: no entries).
@@ -269,15 +302,17 @@ impl LedgerView {
         let mut entries = Vec::new();
         let indexes = self.by_account.get(account).map_or(&[][..], Vec::as_slice);
         for entry in indexes.iter().filter_map(|&i| self.entries.get(i)) {
+            // A sum that saturates here saturated in the balance too, where
+            // it was counted as an anomaly.
             if from.is_some_and(|from| entry.at < from) {
-                *opening.entry(entry.currency.clone()).or_default() += entry.amount_cents;
+                let _ = money::add(&mut opening, &entry.currency, entry.amount_cents);
             } else if to.is_none_or(|to| entry.at < to) {
                 entries.push(entry.clone());
             }
         }
         let mut closing = opening.clone();
         for entry in &entries {
-            *closing.entry(entry.currency.clone()).or_default() += entry.amount_cents;
+            let _ = money::add(&mut closing, &entry.currency, entry.amount_cents);
         }
         Statement {
             opening,
@@ -296,17 +331,17 @@ impl LedgerView {
         for entry in &self.entries {
             let (sold, refunded) = by_sale.entry(entry.sale_id.as_str()).or_default();
             match entry.kind {
-                EntryKind::Sale => *sold += i128::from(entry.amount_cents),
-                EntryKind::Refund => *refunded += i128::from(entry.amount_cents),
+                EntryKind::Sale => *sold = sold.saturating_add(entry.amount_cents),
+                EntryKind::Refund => *refunded = refunded.saturating_add(entry.amount_cents),
             }
-            *sums
-                .entry(&entry.account)
-                .or_default()
-                .entry(entry.currency.clone())
-                .or_default() += entry.amount_cents;
+            let _ = money::add(
+                sums.entry(&entry.account).or_default(),
+                &entry.currency,
+                entry.amount_cents,
+            );
         }
         for (id, sale) in &self.sales {
-            let price = i128::from(sale.price_cents());
+            let price = i128::try_from(sale.price_cents()).unwrap_or(i128::MAX);
             let (sold, refunded) = by_sale.get(id.as_str()).copied().unwrap_or_default();
             if sold != price {
                 return Err(format!("sale {id:?}: entries {sold} != price {price}"));
@@ -350,8 +385,8 @@ impl LedgerView {
                 let e = e.get()?;
                 let creator = self.creators.get(content_id).map_or("", String::as_str);
                 let shares = e.shares_for(creator);
-                let total: u64 = shares.iter().map(|s| s.amount_cents).sum();
-                if total != e.price.amount_cents {
+                let total = price_of(&shares);
+                if total != u128::from(e.price.amount_cents) {
                     return Err(format!(
                         "purchase {:?}: shares add up to {total}, the price is {}",
                         e.purchase_id, e.price.amount_cents
@@ -387,8 +422,8 @@ impl LedgerView {
                 MembershipEvent::Renewed(e) => (e.payment_id, e.paid, e.shares, e.renewed_at),
                 _ => return Ok(()),
             };
-        let total: u64 = shares.iter().map(|s| s.amount_cents).sum();
-        if total != paid.amount_cents {
+        let total = price_of(&shares);
+        if total != u128::from(paid.amount_cents) {
             return Err(format!(
                 "membership payment {payment_id:?}: shares add up to {total}, the price is {}",
                 paid.amount_cents
@@ -407,7 +442,7 @@ impl LedgerView {
 
 impl Projection for LedgerView {
     const NAME: &'static str = "ledger";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
         let event = shared.recorded();

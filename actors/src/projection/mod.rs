@@ -23,6 +23,7 @@ mod keeper;
 pub mod ledger;
 pub mod library;
 pub mod memberships;
+pub mod money;
 pub mod near_dup;
 mod replay;
 mod runner;

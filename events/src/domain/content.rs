@@ -53,14 +53,7 @@ pub enum Body {
     Chapters(Vec<Chapter>),
 }
 
-/// An amount of money in the smallest unit of a currency.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-pub struct Money {
-    /// Amount in cents (the currency's minor unit); 0 means free.
-    pub amount_cents: u64,
-    /// ISO 4217 code: exactly three uppercase ASCII letters (`"CNY"`).
-    pub currency: String,
-}
+pub use super::money::Money;
 
 /// A creator started a new content item as a draft.
 ///

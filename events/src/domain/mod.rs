@@ -12,6 +12,7 @@ pub mod content;
 pub mod content_models;
 mod declare;
 pub mod membership;
+pub mod money;
 pub mod partner;
 pub mod recommender;
 pub mod revenue;

@@ -421,10 +421,11 @@ fn kind_of(error: &ContentError) -> ProblemKind {
         | E::AlreadyCheckedIn(_)
         | E::DuplicateCommentId(_)
         | E::NotAQuestion => K::ContentConflict,
-        E::NotThisListing | E::ListingTextFixed => K::ContentConflict,
+        E::NotThisListing | E::ListingTextFixed | E::PartnerRateMissing(_) => K::ContentConflict,
         E::VerificationRequired | E::VerificationScoreTooLow { .. } => K::VerificationRequired,
         E::InvalidScore => K::ValidationFailed,
-        E::PartnerRateMissing(_) | E::RatesAboveWhole => K::Internal,
+        E::RatesAboveWhole => K::Internal,
+        E::PriceOutOfRange(_) => K::PriceOutOfRange,
         E::AnswerNotInThread
         | E::EmptyTitle
         | E::TitleTooLong
@@ -437,7 +438,6 @@ fn kind_of(error: &ContentError) -> ProblemKind {
         | E::EmptyTag
         | E::TagTooLong
         | E::InvalidLanguage
-        | E::InvalidCurrency
         | E::StarsOutOfRange(_)
         | E::EmptyReview
         | E::ReviewTooLong
@@ -469,5 +469,10 @@ mod tests {
         assert_eq!(kind_of(&ContentError::RefundWindowClosed).status(), 409);
         assert_eq!(kind_of(&ContentError::AnswerNotInThread).status(), 422);
         assert_eq!(kind_of(&ContentError::StarsOutOfRange(9)).status(), 422);
+        let above = agora_events::domain::money::MoneyError::AboveCeiling { amount: u64::MAX };
+        assert_eq!(
+            kind_of(&ContentError::PriceOutOfRange(above)),
+            ProblemKind::PriceOutOfRange
+        );
     }
 }

@@ -66,11 +66,10 @@ fn kind_of(error: &MembershipError) -> ProblemKind {
         E::PlanExists => K::PlanExists,
         E::AlreadyMember => K::AlreadyMember,
         E::PlanWithdrawn | E::OwnPlan | E::AlreadyCancelled => K::PlanConflict,
-        E::EmptyTitle
-        | E::TitleTooLong
-        | E::ControlCharacter
-        | E::PeriodOutOfRange(_)
-        | E::InvalidCurrency => K::ValidationFailed,
+        E::EmptyTitle | E::TitleTooLong | E::ControlCharacter | E::PeriodOutOfRange(_) => {
+            K::ValidationFailed
+        }
+        E::PriceOutOfRange(_) => K::PriceOutOfRange,
         E::InvalidFee(_) => K::Internal,
     }
 }

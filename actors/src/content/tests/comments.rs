@@ -80,6 +80,10 @@ fn comments_need_a_caller_and_published_content() {
     story()
         .given([drafted()])
         .when(&post(STRANGER, "k1", None, false))
+        .then_error(&ContentError::NotDrafted);
+    story()
+        .given([drafted()])
+        .when(&post(CREATOR, "k1", None, false))
         .then_error(&ContentError::NotPublished);
     let mut events = on_sale();
     events.push(ContentEvent::Unpublished(ContentUnpublished {

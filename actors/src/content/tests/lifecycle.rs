@@ -2,6 +2,8 @@
 
 use agora_events::domain::content::{ContentRetired, ContentUnpublished, DraftEdited, PriceSet};
 
+use agora_events::domain::money::MoneyError;
+
 use super::*;
 use crate::content::{DraftChanges, MAX_TAGS};
 
@@ -135,18 +137,26 @@ fn an_edit_that_changes_nothing_records_nothing() {
 
 #[test]
 fn only_the_creator_edits() {
+    let take_over = edit(DraftChanges {
+        title: Some("Mine now".into()),
+        ..DraftChanges::default()
+    });
+    // Someone else's draft does not exist for the caller.
     story()
         .given([drafted()])
-        .when(&by(
-            STRANGER,
-            edit(DraftChanges {
-                title: Some("Mine now".into()),
-                ..DraftChanges::default()
-            }),
-        ))
+        .when(&by(STRANGER, take_over.clone()))
+        .then_error(&ContentError::NotDrafted);
+    story()
+        .given([drafted()])
+        .when(&anonymous(edit(DraftChanges::default())))
+        .then_error(&ContentError::NotDrafted);
+    // A published item is visible: the caller is told it is not theirs.
+    story()
+        .given(on_sale())
+        .when(&by(STRANGER, take_over))
         .then_error(&ContentError::NotCreator);
     story()
-        .given([drafted()])
+        .given(on_sale())
         .when(&anonymous(edit(DraftChanges::default())))
         .then_error(&ContentError::Unauthenticated);
     story()
@@ -211,15 +221,54 @@ fn the_creator_prices_with_an_iso_currency() {
                 },
             },
         ))
-        .then_error(&ContentError::InvalidCurrency);
+        .then_error(&ContentError::PriceOutOfRange(MoneyError::UnknownCurrency(
+            "usd".into(),
+        )));
     story()
-        .given([drafted()])
+        .given(on_sale())
         .when(&by(STRANGER, ContentCommand::SetPrice { price: cny(1) }))
         .then_error(&ContentError::NotCreator);
     story()
         .given([drafted(), priced(500)])
         .when(&by(CREATOR, ContentCommand::SetPrice { price: cny(500) }))
         .then_events(&[]);
+}
+
+/// Issue 17: a price of `u64::MAX` cents was accepted, and its sale
+/// stopped the ledger. A price is at most [`Money::MAX_MINOR_UNITS`].
+#[test]
+fn prices_stay_under_the_ceiling() {
+    let set = |amount_cents| {
+        by(
+            CREATOR,
+            ContentCommand::SetPrice {
+                price: cny(amount_cents),
+            },
+        )
+    };
+    story()
+        .given([drafted()])
+        .when(&set(Money::MAX_MINOR_UNITS))
+        .then_events(&[priced(Money::MAX_MINOR_UNITS)]);
+    for above in [Money::MAX_MINOR_UNITS + 1, i64::MAX as u64, u64::MAX] {
+        story()
+            .given([drafted()])
+            .when(&set(above))
+            .then_error(&ContentError::PriceOutOfRange(MoneyError::AboveCeiling {
+                amount: above,
+            }));
+    }
+    // Whole yen and thousandths of a dinar are minor units too.
+    for currency in ["JPY", "KWD"] {
+        let price = Money {
+            amount_cents: Money::MAX_MINOR_UNITS,
+            currency: currency.into(),
+        };
+        story()
+            .given([drafted()])
+            .when(&by(CREATOR, ContentCommand::SetPrice { price }))
+            .then_check(|events| assert_eq!(events.len(), 1));
+    }
 }
 
 #[test]
@@ -260,14 +309,20 @@ fn publishing_needs_a_body_and_a_price() {
 
 #[test]
 fn only_the_creator_publishes_and_only_once() {
+    let publish = ContentCommand::Publish {
+        required_score_bps: None,
+    };
     story()
         .given([drafted(), priced(100)])
-        .when(&by(
-            STRANGER,
-            ContentCommand::Publish {
-                required_score_bps: None,
-            },
-        ))
+        .when(&by(STRANGER, publish.clone()))
+        .then_error(&ContentError::NotDrafted);
+    let mut unpublished = on_sale();
+    unpublished.push(ContentEvent::Unpublished(ContentUnpublished {
+        unpublished_at: T0,
+    }));
+    story()
+        .given(unpublished)
+        .when(&by(STRANGER, publish))
         .then_error(&ContentError::NotCreator);
     story()
         .given(on_sale())

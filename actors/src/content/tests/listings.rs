@@ -3,6 +3,8 @@
 
 use agora_events::domain::content::{ContentListedByPartner, ContentPublished};
 
+use agora_events::domain::money::MoneyError;
+
 use super::*;
 use crate::content::PartnerListing;
 
@@ -128,7 +130,20 @@ fn imported_items_are_checked_like_drafts() {
     bad_price.price.currency = "cny".into();
     story()
         .when(&import(bad_price))
-        .then_error(&ContentError::InvalidCurrency);
+        .then_error(&ContentError::PriceOutOfRange(MoneyError::UnknownCurrency(
+            "cny".into(),
+        )));
+    story()
+        .when(&import(listing(u64::MAX)))
+        .then_error(&ContentError::PriceOutOfRange(MoneyError::AboveCeiling {
+            amount: u64::MAX,
+        }));
+    story()
+        .given(listed(1_000))
+        .when(&import(listing(Money::MAX_MINOR_UNITS + 1)))
+        .then_error(&ContentError::PriceOutOfRange(MoneyError::AboveCeiling {
+            amount: Money::MAX_MINOR_UNITS + 1,
+        }));
 }
 
 #[test]

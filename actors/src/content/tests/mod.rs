@@ -4,6 +4,7 @@
 mod comments;
 mod engagement;
 mod happy_path;
+mod hidden_drafts;
 mod lifecycle;
 mod listings;
 mod purchases;

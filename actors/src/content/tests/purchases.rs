@@ -107,9 +107,15 @@ fn only_published_items_are_sold() {
     story()
         .when(&buy(BUYER, "p1"))
         .then_error(&ContentError::NotDrafted);
+    // Someone else's draft does not exist for the buyer; its creator is
+    // told it is not published.
     story()
         .given([drafted(), priced(100)])
         .when(&buy(BUYER, "p1"))
+        .then_error(&ContentError::NotDrafted);
+    story()
+        .given([drafted(), priced(100)])
+        .when(&buy(CREATOR, "p1"))
         .then_error(&ContentError::NotPublished);
     let mut events = on_sale();
     events.push(ContentEvent::Unpublished(ContentUnpublished {

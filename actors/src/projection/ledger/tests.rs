@@ -81,7 +81,7 @@ fn refunded(purchase_id: &str, at: i64) -> ContentEvent {
     })
 }
 
-fn cny(amount: i64) -> Amounts {
+fn cny(amount: i128) -> Amounts {
     [("CNY".to_owned(), amount)].into_iter().collect()
 }
 
@@ -113,7 +113,7 @@ fn a_partner_sale_is_booked_three_ways_and_its_refund_reverses_it() {
     ledger
         .apply(&log.record("c1", &events[2]))
         .expect("applies");
-    let total: i64 = ledger
+    let total: i128 = ledger
         .entries_of_sale("c1/p1")
         .map(|e| e.amount_cents)
         .sum();
@@ -141,7 +141,7 @@ fn statements_split_opening_period_and_closing() {
     let ann = Account::Creator("ann".into());
     let statement = ledger.statement(&ann, Some(Timestamp(15)), Some(Timestamp(40)));
     assert_eq!(statement.opening, cny(1_000));
-    let amounts: Vec<i64> = statement.entries.iter().map(|e| e.amount_cents).collect();
+    let amounts: Vec<i128> = statement.entries.iter().map(|e| e.amount_cents).collect();
     assert_eq!(amounts, [500, -1_000]);
     assert_eq!(statement.closing, cny(500));
     let all = ledger.statement(&ann, None, None);
@@ -183,7 +183,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0usize..3, 0u64..1_000_000_000, 0u32..=BPS_SCALE, proptest::option::of(0u32..=BPS_SCALE))
+        3 => (0usize..3, prop_oneof![0u64..1_000_000_000, Just(Money::MAX_MINOR_UNITS), Just(i64::MAX as u64), Just(u64::MAX)], 0u32..=BPS_SCALE, proptest::option::of(0u32..=BPS_SCALE))
             .prop_map(|(item, price, fee_bps, partner_bps)| Op::Buy {
                 item,
                 price,
@@ -235,15 +235,15 @@ proptest! {
             }
         }
         ledger.check().map_err(TestCaseError::fail)?;
-        let mut live_total: i64 = 0;
+        let mut live_total: i128 = 0;
         for (item, purchase_id, price, was_refunded) in &sales {
             let id = purchase_sale_id(items[*item], purchase_id);
-            let sold: i64 = ledger.entries_of_sale(&id).filter(|e| e.kind == EntryKind::Sale).map(|e| e.amount_cents).sum();
-            let back: i64 = ledger.entries_of_sale(&id).filter(|e| e.kind == EntryKind::Refund).map(|e| e.amount_cents).sum();
-            prop_assert_eq!(sold, *price as i64);
-            prop_assert_eq!(back, if *was_refunded { -(*price as i64) } else { 0 });
+            let sold: i128 = ledger.entries_of_sale(&id).filter(|e| e.kind == EntryKind::Sale).map(|e| e.amount_cents).sum();
+            let back: i128 = ledger.entries_of_sale(&id).filter(|e| e.kind == EntryKind::Refund).map(|e| e.amount_cents).sum();
+            prop_assert_eq!(sold, i128::from(*price));
+            prop_assert_eq!(back, if *was_refunded { -i128::from(*price) } else { 0 });
             if !was_refunded {
-                live_total += *price as i64;
+                live_total += i128::from(*price);
             }
         }
         // Every balance together is what the unrefunded sales brought in.
@@ -254,11 +254,51 @@ proptest! {
             Account::Creator("creator1".into()),
             Account::Creator("creator2".into()),
         ];
-        let total: i64 = accounts.iter().map(|a| ledger.balance(a).get("CNY").copied().unwrap_or(0)).sum();
+        let total: i128 = accounts.iter().map(|a| ledger.balance(a).get("CNY").copied().unwrap_or(0)).sum();
         prop_assert_eq!(total, live_total);
         for account in &accounts {
             let statement = ledger.statement(account, None, None);
             prop_assert_eq!(statement.closing, ledger.balance(account));
         }
     }
+}
+
+/// Issue 17: a purchase at `u64::MAX` cents, written to the log before
+/// prices had a ceiling (or by anything bypassing the check), stopped the
+/// ledger for good ("amount … does not fit the ledger"), also after a
+/// replay; two at `i64::MAX` wrapped the creator's balance negative.
+#[test]
+fn regression_a_purchase_at_u64_max_cents_does_not_stop_the_ledger() {
+    let mut log = Log::default();
+    let mut ledger = LedgerView::default();
+    let ann = Account::Creator("ann".into());
+    let events = [
+        drafted("c1", "ann"),
+        purchased("ann", "p1", u64::MAX, 0, None, 10),
+        purchased("ann", "p2", i64::MAX as u64, 0, None, 11),
+        purchased("ann", "p3", i64::MAX as u64, 0, None, 12),
+        purchased("ann", "p4", 100, 2_000, None, 13),
+    ];
+    for event in &events {
+        ledger
+            .apply(&log.record("c1", event))
+            .expect("a purchase the write side accepted is booked");
+    }
+    let expected = i128::from(u64::MAX) + 2 * i128::from(i64::MAX) + 80;
+    assert_eq!(ledger.balance(&ann), cny(expected));
+    assert!(ledger.balance(&ann)["CNY"] > 0);
+    assert_eq!(ledger.balance(&Account::Platform), cny(20));
+    assert_eq!(ledger.anomalies(), 3);
+    ledger.check().expect("balanced");
+    ledger
+        .apply(&log.record("c1", &refunded("p1", 20)))
+        .expect("its refund is booked too");
+    assert_eq!(ledger.balance(&ann), cny(2 * i128::from(i64::MAX) + 80));
+    let statement = ledger.statement(&ann, Some(Timestamp(12)), None);
+    assert_eq!(
+        statement.opening,
+        cny(i128::from(u64::MAX) + i128::from(i64::MAX))
+    );
+    assert_eq!(statement.closing, ledger.balance(&ann));
+    ledger.check().expect("balanced");
 }
