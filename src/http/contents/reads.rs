@@ -14,6 +14,7 @@ use super::super::AppState;
 use super::super::auth::MaybeAuthenticated;
 use super::super::command::etag;
 use super::super::problem::{ApiError, ProblemKind};
+use super::super::reads::caught_up;
 use super::bodies::{BodyView, access};
 use crate::timefmt::rfc3339;
 
@@ -231,32 +232,10 @@ pub(crate) async fn list(
 }
 
 /// Waits (bounded) until the projections an item read uses applied
-/// `position`, if given.
+/// `position`, if given (a position not written yet is refused at once).
 async fn wait_for(state: &AppState, position: Option<u64>) -> Result<(), ApiError> {
-    let Some(position) = position else {
-        return Ok(());
-    };
-    let reached = state
-        .contents
-        .catalog()
-        .wait_for(position, state.read_wait)
-        .await
-        && state
-            .projections
-            .library
-            .wait_for(position, state.read_wait)
-            .await
-        && state
-            .projections
-            .bodies
-            .wait_for(position, state.read_wait)
-            .await;
-    if reached {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ProblemKind::ProjectionLagging,
-            format!("the catalog has not reached position {position} yet"),
-        ))
-    }
+    let projections = &state.projections;
+    caught_up(state, state.contents.catalog(), position, "the catalog").await?;
+    caught_up(state, &projections.library, position, "the library").await?;
+    caught_up(state, &projections.bodies, position, "the bodies").await
 }
