@@ -198,6 +198,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
             paths.push(endpoint.path);
         }
     }
+    // The router tries resources in order, one pattern at a time: the
+    // busiest (content reads and commands) go first.
+    paths.sort_by_key(|path| !path.starts_with("/v1/contents"));
     for path in paths {
         let rows: Vec<&openapi::Endpoint> = endpoints.iter().filter(|e| e.path == path).collect();
         let policies: Vec<(actix_web::http::Method, policy::Policy)> =
