@@ -21,7 +21,6 @@ use agora_actors::projection::ledger::{EntryKind, LedgerEntry, SaleSource, State
 use agora_actors::projection::money;
 use agora_events::Timestamp;
 use agora_events::domain::revenue::Account;
-use agora_events::domain::user::Role;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -113,19 +112,7 @@ pub(crate) async fn partner(
     id: web::Path<String>,
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !reads_books(&auth) {
-        let (partner, _) = state
-            .partners
-            .get(&id)
-            .await
-            .map_err(|e| ApiError::new(ProblemKind::PartnerNotFound, e.to_string()))?;
-        if partner.user_id() != Some(auth.0.user_id.as_str()) {
-            return Err(ApiError::new(
-                ProblemKind::Forbidden,
-                "only the partner's user, admins and auditors read a partner's statement",
-            ));
-        }
-    }
+    super::partners::readable_partner(&state, &id, &auth.0).await?;
     statement(&state, Account::Partner(id.into_inner()), &query).await
 }
 
@@ -135,11 +122,6 @@ pub(crate) async fn platform(
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, ApiError> {
     statement(&state, Account::Platform, &query).await
-}
-
-/// Admins and auditors read every account.
-fn reads_books(auth: &Authenticated) -> bool {
-    auth.0.has(Role::Admin) || auth.0.has(Role::Auditor)
 }
 
 async fn statement(

@@ -176,6 +176,12 @@ impl Policy {
     }
 }
 
+/// Whether `principal` holds a role that reads every account (admins and
+/// auditors).
+pub(crate) fn oversees(principal: &Principal) -> bool {
+    OVERSIGHT.iter().any(|role| principal.has(*role))
+}
+
 /// The lowercase name of a role, as on the wire.
 pub(crate) const fn role_name(role: Role) -> &'static str {
     match role {

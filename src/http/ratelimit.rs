@@ -26,20 +26,40 @@ pub(crate) struct Limit {
     pub(crate) window: Duration,
 }
 
-/// Counters by key.
-#[derive(Debug, Default)]
+/// How often, at most, [`RateLimiter::attempt`] forgets ended windows.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Counters by key. Memory stays bounded by the keys of windows that have
+/// not ended: an attempt forgets the ended ones, at most once per
+/// [`SWEEP_EVERY`], so no caller has to.
+#[derive(Debug)]
 pub(crate) struct RateLimiter {
-    windows: DashMap<String, (Instant, u32)>,
+    /// Per key: when its window started, attempts in it, its length.
+    windows: DashMap<String, (Instant, u32, Duration)>,
+    last_sweep: parking_lot::Mutex<Instant>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self {
+            windows: DashMap::new(),
+            last_sweep: parking_lot::Mutex::new(Instant::now()),
+        }
+    }
 }
 
 impl RateLimiter {
     /// Counts one attempt for `key`; `Err(seconds)` when the limit is
     /// reached, with the seconds until the window ends.
     pub(crate) fn attempt(&self, key: &str, limit: Limit, now: Instant) -> Result<(), u32> {
-        let mut entry = self.windows.entry(key.to_owned()).or_insert((now, 0));
-        let (started, count) = *entry;
+        self.sweep_if_due(now);
+        let mut entry = self
+            .windows
+            .entry(key.to_owned())
+            .or_insert((now, 0, limit.window));
+        let (started, count, _) = *entry;
         if now.duration_since(started) >= limit.window {
-            *entry = (now, 1);
+            *entry = (now, 1, limit.window);
             return Ok(());
         }
         if count >= limit.attempts {
@@ -50,12 +70,27 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// Forgets windows that ended before `now - longest`, so memory stays
-    /// bounded by the keys of the last window.
-    pub(crate) fn sweep(&self, now: Instant, longest: Duration) {
+    /// Forgets the windows that ended by `now`, unless that was done less
+    /// than [`SWEEP_EVERY`] ago.
+    fn sweep_if_due(&self, now: Instant) {
+        {
+            let mut last = self.last_sweep.lock();
+            if now.saturating_duration_since(*last) < SWEEP_EVERY {
+                return;
+            }
+            *last = now;
+        }
         self.windows
-            .retain(|_, (started, _)| now.duration_since(*started) < longest);
+            .retain(|_, (started, _, window)| now.saturating_duration_since(*started) < *window);
     }
+}
+
+/// The client's address (IP only), as the limits key it.
+pub(crate) fn client_address(request: &actix_web::HttpRequest) -> String {
+    request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// Bounds concurrent password hashing: `running` at once, at most
@@ -147,7 +182,11 @@ mod tests {
             limiter.attempt("k", limit, t0 + Duration::from_secs(61)),
             Ok(())
         );
-        limiter.sweep(t0 + Duration::from_secs(200), Duration::from_secs(60));
-        assert!(limiter.windows.is_empty());
+        // Ended windows are forgotten by the next attempt.
+        assert_eq!(
+            limiter.attempt("last", limit, t0 + Duration::from_secs(200)),
+            Ok(())
+        );
+        assert_eq!(limiter.windows.len(), 1);
     }
 }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Authenticated;
 use super::problem::{ApiError, ProblemKind};
-use super::ratelimit::{Limit, WorkPermit};
+use super::ratelimit::{Limit, WorkPermit, client_address};
 use super::users::from_service;
 use crate::timefmt::rfc3339;
 
@@ -116,7 +116,6 @@ fn check_login_limits(
     let now = Instant::now();
     let address = client_address(request);
     let limits = &state.login_limits;
-    state.limiter.sweep(now, ACCOUNT_WINDOW);
     let checks = [
         (
             format!("login-address:{address}"),
@@ -150,14 +149,6 @@ fn check_login_limits(
             .map_err(|wait| ApiError::too_many(detail, wait))?;
     }
     Ok(())
-}
-
-/// The client's address (IP only), as the limits key it.
-pub(crate) fn client_address(request: &HttpRequest) -> String {
-    request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
 }
 
 /// A place among the password hashes running now, or 429 when too many

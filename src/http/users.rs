@@ -25,7 +25,7 @@ use super::AppState;
 use super::auth::MaybeAuthenticated;
 use super::command::{self, Command, etag, idempotency_key};
 use super::problem::{ApiError, ProblemKind};
-use super::ratelimit::Limit;
+use super::ratelimit::{Limit, client_address};
 use super::reads::caught_up;
 use super::sessions;
 use crate::timefmt::rfc3339;
@@ -102,13 +102,12 @@ pub(crate) async fn register(
         ));
     }
     let key = idempotency_key(request.headers(), "POST /v1/users")?;
-    let address = sessions::client_address(&request);
+    let address = client_address(&request);
     let limit = Limit {
         attempts: state.login_limits.registrations_per_address,
         window: REGISTRATION_WINDOW,
     };
     let now = Instant::now();
-    state.limiter.sweep(now, Duration::from_secs(15 * 60));
     state
         .limiter
         .attempt(&format!("register-address:{address}"), limit, now)

@@ -160,6 +160,25 @@ async fn malformed_huge_and_out_of_range_requests_get_problems_and_change_nothin
         draft("secret", "article", "Draft", "", &[], "en"),
     )
     .await;
+    // Chinese text goes in and comes back whole.
+    let question = "这门课的第二章什么时候上线？";
+    let posted = shop
+        .command(
+            Method::POST,
+            "/v1/contents/c1/comments",
+            &lin,
+            json!({"text": question, "is_question": true}),
+        )
+        .await;
+    let position = posted["position"].as_u64().expect("position");
+    let threads = shop
+        .get(
+            &format!("/v1/contents/c1/comments?min_position={position}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(threads["threads"][0]["text"], question, "{threads}");
     let before = events_appended(&shop).await;
     let huge = vec![b'x'; 3 << 20];
     let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
@@ -286,6 +305,43 @@ async fn malformed_huge_and_out_of_range_requests_get_problems_and_change_nothin
             b"",
             None,
             &[400],
+        ),
+        // The discussion reads: page bounds, cursors, drafts.
+        case(
+            Method::GET,
+            "/v1/contents/c1/reviews?limit=0",
+            b"",
+            None,
+            &[422],
+        ),
+        case(
+            Method::GET,
+            "/v1/contents/c1/comments?limit=99999999999999999999",
+            b"",
+            None,
+            &[400],
+        ),
+        case(
+            Method::GET,
+            "/v1/contents/c1/comments?after=abc",
+            b"",
+            None,
+            &[400],
+        ),
+        case(
+            Method::GET,
+            "/v1/contents/c1/reviews?min_position=18446744073709551615",
+            b"",
+            None,
+            &[400],
+        ),
+        case(Method::GET, "/v1/contents/secret/comments", b"", l, &[404]),
+        case(
+            Method::GET,
+            "/v1/contents/secret/reviews",
+            b"",
+            None,
+            &[404],
         ),
         // Paths: long ids, encoded separators, NUL.
         case(

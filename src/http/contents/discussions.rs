@@ -12,7 +12,6 @@
 //! review rewritten meanwhile moves to the front).
 
 use actix_web::{HttpResponse, web};
-use agora_actors::projection::catalog::CatalogStage;
 use agora_actors::projection::discussions::{Comment, MAX_DISCUSSION_PAGE, Review, Thread};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,7 +20,7 @@ use super::super::AppState;
 use super::super::auth::MaybeAuthenticated;
 use super::super::problem::{ApiError, ProblemKind};
 use super::super::reads::caught_up;
-use super::bodies::access;
+use super::reads::visible_item;
 use crate::timefmt::rfc3339;
 
 /// Page size without `limit`.
@@ -200,15 +199,7 @@ async fn visible_page(
             )
         })?),
     };
-    let catalog = state.contents.catalog();
-    caught_up(state, catalog, query.min_position, "the catalog").await?;
-    caught_up(
-        state,
-        &state.projections.library,
-        query.min_position,
-        "the library",
-    )
-    .await?;
+    visible_item(state, auth, id, query.min_position).await?;
     caught_up(
         state,
         &state.projections.discussions,
@@ -216,12 +207,5 @@ async fn visible_page(
         "the discussions",
     )
     .await?;
-    let not_found = || ApiError::new(ProblemKind::ContentNotFound, format!("no content {id:?}"));
-    let item = catalog
-        .read(|catalog| catalog.get(id).cloned())
-        .ok_or_else(not_found)?;
-    if item.stage != CatalogStage::Published && !access(state, auth.0.as_ref(), &item).unlisted {
-        return Err(not_found());
-    }
     Ok((after, limit))
 }

@@ -15,7 +15,7 @@ use super::super::auth::MaybeAuthenticated;
 use super::super::command::etag;
 use super::super::problem::{ApiError, ProblemKind};
 use super::super::reads::caught_up;
-use super::bodies::{BodyView, access};
+use super::bodies::{Access, BodyView, access};
 use crate::timefmt::rfc3339;
 
 /// Page size of a listing without `limit`.
@@ -138,17 +138,7 @@ pub(crate) async fn read(
     id: web::Path<String>,
     query: web::Query<ReadQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    wait_for(&state, query.min_position).await?;
-    let not_found = || ApiError::new(ProblemKind::ContentNotFound, format!("no content {id:?}"));
-    let item = state
-        .contents
-        .catalog()
-        .read(|catalog| catalog.get(&id).cloned())
-        .ok_or_else(not_found)?;
-    let access = access(&state, auth.0.as_ref(), &item);
-    if item.stage != CatalogStage::Published && !access.unlisted {
-        return Err(not_found());
-    }
+    let (item, access) = visible_item(&state, &auth, &id, query.min_position).await?;
     let body = if access.body {
         state
             .projections
@@ -176,7 +166,8 @@ pub(crate) async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    wait_for(&state, query.min_position).await?;
+    let catalog = state.contents.catalog();
+    caught_up(&state, catalog, query.min_position, "the catalog").await?;
     let invalid = |detail: String| ApiError::new(ProblemKind::ValidationFailed, detail);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -231,11 +222,29 @@ pub(crate) async fn list(
     }))
 }
 
-/// Waits (bounded) until the projections an item read uses applied
-/// `position`, if given (a position not written yet is refused at once).
-async fn wait_for(state: &AppState, position: Option<u64>) -> Result<(), ApiError> {
+/// Item `id` and what the caller may do with it, once the read models an
+/// item read uses applied `min_position` (a position not written yet is
+/// refused at once): 404 `content-not-found` for an unknown item and for
+/// one that is not published unless the caller may see it unlisted — the
+/// one rule for every read of an item.
+pub(super) async fn visible_item(
+    state: &AppState,
+    auth: &MaybeAuthenticated,
+    id: &str,
+    min_position: Option<u64>,
+) -> Result<(CatalogItem, Access), ApiError> {
     let projections = &state.projections;
-    caught_up(state, state.contents.catalog(), position, "the catalog").await?;
-    caught_up(state, &projections.library, position, "the library").await?;
-    caught_up(state, &projections.bodies, position, "the bodies").await
+    let catalog = state.contents.catalog();
+    caught_up(state, catalog, min_position, "the catalog").await?;
+    caught_up(state, &projections.library, min_position, "the library").await?;
+    caught_up(state, &projections.bodies, min_position, "the bodies").await?;
+    let not_found = || ApiError::new(ProblemKind::ContentNotFound, format!("no content {id:?}"));
+    let item = catalog
+        .read(|catalog| catalog.get(id).cloned())
+        .ok_or_else(not_found)?;
+    let access = access(state, auth.0.as_ref(), &item);
+    if item.stage != CatalogStage::Published && !access.unlisted {
+        return Err(not_found());
+    }
+    Ok((item, access))
 }

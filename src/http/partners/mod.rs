@@ -29,10 +29,31 @@ pub(crate) mod reads;
 pub(crate) mod views;
 
 use agora_actors::aggregate::CommandError;
-use agora_actors::partner::{PartnerError, PartnerServiceError};
+use agora_actors::partner::{Partner, PartnerError, PartnerServiceError};
+use agora_actors::user::Principal;
 
+use super::AppState;
 use super::command;
+use super::policy::oversees;
 use super::problem::{ApiError, ProblemKind};
+
+/// Partner `id` and its version, if `principal` may read it: its own
+/// account, admins and auditors (403 otherwise, 404 for no such partner).
+pub(crate) async fn readable_partner(
+    state: &AppState,
+    id: &str,
+    principal: &Principal,
+) -> Result<(Partner, u64), ApiError> {
+    let (partner, version) = state.partners.get(id).await?;
+    if partner.user_id() == Some(principal.user_id.as_str()) || oversees(principal) {
+        Ok((partner, version))
+    } else {
+        Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only the partner's account, admins and auditors read a partner and its statement",
+        ))
+    }
+}
 
 impl From<PartnerServiceError> for ApiError {
     fn from(error: PartnerServiceError) -> Self {

@@ -2,13 +2,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use agora_events::domain::user::Role;
 
 use super::views::PartnerView;
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::command::etag;
-use crate::http::problem::{ApiError, ProblemKind};
+use crate::http::problem::ApiError;
 
 /// `GET /v1/partners/{id}`: the partner's user, admins and auditors.
 pub(crate) async fn read(
@@ -16,14 +15,8 @@ pub(crate) async fn read(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partner, version) = state.partners.get(&id).await?;
+    let (partner, version) = super::readable_partner(&state, &id, &auth.0).await?;
     let user_id = partner.user_id().unwrap_or_default().to_owned();
-    if !(auth.0.user_id == user_id || auth.0.has(Role::Admin) || auth.0.has(Role::Auditor)) {
-        return Err(ApiError::new(
-            ProblemKind::Forbidden,
-            "only the partner's user, admins and auditors read a partner",
-        ));
-    }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))
         .json(PartnerView {
