@@ -21,11 +21,11 @@ use crate::timefmt::{self, rfc3339};
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 pub(crate) struct MoveClock {
     /// Seconds to move forward.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::fields::integral_opt")]
     #[schemars(with = "super::fields::AdvanceSecs")]
     advance_secs: Option<u64>,
     /// A time to set, in microseconds since the Unix epoch.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::fields::integral_opt")]
     #[schemars(with = "super::fields::Micros")]
     set_micros: Option<i64>,
 }

@@ -57,8 +57,6 @@ pub(crate) const MAX_CURSOR_CHARS: usize = 96;
 /// Longest base64 image a verify request may carry: `models.max_image_bytes`
 /// (default 8 MiB) encoded, in characters.
 pub(crate) const MAX_IMAGE_BASE64_CHARS: usize = (8_usize << 20).div_ceil(3) * 4;
-/// Longest `If-Match` value: a quoted 64-bit version.
-const MAX_IF_MATCH_CHARS: usize = 22;
 
 /// A trimmed one-line text of 1 to `max` characters without control
 /// characters: the rule of titles, names and tags.
@@ -326,18 +324,99 @@ const TIME_PATTERN: &str = concat!(
     "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?Z)$"
 );
 
+/// Reads a JSON integer as JSON Schema defines one — any number with no
+/// fractional part, so `3000.0` is `3000` — into `T`, refusing fractions
+/// and values outside `T` (serde alone refuses `3000.0` for a `u64`,
+/// which the document calls an integer).
+pub(crate) fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i128>,
+{
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    whole(&number).ok_or_else(|| {
+        serde::de::Error::custom(format!("{number} is not an integer in the accepted range"))
+    })
+}
+
+/// [`integral`] for an optional field (absent or `null`: `None`).
+pub(crate) fn integral_opt<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i128>,
+{
+    let number = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?;
+    number
+        .map(|n| {
+            whole(&n).ok_or_else(|| {
+                serde::de::Error::custom(format!("{n} is not an integer in the accepted range"))
+            })
+        })
+        .transpose()
+}
+
+/// `number` as a `T` when it is whole and in `T`'s range.
+fn whole<T: TryFrom<i128>>(number: &serde_json::Number) -> Option<T> {
+    let wide = match (number.as_u64(), number.as_i64(), number.as_f64()) {
+        (Some(n), _, _) => i128::from(n),
+        (None, Some(n), _) => i128::from(n),
+        // Every whole f64 below 2^64 in size converts exactly.
+        (None, None, Some(f)) if f.fract() == 0.0 && f.abs() < 18_446_744_073_709_551_616.0 => {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "whole and below 2^64 in size: exact in i128"
+            )]
+            let n = f as i128;
+            n
+        }
+        _ => return None,
+    };
+    T::try_from(wide).ok()
+}
+
 /// The most images one verify request may carry (`models.max_images`'s
 /// default).
 pub(crate) const MAX_IMAGES: usize = DEFAULT_MAX_IMAGES;
 
-/// The JSON Schema of an `If-Match` header: a quoted version.
+/// The JSON Schema of an `If-Match` header: a quoted version (the pattern
+/// bounds its length, 3 to 21 characters).
 pub(crate) fn if_match() -> Value {
     json!({
         "type": "string",
-        "minLength": 3,
-        "maxLength": MAX_IF_MATCH_CHARS,
-        "pattern": "^\"[0-9]{1,19}\"$",
+        "pattern": IF_MATCH_PATTERN,
     })
+}
+
+/// A quoted version of up to 19 digits (always a `u64`).
+const IF_MATCH_PATTERN: &str = "^\"[0-9]{1,19}\"$";
+
+/// Whether `pattern` is anchored at both ends and repeats nothing without
+/// a bound (no `*`, `+` or `{n,}` outside a character class): then it
+/// bounds the length of what it matches, as a `maxLength` would.
+pub(crate) fn bounded_pattern(pattern: &str) -> bool {
+    let Some(body) = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')) else {
+        return false;
+    };
+    let mut chars = body.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '*' | '+' if !in_class => return false,
+            '{' if !in_class => {
+                let quantifier: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                if quantifier.ends_with(',') {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -416,6 +495,42 @@ mod tests {
             prop_assert!(passes(&schema, &rfc), "{}", rfc);
             prop_assert!(timefmt::parse_time(&rfc).is_ok(), "{}", rfc);
         }
+    }
+
+    #[test]
+    fn bounded_patterns_are_told_from_open_ones() {
+        assert!(bounded_pattern(IF_MATCH_PATTERN));
+        assert!(bounded_pattern(ID_PATTERN));
+        assert!(bounded_pattern("^[0-9+()-]{5}$"));
+        assert!(!bounded_pattern("^[0-9]+$"));
+        assert!(!bounded_pattern("^a*$"));
+        assert!(!bounded_pattern("^a{2,}$"));
+        assert!(!bounded_pattern("[0-9]{1,3}"));
+        let if_match = Regex::new(IF_MATCH_PATTERN).expect("pattern");
+        assert!(if_match.is_match("\"3\""));
+        assert!(if_match.is_match(&format!("\"{}\"", "9".repeat(19))));
+        assert!(!if_match.is_match("3"));
+    }
+
+    #[test]
+    fn whole_numbers_are_integers_whatever_their_spelling() {
+        let read = |text: &str| -> Option<u64> {
+            let mut reader = serde_json::Deserializer::from_str(text);
+            integral(&mut reader).ok()
+        };
+        assert_eq!(read("3000"), Some(3000));
+        assert_eq!(read("3000.0"), Some(3000));
+        assert_eq!(read("3e3"), Some(3000));
+        assert_eq!(read("3000.5"), None);
+        assert_eq!(read("-1"), None);
+        assert_eq!(read("1e300"), None);
+        assert_eq!(read("18446744073709551615"), Some(u64::MAX));
+        let small = |text: &str| -> Option<u8> {
+            let mut reader = serde_json::Deserializer::from_str(text);
+            integral(&mut reader).ok()
+        };
+        assert_eq!(small("5.0"), Some(5));
+        assert_eq!(small("256"), None);
     }
 
     #[test]

@@ -680,7 +680,12 @@ mod tests {
                 _ => Vec::new(),
             };
             let closed = map.contains_key("enum") || map.contains_key("const");
-            if types.contains(&"string") && !closed && !map.contains_key("maxLength") {
+            let bounded = map.contains_key("maxLength")
+                || map
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .is_some_and(super::super::fields::bounded_pattern);
+            if types.contains(&"string") && !closed && !bounded {
                 self.unbounded
                     .push(format!("{at}: a string without maxLength"));
             }
@@ -719,7 +724,8 @@ mod tests {
     /// Every field a client sends — path, query and header parameters and
     /// every body field at any depth — is bounded in the document, so a
     /// new endpoint's field cannot forget its rule: strings have a
-    /// `maxLength` (or are enums), numbers a minimum and a maximum.
+    /// `maxLength` (or a pattern that bounds the length, or are enums),
+    /// numbers a minimum and a maximum.
     #[test]
     fn every_request_field_is_bounded_in_the_document() {
         let document: Value =

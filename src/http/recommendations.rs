@@ -149,8 +149,8 @@ pub(crate) struct StatusQuery {
     /// Wait (up to `read_wait_ms`) until a model of at least this version
     /// is published; 503 `recommender-not-ready` if none is by then. A
     /// version past the one a run in flight will publish is refused at
-    /// once (400): past the next version, or the next one when no run is
-    /// in flight or due (start-up, automatic retrains) to publish it.
+    /// once (400) after start-up: past the next version, or the next one
+    /// when no run is in flight and retrains are not automatic.
     min_version: Option<u64>,
 }
 
@@ -338,12 +338,12 @@ pub(crate) async fn status(
         let status = state.recommender.status();
         let config = state.recommender.config();
         let published = status.model.as_ref().map_or(0, |m| m.version);
-        // Only the next version can come within the wait, and only from a
-        // run in flight, the start-up run, or an automatic retrain.
+        // Once start-up is over (until then the versions the log holds may
+        // not be known yet), only the next version can come within the
+        // wait, and only from a run in flight or an automatic retrain.
         let automatic = config.retrain_after_interactions > 0 || !config.retrain_interval.is_zero();
-        let next_may_come = status.training || !status.started || automatic;
-        let reachable = published.saturating_add(u64::from(next_may_come));
-        if version > reachable {
+        let reachable = published.saturating_add(u64::from(status.training || automatic));
+        if status.started && version > reachable {
             return Err(ApiError::new(
                 ProblemKind::InvalidRequest,
                 format!(

@@ -96,7 +96,7 @@ pub(crate) struct RegisterBody {
     #[schemars(with = "Option<fields::Phone>")]
     phone: Option<String>,
     /// Roles chosen (admin and auditor are granted by admins only).
-    #[schemars(with = "Vec<ChosenRole>")]
+    #[schemars(with = "Vec<ChosenRole>", length(min = 1))]
     roles: Vec<Role>,
     /// 8 to 128 characters; without it the user cannot log in.
     #[schemars(with = "Option<fields::Password>")]

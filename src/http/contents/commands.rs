@@ -73,6 +73,7 @@ pub(crate) struct EditBody {
 pub(crate) struct PriceBody {
     /// The price in the currency's minor unit; 0 means free.
     #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     amount_cents: u64,
     /// ISO 4217 code: three uppercase letters.
     #[schemars(with = "fields::Currency")]
@@ -85,6 +86,7 @@ pub(crate) struct PriceBody {
 pub(crate) struct RatingBody {
     /// 1 to 5.
     #[schemars(with = "fields::Stars")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     stars: u8,
 }
 

@@ -17,6 +17,7 @@ use crate::timefmt::rfc3339;
 pub(crate) struct MoneyBody {
     /// Amount in the currency's minor unit (cents); 0 = free.
     #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     amount_cents: u64,
     /// ISO 4217 code, three uppercase letters (`CNY`).
     #[schemars(with = "fields::Currency")]
@@ -85,6 +86,7 @@ pub(crate) struct OfferBody {
     pub(crate) title: String,
     /// One period, in days (1 to 3660).
     #[schemars(with = "fields::PeriodDays")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) period_days: u32,
     /// What one period costs.
     pub(crate) price: MoneyBody,

@@ -22,6 +22,7 @@ pub(crate) struct RegisterPartnerBody {
     /// Its share of each sale of its items, in basis points (10000 = 100 %);
     /// with the platform fee at most 100 %.
     #[schemars(with = "fields::ShareBps")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) share_bps: u32,
 }
 
@@ -31,6 +32,7 @@ pub(crate) struct RegisterPartnerBody {
 pub(crate) struct ShareBody {
     /// The share of future sales, in basis points.
     #[schemars(with = "fields::ShareBps")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) share_bps: u32,
 }
 
@@ -95,6 +97,7 @@ pub(crate) struct CatalogItemBody {
 pub(crate) struct PriceBody {
     /// Amount in the currency's minor unit; 0 = free.
     #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) amount_cents: u64,
     /// ISO 4217 code, e.g. `CNY`.
     #[schemars(with = "fields::Currency")]
