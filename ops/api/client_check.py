@@ -20,6 +20,7 @@ import requests
 def load(path):
     spec = importlib.util.spec_from_file_location("agora_models", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["agora_models"] = module
     spec.loader.exec_module(module)
     return module
 

@@ -392,7 +392,9 @@ const IF_MATCH_PATTERN: &str = "^\"[0-9]{1,19}\"$";
 
 /// Whether `pattern` is anchored at both ends and repeats nothing without
 /// a bound (no `*`, `+` or `{n,}` outside a character class): then it
-/// bounds the length of what it matches, as a `maxLength` would.
+/// bounds the length of what it matches, as a `maxLength` would (used by
+/// the document's walk test).
+#[cfg(test)]
 pub(crate) fn bounded_pattern(pattern: &str) -> bool {
     let Some(body) = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')) else {
         return false;

@@ -136,7 +136,7 @@ impl Policy {
     /// `{"who": "anyone" | "any-user" | "roles" | "path-user-or-roles",
     /// "roles": [...], "effect": "read" | "write" | "session", "note"?}`,
     /// so tools (ops/api-check) know which tokens may call an operation.
-    pub(crate) fn to_doc(&self) -> serde_json::Value {
+    pub(crate) fn to_doc(self) -> serde_json::Value {
         let names = |roles: &[Role]| roles.iter().map(|r| role_name(*r)).collect::<Vec<_>>();
         let (who, roles) = match self.who {
             Who::Anyone => ("anyone", Vec::new()),
