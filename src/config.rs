@@ -28,6 +28,14 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "agora.toml";
 /// Prefix of the environment variables that override settings.
 const ENV_PREFIX: &str = "AGORA_";
 
+/// Default of `recommender.max_k` (also the bound the OpenAPI document states).
+pub(crate) const DEFAULT_MAX_K: usize = 100;
+/// Default of `models.max_images` (also the bound the OpenAPI document states).
+pub(crate) const DEFAULT_MAX_IMAGES: usize = 4;
+/// Default of `models.max_prompt_chars` (also the bound the OpenAPI document
+/// states).
+pub(crate) const DEFAULT_MAX_PROMPT_CHARS: usize = 4_000;
+
 /// Environment variables with the prefix that are not settings.
 const ENV_NOT_SETTINGS: &[&str] = &["config", "admin_password"];
 
@@ -165,7 +173,7 @@ impl Default for RecommenderSettings {
             weight_check_in_per_day: weights.check_in_per_day,
             check_in_max_days: weights.check_in_max_days,
             weight_rating_per_star: weights.rating_per_star,
-            max_k: 100,
+            max_k: DEFAULT_MAX_K,
         }
     }
 }
@@ -267,12 +275,12 @@ impl Default for ModelsSettings {
             generate_timeout_secs: 120,
             require_verification_to_publish: false,
             min_verification_score_bps: 7_000,
-            max_images: 4,
+            max_images: DEFAULT_MAX_IMAGES,
             max_image_bytes: 8 << 20,
             max_image_pixels: 40_000_000,
             max_pdf_pages: 8,
             verify_max_body_bytes: 48 << 20,
-            max_prompt_chars: 4_000,
+            max_prompt_chars: DEFAULT_MAX_PROMPT_CHARS,
         }
     }
 }

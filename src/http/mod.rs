@@ -19,6 +19,7 @@ mod command;
 mod contents;
 mod dashboard;
 mod days;
+mod fields;
 mod health;
 mod ledger;
 mod library;
