@@ -252,7 +252,13 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn relax(&mut self, heap: &mut BinaryHeap<Reverse<(i64, u32)>>, from: usize, to: usize, d: i64) {
+    fn relax(
+        &mut self,
+        heap: &mut BinaryHeap<Reverse<(i64, u32)>>,
+        from: usize,
+        to: usize,
+        d: i64,
+    ) {
         if d < self.dist[to] {
             if self.dist[to] == INF {
                 self.touched.push(to as u32);
@@ -634,9 +640,21 @@ mod tests {
             2,
             vec![1, 1],
             [
-                IndexedBid { requirement: 0, vendor: 0, weight: 900_000 },
-                IndexedBid { requirement: 0, vendor: 1, weight: 800_000 },
-                IndexedBid { requirement: 1, vendor: 0, weight: 850_000 },
+                IndexedBid {
+                    requirement: 0,
+                    vendor: 0,
+                    weight: 900_000,
+                },
+                IndexedBid {
+                    requirement: 0,
+                    vendor: 1,
+                    weight: 800_000,
+                },
+                IndexedBid {
+                    requirement: 1,
+                    vendor: 0,
+                    weight: 850_000,
+                },
             ],
         )
         .expect("valid");
@@ -650,13 +668,31 @@ mod tests {
         AssignmentRequest {
             requirements: vec!["r-a".into(), "r-b".into(), "r-c".into()],
             vendors: vec![
-                VendorCapacity { vendor_id: "v-1".into(), remaining_capacity: 1 },
-                VendorCapacity { vendor_id: "v-2".into(), remaining_capacity: 1 },
+                VendorCapacity {
+                    vendor_id: "v-1".into(),
+                    remaining_capacity: 1,
+                },
+                VendorCapacity {
+                    vendor_id: "v-2".into(),
+                    remaining_capacity: 1,
+                },
             ],
             bids: vec![
-                ScoredBid { requirement_id: "r-a".into(), vendor_id: "v-1".into(), score: 0.9 },
-                ScoredBid { requirement_id: "r-a".into(), vendor_id: "v-2".into(), score: 0.8 },
-                ScoredBid { requirement_id: "r-b".into(), vendor_id: "v-1".into(), score: 0.85 },
+                ScoredBid {
+                    requirement_id: "r-a".into(),
+                    vendor_id: "v-1".into(),
+                    score: 0.9,
+                },
+                ScoredBid {
+                    requirement_id: "r-a".into(),
+                    vendor_id: "v-2".into(),
+                    score: 0.8,
+                },
+                ScoredBid {
+                    requirement_id: "r-b".into(),
+                    vendor_id: "v-1".into(),
+                    score: 0.85,
+                },
             ],
         }
     }
@@ -670,8 +706,16 @@ mod tests {
         assert_eq!(
             answer.assigned,
             [
-                AssignedRequirement { requirement_id: "r-a".into(), vendor_id: "v-2".into(), score: 0.8 },
-                AssignedRequirement { requirement_id: "r-b".into(), vendor_id: "v-1".into(), score: 0.85 },
+                AssignedRequirement {
+                    requirement_id: "r-a".into(),
+                    vendor_id: "v-2".into(),
+                    score: 0.8
+                },
+                AssignedRequirement {
+                    requirement_id: "r-b".into(),
+                    vendor_id: "v-1".into(),
+                    score: 0.85
+                },
             ]
         );
         assert_eq!(answer.unassigned, ["r-c"]);
@@ -681,25 +725,46 @@ mod tests {
     fn bad_requests_are_refused_with_what_is_wrong() {
         let mut r = request();
         r.bids[0].score = 1.5;
-        assert!(matches!(solve(&r), Err(AssignmentError::ScoreOutOfRange { .. })));
+        assert!(matches!(
+            solve(&r),
+            Err(AssignmentError::ScoreOutOfRange { .. })
+        ));
         let mut r = request();
         r.bids[0].score = f64::NAN;
-        assert!(matches!(solve(&r), Err(AssignmentError::ScoreOutOfRange { .. })));
+        assert!(matches!(
+            solve(&r),
+            Err(AssignmentError::ScoreOutOfRange { .. })
+        ));
         let mut r = request();
         r.bids[1].vendor_id = "v-1".into();
-        assert!(matches!(solve(&r), Err(AssignmentError::DuplicateBid { .. })));
+        assert!(matches!(
+            solve(&r),
+            Err(AssignmentError::DuplicateBid { .. })
+        ));
         let mut r = request();
         r.bids[0].vendor_id = "nobody".into();
-        assert_eq!(solve(&r), Err(AssignmentError::UnknownVendor("nobody".into())));
+        assert_eq!(
+            solve(&r),
+            Err(AssignmentError::UnknownVendor("nobody".into()))
+        );
         let mut r = request();
         r.bids[0].requirement_id = "r-z".into();
-        assert_eq!(solve(&r), Err(AssignmentError::UnknownRequirement("r-z".into())));
+        assert_eq!(
+            solve(&r),
+            Err(AssignmentError::UnknownRequirement("r-z".into()))
+        );
         let mut r = request();
         r.requirements.push("r-a".into());
-        assert_eq!(solve(&r), Err(AssignmentError::DuplicateRequirement("r-a".into())));
+        assert_eq!(
+            solve(&r),
+            Err(AssignmentError::DuplicateRequirement("r-a".into()))
+        );
         let mut r = request();
         r.vendors.push(r.vendors[0].clone());
-        assert_eq!(solve(&r), Err(AssignmentError::DuplicateVendor("v-1".into())));
+        assert_eq!(
+            solve(&r),
+            Err(AssignmentError::DuplicateVendor("v-1".into()))
+        );
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //!   (semantic fit, skills, price, delivery, reputation, load), the weights
 //!   and reputation prior as settings ([`MatchingSettings`]); the same
 //!   signals without price and delivery score vendors who have not bid.
+//! - [`semantic`]: the semantic part, cosine of sentence embeddings from
+//!   the model workers, with a bounded cache. Where work happens: embedding
+//!   jobs on the model pool's pinned threads; the caller only awaits.
+//! - [`ranking`]: a requirement's bids scored and ordered; vendor
+//!   suggestions.
 //! - [`assignment`]: maximise Σ p_ij x_ij over many requirements at once,
 //!   each vendor within its remaining capacity, each requirement at most one
 //!   vendor — exact (successive shortest paths with potentials on integer
@@ -20,8 +25,11 @@
 
 pub mod assignment;
 pub mod greedy;
+pub mod ranking;
 pub mod score;
+pub mod semantic;
 pub mod synthetic;
 
 pub use assignment::{AssignmentAnswer, AssignmentError, AssignmentRequest, Instance, solve};
 pub use score::{MatchingSettings, MatchingSettingsError, Score, ScorePart, ScorePartKind};
+pub use semantic::{SemanticError, SemanticFit};

@@ -278,7 +278,11 @@ fn at_capacity(vendor: &VendorSignals) -> bool {
 }
 
 /// Normalises the weights of the parts present and sums the contributions.
-fn combine(settings: &MatchingSettings, raw: Vec<(ScorePartKind, f64, String)>, full: bool) -> Score {
+fn combine(
+    settings: &MatchingSettings,
+    raw: Vec<(ScorePartKind, f64, String)>,
+    full: bool,
+) -> Score {
     let total_weight: f64 = raw.iter().map(|(k, _, _)| settings.weight(*k)).sum();
     let mut score = 0.0;
     let parts = raw

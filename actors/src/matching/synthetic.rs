@@ -117,7 +117,10 @@ mod tests {
             max_capacity: 5,
             seed: 7,
         };
-        let (a, b) = (tender(shape).expect("builds"), tender(shape).expect("builds"));
+        let (a, b) = (
+            tender(shape).expect("builds"),
+            tender(shape).expect("builds"),
+        );
         assert_eq!(a.bid_count(), 50 * 7);
         assert_eq!(a.capacities(), b.capacities());
         for r in 0..50 {
