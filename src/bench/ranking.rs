@@ -110,7 +110,7 @@ fn cny(amount_cents: u64) -> Money {
 /// Bid `i` of round `round`: distinct text per (round, i).
 fn bid(round: u64, i: u64) -> BidInput {
     let pick = |list: &[&str], k: u64| list[(k % list.len() as u64) as usize].to_owned();
-    let proposal = if i % 2 == 0 {
+    let proposal = if i.is_multiple_of(2) {
         format!("{}，{}。编号 {round}-{i}", pick(ZH, i), pick(ZH, i / 3 + 1))
     } else {
         format!("{}. {}. Ref {round}-{i}", pick(EN, i), pick(EN, i / 3 + 1))

@@ -614,7 +614,7 @@ mod tests {
         assert_eq!(zero.validate(), Err(MatchingSettingsError::AllWeightsZero));
         let only_price = MatchingSettings {
             weight_price: 1.0,
-            ..zero.clone()
+            ..zero
         };
         assert_eq!(
             only_price.validate(),
