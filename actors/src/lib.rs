@@ -40,6 +40,7 @@ pub mod clock;
 pub mod content;
 pub mod factorizer;
 pub mod ids;
+pub mod matching;
 pub mod membership;
 pub mod models;
 pub mod partner;
