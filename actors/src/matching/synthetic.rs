@@ -39,11 +39,13 @@ impl TenderShape {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood 2014).
-struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator for
+/// synthetic data. The same seed gives the same sequence on every machine.
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -52,10 +54,10 @@ impl SplitMix64 {
     }
 
     /// Uniform in `0..n` (n > 0), by rejection so it is unbiased.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         let zone = u64::MAX - u64::MAX % n;
         loop {
-            let x = self.next();
+            let x = self.next_u64();
             if x < zone {
                 return x % n;
             }
@@ -63,8 +65,8 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
