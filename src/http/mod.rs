@@ -165,7 +165,7 @@ pub(crate) fn app(
         .wrap_fn(move |request, service| {
             let started = std::time::Instant::now();
             let method = route_label::method_label(request.method());
-            let route = route_label::RouteLabels::of_api().label(request.path());
+            let route = route_label::RouteSlot::attach(&request);
             let state = observed.clone();
             let answer = service.call(request);
             async move {
@@ -176,7 +176,7 @@ pub(crate) fn app(
                 };
                 state
                     .requests
-                    .record(route, method, status, started.elapsed());
+                    .record(route.label(), method, status, started.elapsed());
                 answer
             }
         })
@@ -213,6 +213,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             }
         }
         cfg.service(resource.wrap_fn(move |request, service| {
+            route_label::RouteSlot::fill(&request, path);
             let method = request.method();
             let denied = policies
                 .iter()
