@@ -226,6 +226,8 @@ fn seeded_sampling_is_deterministic() {
         top_k: 40,
         top_p: 0.9,
         seed: 7,
+        repetition_penalty: 1.1,
+        no_repeat_ngram: 3,
     };
     let prompt = chatml_prompt(None, "Write a word.");
     let mut run = || {

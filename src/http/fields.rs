@@ -22,7 +22,9 @@ use std::borrow::Cow;
 
 use agora_actors::content as content_rules;
 use agora_actors::ids::{ID_PATTERN, MAX_ID_CHARS};
-use agora_actors::models::generator::MAX_NEW_TOKENS;
+use agora_actors::models::generator::{
+    MAX_NEW_TOKENS, MAX_NO_REPEAT_NGRAM, MAX_REPETITION_PENALTY,
+};
 use agora_actors::projection::catalog::MAX_PAGE;
 use agora_actors::projection::discussions::MAX_DISCUSSION_PAGE;
 use agora_actors::projection::memberships::MAX_PLAN_PAGE;
@@ -229,14 +231,23 @@ rules! {
         "type": "number",
         "minimum": 0,
         "maximum": f32::MAX,
-        "description": "0 (greedy, the default) or more",
+        "description": "0 (greedy) or more (default 0.7)",
     });
+    /// A repetition penalty.
+    RepetitionPenalty => json_schema!({
+        "type": "number",
+        "minimum": 1,
+        "maximum": MAX_REPETITION_PENALTY,
+        "description": "1 (off) to 2 (default 1.1)",
+    });
+    /// An n-gram length never to repeat.
+    NoRepeatNgram => integer(0, MAX_NO_REPEAT_NGRAM, "0 (off, the default) to 16 tokens");
     /// A nucleus sampling mass.
     TopP => json_schema!({
         "type": "number",
         "minimum": f32::MIN_POSITIVE,
         "maximum": 1,
-        "description": "in (0, 1] (default 1); read as a 32-bit float, so at least its smallest normal value",
+        "description": "in (0, 1] (default 0.9); read as a 32-bit float, so at least its smallest normal value",
     });
     /// A search text.
     SearchText => free_text(MAX_SEARCH_CHARS, "at most 200 characters");

@@ -393,7 +393,7 @@ async fn greedy_generation_streams_the_onnxruntime_text_and_records_the_draft() 
             .client
             .post(shop.server.at("/v1/contents/g1/drafts:generate"))
             .bearer_auth(&cora)
-            .json(&json!({"prompt": user, "max_tokens": max_tokens, "temperature": 0.0}))
+            .json(&json!({"prompt": user, "max_tokens": max_tokens, "temperature": 0.0, "repetition_penalty": 1.0}))
             .send()
             .await
             .expect("request");

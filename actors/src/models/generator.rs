@@ -7,8 +7,12 @@
 //! (`[1, 3, 0, 64]`); each next step feeds one token and the previous
 //! step's `present.*` outputs as `past_key_values.*`. Decoding is greedy
 //! (temperature 0) or sampled (temperature, top-k, top-p) with a seeded RNG,
-//! so a given seed always gives the same text. Text comes out in pieces
-//! through a callback, never splitting a multi-byte character.
+//! so a given seed always gives the same text; before either, a repetition
+//! penalty over the last [`REPEAT_WINDOW`] tokens and an optional ban on
+//! repeating n-grams keep a small model from looping ("event handling,
+//! event handling, and event handling"). The defaults are those of
+//! llama.cpp-style servers. Text comes out in pieces through a callback,
+//! never splitting a multi-byte character.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -34,6 +38,13 @@ pub const DEFAULT_SYSTEM_PROMPT: &str =
 pub const CONTEXT_TOKENS: usize = 8192;
 /// Upper bound on `max_tokens` accepted in [`GenerationParams`].
 pub const MAX_NEW_TOKENS: u32 = 2048;
+/// Tokens (prompt and generated) the repetition penalty looks back over,
+/// as llama.cpp's `repeat_last_n`.
+pub const REPEAT_WINDOW: usize = 64;
+/// Largest `repetition_penalty` accepted.
+pub const MAX_REPETITION_PENALTY: f32 = 2.0;
+/// Longest n-gram `no_repeat_ngram` may name.
+pub const MAX_NO_REPEAT_NGRAM: u32 = 16;
 
 const LAYERS: usize = 30;
 const KV_HEADS: usize = 3;
@@ -57,26 +68,44 @@ pub struct GenerationParams {
     pub top_p: f32,
     /// Seed of the sampling RNG.
     pub seed: u64,
+    /// Divides the positive logits (multiplies the negative ones) of every
+    /// token seen in the last [`REPEAT_WINDOW`] tokens, 1 ..= 2; 1 is off.
+    pub repetition_penalty: f32,
+    /// Never generate a token that would repeat an n-gram of this many
+    /// tokens already in the text (prompt and generated), 0 ..= 16; 0 is
+    /// off (1 forbids repeating any token).
+    pub no_repeat_ngram: u32,
 }
 
 impl Default for GenerationParams {
+    /// llama.cpp-style defaults: temperature 0.7, top-k 40, top-p 0.9,
+    /// repetition penalty 1.1, no n-gram ban, 256 tokens, seed 0 (so the
+    /// same request still gives the same text).
     fn default() -> Self {
         GenerationParams {
             max_tokens: 256,
-            temperature: 0.0,
-            top_k: 0,
-            top_p: 1.0,
+            temperature: 0.7,
+            top_k: 40,
+            top_p: 0.9,
             seed: 0,
+            repetition_penalty: 1.1,
+            no_repeat_ngram: 0,
         }
     }
 }
 
 impl GenerationParams {
-    /// Greedy decoding of at most `max_tokens` tokens.
+    /// Plain greedy decoding (argmax, no penalty, no ban) of at most
+    /// `max_tokens` tokens: what reference implementations compute.
     pub fn greedy(max_tokens: u32) -> Self {
         GenerationParams {
             max_tokens,
-            ..Self::default()
+            temperature: 0.0,
+            top_k: 0,
+            top_p: 1.0,
+            seed: 0,
+            repetition_penalty: 1.0,
+            no_repeat_ngram: 0,
         }
     }
 
@@ -91,6 +120,12 @@ impl GenerationParams {
         }
         if !self.top_p.is_finite() || self.top_p <= 0.0 || self.top_p > 1.0 {
             return bad("top_p must be in (0, 1]");
+        }
+        if !(1.0..=MAX_REPETITION_PENALTY).contains(&self.repetition_penalty) {
+            return bad("repetition_penalty must be between 1 and 2");
+        }
+        if self.no_repeat_ngram > MAX_NO_REPEAT_NGRAM {
+            return bad("no_repeat_ngram must be between 0 (off) and 16");
         }
         Ok(())
     }
@@ -249,6 +284,7 @@ impl Generator {
             pasts.push(empty.into_tvalue());
         }
         let mut step_ids: Vec<i64> = prompt_ids.iter().map(|&i| i64::from(i)).collect();
+        let mut history: Vec<u32> = prompt_ids.clone();
         let finish = loop {
             if let Some(reason) = interrupt() {
                 break reason;
@@ -269,9 +305,11 @@ impl Generator {
             let flat = logits
                 .as_slice()
                 .ok_or_else(|| ModelError::Inference("logits not contiguous".into()))?;
-            let last = &flat[flat.len() - vocab..];
-            let token = pick_token(last, params, &mut rng);
+            let mut last = flat[flat.len() - vocab..].to_vec();
+            penalize(&mut last, &history, params);
+            let token = pick_token(&last, params, &mut rng);
             generated.push(token);
+            history.push(token);
             if token == self.model.end_of_turn {
                 break FinishReason::Stop;
             }
@@ -306,6 +344,52 @@ impl Generator {
             prompt_tokens: prompt_ids.len(),
             finish,
         })
+    }
+}
+
+/// Applies the repetition penalty and the n-gram ban of `params` to
+/// `logits`, given every token so far (`history`: prompt, then generated).
+/// A banned token's logit becomes negative infinity unless that would ban
+/// every token (then nothing is banned).
+pub fn penalize(logits: &mut [f32], history: &[u32], params: &GenerationParams) {
+    if params.repetition_penalty > 1.0 {
+        let window = &history[history.len().saturating_sub(REPEAT_WINDOW)..];
+        let mut seen = vec![false; logits.len()];
+        for &token in window {
+            if let Some(flag) = seen.get_mut(token as usize)
+                && !*flag
+            {
+                *flag = true;
+                let logit = &mut logits[token as usize];
+                *logit = if *logit > 0.0 {
+                    *logit / params.repetition_penalty
+                } else {
+                    *logit * params.repetition_penalty
+                };
+            }
+        }
+    }
+    let n = params.no_repeat_ngram as usize;
+    if n >= 1 && history.len() >= n {
+        // The n-1 tokens that would start the next n-gram.
+        let prefix = &history[history.len() - (n - 1)..];
+        let banned: Vec<usize> = history
+            .windows(n)
+            .filter(|gram| &gram[..n - 1] == prefix)
+            .map(|gram| gram[n - 1] as usize)
+            .filter(|&t| t < logits.len())
+            .collect();
+        let allowed = logits.len() - {
+            let mut distinct = banned.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            distinct.len()
+        };
+        if allowed > 0 {
+            for t in banned {
+                logits[t] = f32::NEG_INFINITY;
+            }
+        }
     }
 }
 
@@ -398,5 +482,72 @@ impl StreamDecoder {
             .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         self.held.clear();
         Ok(if text.is_empty() { None } else { Some(text) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(repetition_penalty: f32, no_repeat_ngram: u32) -> GenerationParams {
+        GenerationParams {
+            repetition_penalty,
+            no_repeat_ngram,
+            ..GenerationParams::greedy(8)
+        }
+    }
+
+    #[test]
+    fn the_penalty_lowers_tokens_seen_in_the_window_once_each() {
+        let mut logits = vec![2.0, -2.0, 2.0, 1.0];
+        // Token 0 twice, token 1 once; token 2 only before the window.
+        let mut history = vec![2];
+        history.extend(std::iter::repeat_n(3, REPEAT_WINDOW - 3));
+        history.extend([0, 0, 1]);
+        penalize(&mut logits, &history, &params(2.0, 0));
+        assert_eq!(logits, vec![1.0, -4.0, 2.0, 0.5]);
+    }
+
+    #[test]
+    fn a_penalty_of_one_changes_nothing() {
+        let mut logits = vec![2.0, -2.0, 0.5];
+        penalize(&mut logits, &[0, 1, 2], &params(1.0, 0));
+        assert_eq!(logits, vec![2.0, -2.0, 0.5]);
+    }
+
+    #[test]
+    fn a_repeated_ngram_cannot_be_completed() {
+        // "7 8 9 … 7 8" → 9 would repeat the 3-gram "7 8 9".
+        let mut logits = vec![0.0; 10];
+        logits[9] = 5.0;
+        penalize(&mut logits, &[7, 8, 9, 1, 7, 8], &params(1.0, 3));
+        assert_eq!(logits[9], f32::NEG_INFINITY);
+        assert_eq!(argmax(&logits), 0);
+        // Off, or with another prefix, nothing is banned.
+        let mut free = vec![0.0; 10];
+        penalize(&mut free, &[7, 8, 9, 1, 7, 8], &params(1.0, 0));
+        penalize(&mut free, &[7, 8, 9, 1, 8, 7], &params(1.0, 3));
+        assert!(free.iter().all(|l| l.is_finite()));
+    }
+
+    #[test]
+    fn a_ban_on_every_token_bans_none() {
+        let mut logits = vec![1.0, 3.0];
+        // After "0 1 0" both 0 and 1 would repeat a 2-gram.
+        penalize(&mut logits, &[0, 1, 0, 0], &params(1.0, 2));
+        assert_eq!(logits, vec![1.0, 3.0]);
+    }
+
+    #[test]
+    fn defaults_sample_with_a_penalty_and_greedy_is_plain() {
+        let defaults = GenerationParams::default();
+        assert!(defaults.validate().is_ok());
+        assert!(defaults.temperature > 0.0 && defaults.repetition_penalty > 1.0);
+        let greedy = GenerationParams::greedy(4);
+        assert_eq!((greedy.temperature, greedy.repetition_penalty), (0.0, 1.0));
+        for bad in [params(0.9, 0), params(2.5, 0), params(1.0, 17)] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert!(params(f32::NAN, 0).validate().is_err());
     }
 }

@@ -498,6 +498,8 @@ mod tests {
                     top_k: 40,
                     top_p: 0.9,
                     seed: 7,
+                    repetition_penalty: 1.1,
+                    no_repeat_ngram: 0,
                 },
                 tokens: 12,
                 prompt_tokens: 30,

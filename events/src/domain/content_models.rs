@@ -25,6 +25,16 @@ pub struct DraftParams {
     pub top_p: f32,
     /// Seed of the sampling RNG.
     pub seed: u64,
+    /// Repetition penalty (1: none, as every draft before it existed).
+    #[serde(default = "no_penalty")]
+    pub repetition_penalty: f32,
+    /// Length of the n-grams never repeated (0: off, as before it existed).
+    #[serde(default)]
+    pub no_repeat_ngram: u32,
+}
+
+fn no_penalty() -> f32 {
+    1.0
 }
 
 /// The language model wrote a draft for the item at its creator's request.
@@ -131,5 +141,19 @@ impl ContentVerified {
         } else {
             0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_recorded_before_the_penalty_read_as_decoded_without_one() {
+        let old = r#"{"max_tokens":64,"temperature":0.0,"top_k":0,"top_p":1.0,"seed":3}"#;
+        let params: DraftParams = serde_json::from_str(old).expect("an old record");
+        assert_eq!(params.repetition_penalty, 1.0);
+        assert_eq!(params.no_repeat_ngram, 0);
+        assert_eq!(params.seed, 3);
     }
 }

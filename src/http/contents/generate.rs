@@ -44,19 +44,25 @@ pub(crate) struct GenerateBody {
     #[schemars(with = "Option<crate::http::fields::MaxTokens>")]
     #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     max_tokens: Option<u32>,
-    /// Sampling temperature ≥ 0; 0 (the default) is greedy decoding, which
-    /// is deterministic.
+    /// Sampling temperature ≥ 0 (default 0.7); 0 is greedy decoding.
     #[schemars(with = "Option<crate::http::fields::Temperature>")]
     temperature: Option<f32>,
-    /// Keep the k most likely tokens when sampling (0, the default: all).
+    /// Keep the k most likely tokens when sampling (default 40; 0: all).
     #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     top_k: Option<u32>,
-    /// Nucleus sampling mass in (0, 1] (default 1).
+    /// Nucleus sampling mass in (0, 1] (default 0.9).
     #[schemars(with = "Option<crate::http::fields::TopP>")]
     top_p: Option<f32>,
     /// Seed of the sampler (default 0): the same seed gives the same text.
     #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     seed: Option<u64>,
+    /// Penalty on tokens of the last 64, 1 to 2 (default 1.1; 1 is off).
+    #[schemars(with = "Option<crate::http::fields::RepetitionPenalty>")]
+    repetition_penalty: Option<f32>,
+    /// Never repeat an n-gram of this many tokens, 0 to 16 (default 0: off).
+    #[schemars(with = "Option<crate::http::fields::NoRepeatNgram>")]
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
+    no_repeat_ngram: Option<u32>,
 }
 
 /// The data of the last `event: done`.
@@ -145,6 +151,8 @@ pub(crate) async fn generate(
                         top_k: params.top_k,
                         top_p: params.top_p,
                         seed: params.seed,
+                        repetition_penalty: params.repetition_penalty,
+                        no_repeat_ngram: params.no_repeat_ngram,
                     },
                     tokens,
                     prompt_tokens,
@@ -196,6 +204,10 @@ fn params_of(body: &GenerateBody) -> Result<GenerationParams, ApiError> {
         top_k: body.top_k.unwrap_or(defaults.top_k),
         top_p: body.top_p.unwrap_or(defaults.top_p),
         seed: body.seed.unwrap_or(defaults.seed),
+        repetition_penalty: body
+            .repetition_penalty
+            .unwrap_or(defaults.repetition_penalty),
+        no_repeat_ngram: body.no_repeat_ngram.unwrap_or(defaults.no_repeat_ngram),
     };
     params
         .validate()

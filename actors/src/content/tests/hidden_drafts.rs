@@ -66,6 +66,8 @@ fn every_command() -> Vec<ContentCommand> {
                 top_k: 0,
                 top_p: 1.0,
                 seed: 0,
+                repetition_penalty: 1.0,
+                no_repeat_ngram: 0,
             },
             tokens: 1,
             prompt_tokens: 1,
