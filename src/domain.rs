@@ -25,8 +25,12 @@ use agora_actors::projection::users::UsersView;
 use agora_actors::projection::{
     self, Projection, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
 };
+use agora_actors::projection::requirements::RequirementsView;
+use agora_actors::projection::vendors::VendorsView;
 use agora_actors::recommender::Recommender;
+use agora_actors::requirement::{Requirement, RequirementService};
 use agora_actors::user::{User, UserService};
+use agora_actors::vendor::{Vendor, VendorService};
 use agora_events::personal::{KeyStore, MasterKey};
 use agora_events::{EventStore, Timestamp};
 use anyhow::Context;
@@ -47,6 +51,10 @@ pub(crate) struct Domain {
     pub(crate) memberships: MembershipService,
     /// The recommender and the interaction matrix it trains on.
     pub(crate) recommender: Recommender,
+    /// Vendors' public profiles.
+    pub(crate) vendors: VendorService,
+    /// Requirements and their bids, up to the award.
+    pub(crate) requirements: RequirementService,
     /// Every read model (the services above hold handles on some of them).
     pub(crate) projections: Projections,
 }
@@ -125,6 +133,10 @@ projections! {
     interactions: InteractionsView,
     /// Published texts and their MinHash signatures, for verification.
     near_dup: NearDupProjection,
+    /// Vendors' public profiles.
+    vendors: VendorsView,
+    /// Requirements, their bids and search, and each vendor's awarded work.
+    requirements: RequirementsView,
 }
 
 /// Where the projections keep their snapshots.
@@ -146,6 +158,12 @@ impl Domain {
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
         let plans = Registry::<Plan>::new(Arc::clone(&store), registry_config.clone());
         let contents = Registry::<Content>::new(Arc::clone(&store), registry_config.clone());
+        let vendor_registry = Arc::new(Registry::<Vendor>::new(
+            Arc::clone(&store),
+            registry_config.clone(),
+        ));
+        let requirement_registry =
+            Registry::<Requirement>::new(Arc::clone(&store), registry_config.clone());
         let partners = Arc::new(Registry::<Partner>::new(
             Arc::clone(&store),
             registry_config,
@@ -193,7 +211,21 @@ impl Domain {
             clock.clone(),
         )
         .context("starting the recommender")?;
+        let vendors = VendorService::new(
+            Arc::clone(&vendor_registry),
+            projections.users.clone(),
+            clock.clone(),
+        );
+        let requirements = RequirementService::new(
+            requirement_registry,
+            vendor_registry,
+            projections.requirements.clone(),
+            projections.vendors.clone(),
+            clock.clone(),
+        );
         Ok(Self {
+            vendors,
+            requirements,
             users: UserService::new(registry, Arc::new(keys), projections.users.clone())
                 .with_clock(clock.clone()),
             contents: ContentService::new(contents, projections.catalog.clone(), refund_window)

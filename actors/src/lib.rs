@@ -45,4 +45,6 @@ pub mod models;
 pub mod partner;
 pub mod projection;
 pub mod recommender;
+pub mod requirement;
 pub mod user;
+pub mod vendor;

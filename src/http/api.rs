@@ -17,7 +17,7 @@ use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
     clock, dashboard, health, ledger, library, memberships, metrics, partners, recommendations,
-    sessions, users,
+    requirements, sessions, users, vendors,
 };
 
 /// Any logged-in user who may write (auditors never do).
@@ -57,6 +57,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(reading());
     all.extend(membership());
     all.extend(partnership());
+    all.extend(outsourcing());
     all.extend(revenue());
     all.extend(recommending());
     all.extend(admin());
@@ -481,6 +482,172 @@ fn partnership() -> Vec<Endpoint> {
             "language": "en", "price": {"amount_cents": 500, "currency": "CNY"}
         }]}))
         .reply::<partners::views::ImportReply>(200),
+    ]
+}
+
+fn outsourcing() -> Vec<Endpoint> {
+    use requirements::{commands as rc, reads as rr, views as rv};
+    const CLIENT: &[Role] = &[Role::Client];
+    const VENDOR: &[Role] = &[Role::Vendor];
+    let bid_example = json!({
+        "price": {"amount_cents": 3_000_000, "currency": "CNY"}, "delivery_days": 30,
+        "proposal": "We built three payment gateways in Rust.",
+        "milestones": [
+            {"title": "Design", "amount_cents": 1_000_000, "due_day": 7},
+            {"title": "Delivery", "amount_cents": 2_000_000, "due_day": 30}
+        ]
+    });
+    vec![
+        Endpoint::put(
+            "/v1/vendors/{id}",
+            "Set (replace) a vendor's public profile: skills, team size, capacity (most \
+             concurrent contracts, 1–100), hourly rate, portfolio, languages, content items its \
+             members published.",
+        )
+        .policy(
+            Policy::write(Who::PathUserOr(ADMIN))
+                .note("`{id}` must hold the vendor role (404 `vendor-not-found` otherwise)"),
+        )
+        .to(vendors::commands::set_profile)
+        .body::<vendors::views::ProfileBody>()
+        .example(json!({
+            "skills": ["rust", "postgres"], "team_size": 8, "capacity": 3,
+            "hourly_rate": {"amount_cents": 30_000, "currency": "CNY"},
+            "portfolio": "Payment systems for three banks.", "languages": ["en", "zh"],
+            "content_ids": []
+        }))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::get("/v1/vendors/{id}", "A vendor's public profile.")
+            .to(vendors::reads::read)
+            .query::<vendors::reads::ReadQuery>()
+            .reply::<vendors::views::VendorView>(200),
+        Endpoint::post(
+            "/v1/requirements",
+            "Post a requirement: title, description, skills, budget range, delivery deadline, \
+             bidding window, visibility (public, invited vendors only, or sealed bids).",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)))
+        .to(rc::post)
+        .body::<rv::PostBody>()
+        .example(json!({
+            "id": "pay-gw", "title": "Payment gateway", "description": "A gateway for WeChat Pay and cards.",
+            "skills": ["rust", "payments"],
+            "budget": {"min_cents": 2_000_000, "max_cents": 5_000_000, "currency": "CNY"},
+            "deadline_days": 60, "bidding_days": 14, "visibility": "public"
+        }))
+        .creates("id", "id")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/requirements",
+            "Requirements (open ones by default): full-text search with `q` (title, description, \
+             skills; English and Chinese; the last word also matches as a prefix), filter by \
+             skill, budget and status, sort by newest, budget, closing or relevance; cursor \
+             pages. Invited-only requirements are listed to their client, their invited vendors, \
+             admins and auditors.",
+        )
+        .to(rr::list)
+        .query::<rr::ListQuery>()
+        .reply::<rv::RequirementPageView>(200),
+        Endpoint::get(
+            "/v1/requirements/{id}",
+            "One requirement (an invited-only one answers 404 to anyone but its client, its \
+             invited vendors, admins and auditors).",
+        )
+        .to(rr::read)
+        .query::<rr::ReadQuery>()
+        .reply::<rv::RequirementView>(200),
+        Endpoint::patch(
+            "/v1/requirements/{id}",
+            "Edit a requirement while no bid was ever placed; after that only `deadline_days` and \
+             `bidding_days` may change, and only grow (409 `requirement-conflict`).",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)).note("the requirement's client"))
+        .to(rc::edit)
+        .body::<rv::PatchBody>()
+        .example(json!({"bidding_days": 21}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/cancel",
+            "Cancel a requirement that is not awarded: every live bid is released.",
+        )
+        .policy(
+            Policy::write(Who::AnyRole(&[Role::Client, Role::Admin]))
+                .note("the requirement's client, admins"),
+        )
+        .to(rc::cancel)
+        .body::<rv::CancelBody>()
+        .example(json!({"reason": "budget moved to next year"}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/bids",
+            "Bid while bidding is open: one live bid per vendor; milestone amounts add up to the \
+             price (422 `milestones-mismatch`); the price in the budget's currency within the \
+             money rules. A vendor whose awarded work fills its capacity may bid, marked \
+             `at_capacity`.",
+        )
+        .policy(Policy::write(Who::AnyRole(VENDOR)).note(
+            "a vendor with a profile, not the requirement's client; only invited vendors on an \
+             invited-only requirement",
+        ))
+        .to(rc::bid)
+        .body::<rv::BidBody>()
+        .example(bid_example.clone())
+        .creates("vendor_id", "vendor_id")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/requirements/{id}/bids",
+            "A requirement's bids as the caller may see them: all with amounts for public and \
+             invited-only ones and after an award; while a sealed one is not awarded, its client \
+             sees every bid with amounts, admins and auditors every bid without amounts, a vendor \
+             only its own, anyone else none.",
+        )
+        .to(rr::bids)
+        .query::<rr::ReadQuery>()
+        .reply::<rv::BidsView>(200),
+        Endpoint::put(
+            "/v1/requirements/{id}/bids/{vendor_id}",
+            "Revise a live bid while bidding is open.",
+        )
+        .policy(Policy::write(Who::AnyRole(VENDOR)).note("the bid's vendor"))
+        .to(rc::revise)
+        .body::<rv::BidBody>()
+        .example(bid_example)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::delete(
+            "/v1/requirements/{id}/bids/{vendor_id}",
+            "Withdraw a live bid while bidding is open.",
+        )
+        .policy(
+            Policy::write(Who::AnyRole(&[Role::Vendor, Role::Admin]))
+                .note("the bid's vendor, admins"),
+        )
+        .to(rc::withdraw)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/award",
+            "Award the requirement to a live bid: answers 201 with `contract_id` (the \
+             requirement's id); every other live bid is declined. Of two racing awards exactly \
+             one wins; the other gets 409 `requirement-conflict`.",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)).note("the requirement's client"))
+        .to(rc::award)
+        .body::<rv::AwardBody>()
+        .example(json!({"vendor_id": "acme-dev"}))
+        .reply::<CommandReply>(201)
+        .keyed()
+        .conditional(),
     ]
 }
 

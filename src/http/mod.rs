@@ -32,10 +32,12 @@ mod ratelimit;
 mod reads;
 mod recommendations;
 mod requests;
+mod requirements;
 mod route_label;
 mod sessions;
 mod shutdown;
 mod users;
+mod vendors;
 
 use std::io::Write as _;
 use std::net::SocketAddr;

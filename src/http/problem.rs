@@ -142,6 +142,28 @@ pub(crate) enum ProblemKind {
     /// An image declares more pixels than `models.max_image_pixels`; it was
     /// refused before being decoded: send a smaller image (413).
     ImageTooLarge,
+    /// No requirement has this id, or it is invited-only and the caller
+    /// was not invited: check the id (404).
+    RequirementNotFound,
+    /// A requirement with this id was posted already: pick another id (409).
+    RequirementExists,
+    /// The requirement's state forbids the command (bidding closed,
+    /// already awarded, cancelled, or a change other than an extension
+    /// after the first bid); `detail` names the rule: do not retry
+    /// unchanged (409).
+    RequirementConflict,
+    /// The vendor has no live bid on this requirement: check the vendor id
+    /// (404).
+    BidNotFound,
+    /// The vendor has a live bid on this requirement already: revise it
+    /// (`PUT .../bids/{vendor_id}`) instead (409).
+    BidExists,
+    /// No vendor profile exists for this id (or the user is not a vendor):
+    /// a vendor sets one with `PUT /v1/vendors/{id}` (404).
+    VendorNotFound,
+    /// A bid's milestone amounts do not add up to its price: fix the plan
+    /// (422).
+    MilestonesMismatch,
 }
 
 impl ProblemKind {
@@ -373,6 +395,41 @@ impl ProblemKind {
                 StatusCode::GATEWAY_TIMEOUT,
                 "Models timed out",
             ),
+            Self::RequirementNotFound => (
+                "urn:agora:problem:requirement-not-found",
+                StatusCode::NOT_FOUND,
+                "Requirement not found",
+            ),
+            Self::RequirementExists => (
+                "urn:agora:problem:requirement-exists",
+                StatusCode::CONFLICT,
+                "Requirement exists",
+            ),
+            Self::RequirementConflict => (
+                "urn:agora:problem:requirement-conflict",
+                StatusCode::CONFLICT,
+                "Requirement state conflict",
+            ),
+            Self::BidNotFound => (
+                "urn:agora:problem:bid-not-found",
+                StatusCode::NOT_FOUND,
+                "Bid not found",
+            ),
+            Self::BidExists => (
+                "urn:agora:problem:bid-exists",
+                StatusCode::CONFLICT,
+                "Bid exists",
+            ),
+            Self::VendorNotFound => (
+                "urn:agora:problem:vendor-not-found",
+                StatusCode::NOT_FOUND,
+                "Vendor not found",
+            ),
+            Self::MilestonesMismatch => (
+                "urn:agora:problem:milestones-mismatch",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Milestones do not add up to the price",
+            ),
         }
     }
 
@@ -434,6 +491,13 @@ impl ProblemKind {
         Self::PriceOutOfRange,
         Self::TimeOutOfRange,
         Self::ImageTooLarge,
+        Self::RequirementNotFound,
+        Self::RequirementExists,
+        Self::RequirementConflict,
+        Self::BidNotFound,
+        Self::BidExists,
+        Self::VendorNotFound,
+        Self::MilestonesMismatch,
     ];
 }
 

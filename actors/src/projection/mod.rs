@@ -26,9 +26,11 @@ pub mod memberships;
 pub mod money;
 pub mod near_dup;
 mod replay;
+pub mod requirements;
 mod runner;
 mod snapshot;
 pub mod users;
+pub mod vendors;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -15,9 +15,11 @@ pub mod membership;
 pub mod money;
 pub mod partner;
 pub mod recommender;
+pub mod requirement;
 pub mod revenue;
 pub mod schema;
 pub mod user;
+pub mod vendor;
 
 use crate::codec::{self, DecodeError};
 use crate::model::{EventMetadata, NewEvent, RecordedEvent};
