@@ -21,12 +21,12 @@ use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::near_dup::NearDupProjection;
+use agora_actors::projection::requirements::RequirementsView;
 use agora_actors::projection::users::UsersView;
+use agora_actors::projection::vendors::VendorsView;
 use agora_actors::projection::{
     self, Projection, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
 };
-use agora_actors::projection::requirements::RequirementsView;
-use agora_actors::projection::vendors::VendorsView;
 use agora_actors::recommender::Recommender;
 use agora_actors::requirement::{Requirement, RequirementService};
 use agora_actors::user::{User, UserService};

@@ -353,7 +353,10 @@ impl Run<'_> {
         if let Some(position) = self.last_position
             && !domain.users.view().wait_for(position, CATCH_UP_WAIT).await
         {
-            tracing::warn!(position, "the users view did not reach the seeded vendors in time");
+            tracing::warn!(
+                position,
+                "the users view did not reach the seeded vendors in time"
+            );
         }
         let outcomes: Vec<Outcome> = futures::stream::iter(plan.profiles.iter())
             .map(|p| async move {

@@ -35,8 +35,18 @@ const MAX_BIDS: usize = 5;
 
 /// Skills vendors have and requirements ask for.
 const SKILLS: &[&str] = &[
-    "rust", "go", "java", "python", "react", "postgres", "kubernetes", "payments",
-    "machine-learning", "ios", "android", "小程序",
+    "rust",
+    "go",
+    "java",
+    "python",
+    "react",
+    "postgres",
+    "kubernetes",
+    "payments",
+    "machine-learning",
+    "ios",
+    "android",
+    "小程序",
 ];
 
 /// Requirements: title, description, skills, visibility.
@@ -306,8 +316,11 @@ mod tests {
                 assert!(requirement.new.terms.invited.contains(&bid.vendor));
             }
         }
-        let visibilities: Vec<Visibility> =
-            a.requirements.iter().map(|r| r.new.terms.visibility).collect();
+        let visibilities: Vec<Visibility> = a
+            .requirements
+            .iter()
+            .map(|r| r.new.terms.visibility)
+            .collect();
         for v in [Visibility::Public, Visibility::Invited, Visibility::Sealed] {
             assert!(visibilities.contains(&v));
         }

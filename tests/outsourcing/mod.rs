@@ -109,17 +109,32 @@ async fn post_bid_revise_withdraw_and_award() {
     // A vendor without a profile cannot bid; one with a profile can, once.
     let bare = shop.user("dee", &["vendor"]).await;
     let (status, problem) = shop
-        .send(Method::POST, "/v1/requirements/gw/bids", Some(&bare), bid(500_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/gw/bids",
+            Some(&bare),
+            bid(500_000),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
     assert_eq!(problem["type"], "urn:agora:problem:vendor-not-found");
     let placed = shop
-        .send(Method::POST, "/v1/requirements/gw/bids", Some(&ann), bid(500_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/gw/bids",
+            Some(&ann),
+            bid(500_000),
+        )
         .await;
     assert_eq!(placed.0, StatusCode::CREATED, "{}", placed.1);
     assert_eq!(placed.1["vendor_id"], "ann");
     let (status, problem) = shop
-        .send(Method::POST, "/v1/requirements/gw/bids", Some(&ann), bid(400_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/gw/bids",
+            Some(&ann),
+            bid(400_000),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["type"], "urn:agora:problem:bid-exists");
@@ -148,14 +163,29 @@ async fn post_bid_revise_withdraw_and_award() {
     .await;
 
     // Revise, withdraw.
-    shop.command(Method::PUT, "/v1/requirements/gw/bids/ann", &ann, bid(450_000))
-        .await;
+    shop.command(
+        Method::PUT,
+        "/v1/requirements/gw/bids/ann",
+        &ann,
+        bid(450_000),
+    )
+    .await;
     let (status, _) = shop
-        .send(Method::PUT, "/v1/requirements/gw/bids/ann", Some(&bob), bid(1))
+        .send(
+            Method::PUT,
+            "/v1/requirements/gw/bids/ann",
+            Some(&bob),
+            bid(1),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let withdrawn = shop
-        .command(Method::DELETE, "/v1/requirements/gw/bids/bob", &bob, Value::Null)
+        .command(
+            Method::DELETE,
+            "/v1/requirements/gw/bids/bob",
+            &bob,
+            Value::Null,
+        )
         .await;
     let seen = bids(&shop, "gw", None, position(&withdrawn)).await;
     assert_eq!(
@@ -194,14 +224,23 @@ async fn post_bid_revise_withdraw_and_award() {
         ]
     );
     let read = shop
-        .get(&format!("/v1/requirements/gw?min_position={at}"), None, StatusCode::OK)
+        .get(
+            &format!("/v1/requirements/gw?min_position={at}"),
+            None,
+            StatusCode::OK,
+        )
         .await;
     assert_eq!(
         (read["status"].as_str(), read["contract_id"].as_str()),
         (Some("awarded"), Some("gw"))
     );
     let (status, problem) = shop
-        .send(Method::POST, "/v1/requirements/gw/bids", Some(&bob), bid(1_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/gw/bids",
+            Some(&bob),
+            bid(1_000),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
 
@@ -214,8 +253,13 @@ async fn post_bid_revise_withdraw_and_award() {
         requirement("gw2", "Second gateway", "public", &[]),
     )
     .await;
-    shop.command(Method::POST, "/v1/requirements/gw2/bids", &ann, bid(100_000))
-        .await;
+    shop.command(
+        Method::POST,
+        "/v1/requirements/gw2/bids",
+        &ann,
+        bid(100_000),
+    )
+    .await;
     let awarded = shop
         .command(
             Method::POST,
@@ -234,7 +278,12 @@ async fn post_bid_revise_withdraw_and_award() {
     // The load is read from the view: wait until it shows the award.
     bids(&shop, "gw2", None, position(&awarded)).await;
     let marked = shop
-        .command(Method::POST, "/v1/requirements/gw3/bids", &ann, bid(100_000))
+        .command(
+            Method::POST,
+            "/v1/requirements/gw3/bids",
+            &ann,
+            bid(100_000),
+        )
         .await;
     let seen = bids(&shop, "gw3", None, position(&marked)).await;
     assert_eq!(seen["bids"][0]["at_capacity"], true, "{seen}");
@@ -265,10 +314,20 @@ async fn sealed_bids_and_invited_requirements_show_only_what_each_may_see() {
         requirement("sealed", "Sealed tender", "sealed", &[]),
     )
     .await;
-    shop.command(Method::POST, "/v1/requirements/sealed/bids", &ann, bid(300_000))
-        .await;
+    shop.command(
+        Method::POST,
+        "/v1/requirements/sealed/bids",
+        &ann,
+        bid(300_000),
+    )
+    .await;
     let last = shop
-        .command(Method::POST, "/v1/requirements/sealed/bids", &bob, bid(400_000))
+        .command(
+            Method::POST,
+            "/v1/requirements/sealed/bids",
+            &bob,
+            bid(400_000),
+        )
         .await;
     let at = position(&last);
     let as_ann = bids(&shop, "sealed", Some(&ann), at).await;
@@ -276,7 +335,10 @@ async fn sealed_bids_and_invited_requirements_show_only_what_each_may_see() {
         vendors_of(&as_ann),
         [("ann".into(), "live".into(), Some(300_000))]
     );
-    assert_eq!((as_ann["sealed"].as_bool(), as_ann["live_bids"].as_u64()), (Some(true), Some(2)));
+    assert_eq!(
+        (as_ann["sealed"].as_bool(), as_ann["live_bids"].as_u64()),
+        (Some(true), Some(2))
+    );
     let as_cyd = bids(&shop, "sealed", Some(&cyd), at).await;
     assert!(vendors_of(&as_cyd).is_empty(), "{as_cyd}");
     let anonymous = bids(&shop, "sealed", None, at).await;
@@ -340,7 +402,12 @@ async fn sealed_bids_and_invited_requirements_show_only_what_each_may_see() {
         assert_eq!(problem["type"], "urn:agora:problem:requirement-not-found");
     }
     let (status, _) = shop
-        .send(Method::POST, "/v1/requirements/inv/bids", Some(&bob), bid(1_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/inv/bids",
+            Some(&bob),
+            bid(1_000),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let listed = |body: &Value| -> Vec<String> {
@@ -352,17 +419,28 @@ async fn sealed_bids_and_invited_requirements_show_only_what_each_may_see() {
             .collect()
     };
     let for_bob = shop
-        .get(&format!("/v1/requirements?min_position={at}"), Some(&bob), StatusCode::OK)
+        .get(
+            &format!("/v1/requirements?min_position={at}"),
+            Some(&bob),
+            StatusCode::OK,
+        )
         .await;
     assert!(!listed(&for_bob).contains(&"inv".to_owned()), "{for_bob}");
     let for_ann = shop
-        .get(&format!("/v1/requirements?min_position={at}"), Some(&ann), StatusCode::OK)
+        .get(
+            &format!("/v1/requirements?min_position={at}"),
+            Some(&ann),
+            StatusCode::OK,
+        )
         .await;
     assert!(listed(&for_ann).contains(&"inv".to_owned()), "{for_ann}");
     let read = shop
         .get("/v1/requirements/inv", Some(&ann), StatusCode::OK)
         .await;
-    assert!(read.get("invited").is_none(), "only the client sees the list");
+    assert!(
+        read.get("invited").is_none(),
+        "only the client sees the list"
+    );
     let read = shop
         .get("/v1/requirements/inv", Some(&cli), StatusCode::OK)
         .await;
@@ -393,7 +471,12 @@ async fn vendors_cannot_award_clients_cannot_bid_on_their_own_and_auditors_write
     )
     .await;
     let (status, problem) = shop
-        .send(Method::POST, "/v1/requirements/own/bids", Some(&both), bid(1_000))
+        .send(
+            Method::POST,
+            "/v1/requirements/own/bids",
+            Some(&both),
+            bid(1_000),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     assert!(
@@ -415,16 +498,32 @@ async fn vendors_cannot_award_clients_cannot_bid_on_their_own_and_auditors_write
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a vendor cannot award");
     for (method, path, body) in [
-        (Method::POST, "/v1/requirements/own/award", json!({"vendor_id": "ann"})),
+        (
+            Method::POST,
+            "/v1/requirements/own/award",
+            json!({"vendor_id": "ann"}),
+        ),
         (Method::POST, "/v1/requirements/own/bids", bid(1_000)),
         (Method::POST, "/v1/requirements/own/cancel", Value::Null),
         (Method::PUT, "/v1/vendors/ann", Value::Null),
-        (Method::POST, "/v1/requirements", requirement("a1", "A", "public", &[])),
+        (
+            Method::POST,
+            "/v1/requirements",
+            requirement("a1", "A", "public", &[]),
+        ),
     ] {
         let (status, problem) = shop.send(method.clone(), path, Some(&aud), body).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "auditor {method} {path}: {problem}");
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "auditor {method} {path}: {problem}"
+        );
     }
-    assert_eq!(events_appended(&shop).await, before, "a refused request wrote");
+    assert_eq!(
+        events_appended(&shop).await,
+        before,
+        "a refused request wrote"
+    );
     // The auditor reads everything, sealed amounts aside.
     shop.get("/v1/requirements/own/bids", Some(&aud), StatusCode::OK)
         .await;
@@ -495,16 +594,38 @@ async fn open_requirements_are_searched_in_english_and_chinese_with_filters_and_
     let cli = shop.user("cli", &["client"]).await;
     let mut last = 0;
     for (id, title, description, skill, max) in [
-        ("r-en", "Payment gateway", "Cards and wallets.", "rust", 900_000),
-        ("r-zh", "支付系统开发", "需要对接微信支付。", "java", 500_000),
-        ("r-ml", "Recommendation engine", "Matrix factorization.", "python", 2_000_000),
+        (
+            "r-en",
+            "Payment gateway",
+            "Cards and wallets.",
+            "rust",
+            900_000,
+        ),
+        (
+            "r-zh",
+            "支付系统开发",
+            "需要对接微信支付。",
+            "java",
+            500_000,
+        ),
+        (
+            "r-ml",
+            "Recommendation engine",
+            "Matrix factorization.",
+            "python",
+            2_000_000,
+        ),
     ] {
         let body = json!({
             "id": id, "title": title, "description": description, "skills": [skill],
             "budget": {"min_cents": 100_000, "max_cents": max, "currency": "CNY"},
             "deadline_days": 30, "bidding_days": 10, "visibility": "public",
         });
-        last = position(&shop.command(Method::POST, "/v1/requirements", &cli, body).await);
+        last = position(
+            &shop
+                .command(Method::POST, "/v1/requirements", &cli, body)
+                .await,
+        );
     }
     let ids = |body: &Value| -> Vec<String> {
         body["requirements"]
@@ -527,10 +648,16 @@ async fn open_requirements_are_searched_in_english_and_chinese_with_filters_and_
     };
     assert_eq!(ids(&get("q=gateway".into()).await), ["r-en"]);
     assert_eq!(ids(&get("q=paym".into()).await), ["r-en"], "prefix");
-    assert_eq!(ids(&get(format!("q={}", urlencode("微信支付"))).await), ["r-zh"]);
+    assert_eq!(
+        ids(&get(format!("q={}", urlencode("微信支付"))).await),
+        ["r-zh"]
+    );
     assert_eq!(ids(&get("skill=Python".into()).await), ["r-ml"]);
     assert_eq!(ids(&get("min_budget=1000000".into()).await), ["r-ml"]);
-    assert_eq!(ids(&get("max_budget=50000".into()).await), Vec::<String>::new());
+    assert_eq!(
+        ids(&get("max_budget=50000".into()).await),
+        Vec::<String>::new()
+    );
     assert_eq!(
         ids(&get("sort=budget".into()).await),
         ["r-ml", "r-en", "r-zh"]
@@ -548,7 +675,12 @@ async fn open_requirements_are_searched_in_english_and_chinese_with_filters_and_
     assert_eq!(ids(&get("status=closed&sort=budget".into()).await).len(), 3);
     for bad in ["status=done", "sort=price", "limit=0", "cursor=zz"] {
         let (status, problem) = shop
-            .send(Method::GET, &format!("/v1/requirements?{bad}"), None, Value::Null)
+            .send(
+                Method::GET,
+                &format!("/v1/requirements?{bad}"),
+                None,
+                Value::Null,
+            )
             .await;
         assert!(status.is_client_error(), "{bad}: {status} {problem}");
     }
@@ -577,66 +709,190 @@ async fn hostile_requirements_and_bids_get_problems_and_change_nothing() {
         .collect();
     let (a, c) = (ann.as_str(), cli.as_str());
     let cases: Vec<(&str, Method, &str, &str, Value, u16)> = vec![
-        ("huge proposal", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["proposal"] = json!("字".repeat(20_001))), 422),
-        ("10,000 milestones", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["milestones"] = json!(many.clone())), 422),
-        ("milestones off by one", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["milestones"][0]["amount_cents"] = json!(1)), 422),
-        ("price past the ceiling", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["price"]["amount_cents"] = json!(1_000_000_000_001u64)), 422),
-        ("price past u64", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["price"]["amount_cents"] = json!(18446744073709551615u64)), 422),
-        ("negative price", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["price"]["amount_cents"] = json!(-1)), 400),
-        ("unknown currency", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["price"]["currency"] = json!("XYZ")), 422),
-        ("zero days", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["delivery_days"] = json!(0)), 422),
-        ("days past u32", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["delivery_days"] = json!(5_000_000_000u64)), 400),
-        ("due after delivery", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["milestones"][1]["due_day"] = json!(31)), 422),
-        ("unknown field", Method::POST, "/v1/requirements/h/bids", a,
-            with(&|b| b["x"] = json!(1)), 400),
-        ("budget inverted", Method::POST, "/v1/requirements", c,
+        (
+            "huge proposal",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["proposal"] = json!("字".repeat(20_001))),
+            422,
+        ),
+        (
+            "10,000 milestones",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["milestones"] = json!(many.clone())),
+            422,
+        ),
+        (
+            "milestones off by one",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["milestones"][0]["amount_cents"] = json!(1)),
+            422,
+        ),
+        (
+            "price past the ceiling",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["price"]["amount_cents"] = json!(1_000_000_000_001u64)),
+            422,
+        ),
+        (
+            "price past u64",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["price"]["amount_cents"] = json!(18446744073709551615u64)),
+            422,
+        ),
+        (
+            "negative price",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["price"]["amount_cents"] = json!(-1)),
+            400,
+        ),
+        (
+            "unknown currency",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["price"]["currency"] = json!("XYZ")),
+            422,
+        ),
+        (
+            "zero days",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["delivery_days"] = json!(0)),
+            422,
+        ),
+        (
+            "days past u32",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["delivery_days"] = json!(5_000_000_000u64)),
+            400,
+        ),
+        (
+            "due after delivery",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["milestones"][1]["due_day"] = json!(31)),
+            422,
+        ),
+        (
+            "unknown field",
+            Method::POST,
+            "/v1/requirements/h/bids",
+            a,
+            with(&|b| b["x"] = json!(1)),
+            400,
+        ),
+        (
+            "budget inverted",
+            Method::POST,
+            "/v1/requirements",
+            c,
             {
                 let mut r = requirement("h2", "H", "public", &[]);
                 r["budget"]["min_cents"] = json!(1_000_000);
                 r
-            }, 422),
-        ("budget past the ceiling", Method::POST, "/v1/requirements", c,
+            },
+            422,
+        ),
+        (
+            "budget past the ceiling",
+            Method::POST,
+            "/v1/requirements",
+            c,
             {
                 let mut r = requirement("h3", "H", "public", &[]);
                 r["budget"]["max_cents"] = json!(1_000_000_000_001u64);
                 r
-            }, 422),
-        ("bidding for years", Method::POST, "/v1/requirements", c,
+            },
+            422,
+        ),
+        (
+            "bidding for years",
+            Method::POST,
+            "/v1/requirements",
+            c,
             {
                 let mut r = requirement("h4", "H", "public", &[]);
                 r["bidding_days"] = json!(100_000);
                 r
-            }, 422),
-        ("invited without invitees", Method::POST, "/v1/requirements", c,
-            requirement("h5", "H", "invited", &[]), 422),
-        ("bad id", Method::POST, "/v1/requirements", c,
-            requirement(&"x".repeat(65), "H", "public", &[]), 400),
-        ("capacity 0", Method::PUT, "/v1/vendors/ann", a,
+            },
+            422,
+        ),
+        (
+            "invited without invitees",
+            Method::POST,
+            "/v1/requirements",
+            c,
+            requirement("h5", "H", "invited", &[]),
+            422,
+        ),
+        (
+            "bad id",
+            Method::POST,
+            "/v1/requirements",
+            c,
+            requirement(&"x".repeat(65), "H", "public", &[]),
+            400,
+        ),
+        (
+            "capacity 0",
+            Method::PUT,
+            "/v1/vendors/ann",
+            a,
             json!({"skills": [], "team_size": 1, "capacity": 0,
-                   "hourly_rate": {"amount_cents": 1, "currency": "CNY"}}), 422),
-        ("rate past the ceiling", Method::PUT, "/v1/vendors/ann", a,
+                   "hourly_rate": {"amount_cents": 1, "currency": "CNY"}}),
+            422,
+        ),
+        (
+            "rate past the ceiling",
+            Method::PUT,
+            "/v1/vendors/ann",
+            a,
             json!({"skills": [], "team_size": 1, "capacity": 1,
-                   "hourly_rate": {"amount_cents": 1_000_000_000_001u64, "currency": "CNY"}}), 422),
-        ("award nobody", Method::POST, "/v1/requirements/h/award", c,
-            json!({"vendor_id": "nobody"}), 404),
-        ("withdraw nothing", Method::DELETE, "/v1/requirements/h/bids/ann", a,
-            Value::Null, 404),
+                   "hourly_rate": {"amount_cents": 1_000_000_000_001u64, "currency": "CNY"}}),
+            422,
+        ),
+        (
+            "award nobody",
+            Method::POST,
+            "/v1/requirements/h/award",
+            c,
+            json!({"vendor_id": "nobody"}),
+            404,
+        ),
+        (
+            "withdraw nothing",
+            Method::DELETE,
+            "/v1/requirements/h/bids/ann",
+            a,
+            Value::Null,
+            404,
+        ),
     ];
     for (what, method, path, token, body, expected) in cases {
         let (status, problem) = shop.send(method, path, Some(token), body).await;
         assert_eq!(status.as_u16(), expected, "{what}: {problem}");
     }
-    assert_eq!(events_appended(&shop).await, before, "a refused request wrote");
+    assert_eq!(
+        events_appended(&shop).await,
+        before,
+        "a refused request wrote"
+    );
     let (status, body) = shop.send(Method::GET, "/readyz", None, Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -172,15 +172,25 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
         "skills": ["rust"], "team_size": 3, "capacity": 2,
         "hourly_rate": {"amount_cents": 10000, "currency": "CNY"},
     });
-    shop.command(Method::PUT, "/v1/vendors/vic", &token("vic"), profile.clone())
-        .await;
+    shop.command(
+        Method::PUT,
+        "/v1/vendors/vic",
+        &token("vic"),
+        profile.clone(),
+    )
+    .await;
     let requirement = json!({
         "id": "rq1", "title": "Gateway", "description": "Build it.", "skills": ["rust"],
         "budget": {"min_cents": 100, "max_cents": 1000, "currency": "CNY"},
         "deadline_days": 30, "bidding_days": 7, "visibility": "public",
     });
-    shop.command(Method::POST, "/v1/requirements", &token("cli"), requirement.clone())
-        .await;
+    shop.command(
+        Method::POST,
+        "/v1/requirements",
+        &token("cli"),
+        requirement.clone(),
+    )
+    .await;
     let bid = json!({
         "price": {"amount_cents": 500, "currency": "CNY"}, "delivery_days": 10,
         "proposal": "Done before.", "milestones": [{"title": "all", "amount_cents": 500, "due_day": 10}],
@@ -413,7 +423,8 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             "/v1/users/lin/memberships/coverage?creator=cora",
             Value::Null,
             LIN_READERS,
-        ),        row(Method::PUT, "/v1/vendors/vic", profile, &["vic", "root"]),
+        ),
+        row(Method::PUT, "/v1/vendors/vic", profile, &["vic", "root"]),
         row(Method::POST, "/v1/requirements", requirement, &["cli"]),
         row(
             Method::PATCH,

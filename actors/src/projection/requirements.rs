@@ -16,9 +16,7 @@ use std::collections::BTreeMap;
 
 use agora_events::Timestamp;
 use agora_events::domain::DomainEvent;
-use agora_events::domain::requirement::{
-    BidTerms, RequirementEvent, RequirementTerms, Visibility,
-};
+use agora_events::domain::requirement::{BidTerms, RequirementEvent, RequirementTerms, Visibility};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::SearchUnavailable;
@@ -121,7 +119,8 @@ impl RequirementCard {
     pub fn visible_to(&self, viewer: Option<&str>, oversight: bool) -> bool {
         oversight
             || self.terms.visibility != Visibility::Invited
-            || viewer.is_some_and(|v| v == self.client_id || self.terms.invited.iter().any(|i| i == v))
+            || viewer
+                .is_some_and(|v| v == self.client_id || self.terms.invited.iter().any(|i| i == v))
     }
 }
 
@@ -277,11 +276,16 @@ fn cursor(sort: RequirementSort, key: i64, id: &str) -> String {
     format!("{}{key}~{id}", sort.tag())
 }
 
-fn parse_cursor(sort: RequirementSort, cursor: &str) -> Result<(i64, String), RequirementListError> {
+fn parse_cursor(
+    sort: RequirementSort,
+    cursor: &str,
+) -> Result<(i64, String), RequirementListError> {
     let rest = cursor
         .strip_prefix(sort.tag())
         .ok_or(RequirementListError::BadCursor)?;
-    let (key, id) = rest.split_once('~').ok_or(RequirementListError::BadCursor)?;
+    let (key, id) = rest
+        .split_once('~')
+        .ok_or(RequirementListError::BadCursor)?;
     let key = key.parse().map_err(|_| RequirementListError::BadCursor)?;
     Ok((key, id.to_owned()))
 }
@@ -527,7 +531,13 @@ mod tests {
 
     const DAY: i64 = 86_400_000_000;
 
-    fn posted(id: &str, title: &str, max_cents: u64, visibility: Visibility, day: i64) -> RequirementEvent {
+    fn posted(
+        id: &str,
+        title: &str,
+        max_cents: u64,
+        visibility: Visibility,
+        day: i64,
+    ) -> RequirementEvent {
         RequirementEvent::Posted(RequirementPosted {
             requirement_id: id.into(),
             client_id: "cli".into(),
@@ -556,9 +566,15 @@ mod tests {
 
     fn view() -> RequirementsView {
         let mut view = RequirementsView::default();
-        view.fold(posted("a", "Payment gateway in Rust", 1_000, Visibility::Public, 1), 0);
+        view.fold(
+            posted("a", "Payment gateway in Rust", 1_000, Visibility::Public, 1),
+            0,
+        );
         view.fold(posted("b", "支付系统开发", 5_000, Visibility::Sealed, 2), 0);
-        view.fold(posted("c", "Secret gateway", 9_000, Visibility::Invited, 3), 0);
+        view.fold(
+            posted("c", "Secret gateway", 9_000, Visibility::Invited, 3),
+            0,
+        );
         let price = Money {
             amount_cents: 500,
             currency: "CNY".into(),

@@ -163,7 +163,9 @@ pub enum RequirementError {
     Cancelled,
     /// After the first bid only `deadline_days` and `bidding_days` may
     /// change, and only upwards (409 `requirement-conflict`).
-    #[error("the requirement has bids: only deadline_days and bidding_days may change, and only grow ({0})")]
+    #[error(
+        "the requirement has bids: only deadline_days and bidding_days may change, and only grow ({0})"
+    )]
     OnlyExtensions(&'static str),
     /// A field breaks its rule; the message names it (422
     /// `validation-failed`).

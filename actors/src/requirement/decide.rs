@@ -9,7 +9,9 @@ use agora_events::domain::requirement::{
 };
 
 use super::rules::{self, MAX_TITLE_CHARS};
-use super::{BidStanding, NewBid, NewTerms, Posting, Requirement, RequirementError, Stage, TermsPatch};
+use super::{
+    BidStanding, NewBid, NewTerms, Posting, Requirement, RequirementError, Stage, TermsPatch,
+};
 use crate::aggregate::CommandContext;
 
 type Decision = Result<Vec<RequirementEvent>, RequirementError>;
@@ -104,7 +106,7 @@ impl Requirement {
         }
         let closes_at = rules::closes_at(posting.posted_at, new.bidding_days);
         if self.bids_ever == 0 {
-            if new.invited.iter().any(|v| *v == posting.client_id) {
+            if new.invited.contains(&posting.client_id) {
                 return Err(RequirementError::Invalid(
                     "a client cannot invite itself".into(),
                 ));
@@ -162,7 +164,10 @@ impl Requirement {
     /// The checks every bid change shares: the requirement exists and the
     /// caller sees it, the caller is not its client, it is open and its
     /// window has not closed.
-    fn biddable<'a>(&'a self, ctx: &'a CommandContext) -> Result<(&'a Posting, &'a str), RequirementError> {
+    fn biddable<'a>(
+        &'a self,
+        ctx: &'a CommandContext,
+    ) -> Result<(&'a Posting, &'a str), RequirementError> {
         let posting = self.posted()?;
         let vendor = caller(ctx)?;
         if !self.visible_to(vendor) {
@@ -189,7 +194,12 @@ impl Requirement {
         rules::bid(bid, &posting.terms.budget)
     }
 
-    pub(super) fn place_bid(&self, ctx: &CommandContext, bid: &NewBid, standing: BidStanding) -> Decision {
+    pub(super) fn place_bid(
+        &self,
+        ctx: &CommandContext,
+        bid: &NewBid,
+        standing: BidStanding,
+    ) -> Decision {
         let (posting, vendor) = self.biddable(ctx)?;
         if self.bids.contains_key(vendor) {
             return Err(RequirementError::BidExists);
@@ -204,7 +214,12 @@ impl Requirement {
         })])
     }
 
-    pub(super) fn revise_bid(&self, ctx: &CommandContext, bid: &NewBid, standing: BidStanding) -> Decision {
+    pub(super) fn revise_bid(
+        &self,
+        ctx: &CommandContext,
+        bid: &NewBid,
+        standing: BidStanding,
+    ) -> Decision {
         let (posting, vendor) = self.biddable(ctx)?;
         let Some(old) = self.bids.get(vendor) else {
             return Err(RequirementError::BidNotFound(vendor.to_owned()));
@@ -222,7 +237,12 @@ impl Requirement {
         })])
     }
 
-    pub(super) fn withdraw_bid(&self, ctx: &CommandContext, vendor_id: &str, by_admin: bool) -> Decision {
+    pub(super) fn withdraw_bid(
+        &self,
+        ctx: &CommandContext,
+        vendor_id: &str,
+        by_admin: bool,
+    ) -> Decision {
         let posting = self.posted()?;
         let who = caller(ctx)?;
         if !self.visible_to(who) && !by_admin {

@@ -3,7 +3,9 @@
 
 use agora_events::Timestamp;
 use agora_events::domain::money::Money;
-use agora_events::domain::requirement::{BidTerms, Budget, Milestone, RequirementTerms, Visibility};
+use agora_events::domain::requirement::{
+    BidTerms, Budget, Milestone, RequirementTerms, Visibility,
+};
 
 use super::{NewBid, NewTerms, RequirementError};
 use crate::content::MICROS_PER_DAY;
@@ -36,7 +38,9 @@ fn line(text: &str, max: usize, what: &str) -> Result<String, RequirementError> 
         return Err(invalid(format!("the {what} is empty")));
     }
     if text.chars().count() > max {
-        return Err(invalid(format!("the {what} is longer than {max} characters")));
+        return Err(invalid(format!(
+            "the {what} is longer than {max} characters"
+        )));
     }
     if text.chars().any(char::is_control) {
         return Err(invalid(format!("the {what} contains a control character")));
@@ -161,7 +165,11 @@ pub(super) fn bid(new: &NewBid, budget: &Budget) -> Result<BidTerms, Requirement
     let mut milestones = Vec::with_capacity(new.milestones.len());
     let mut sum: u128 = 0;
     for (index, m) in new.milestones.iter().enumerate() {
-        let title = line(&m.title, MAX_TITLE_CHARS, &format!("title of milestone {index}"))?;
+        let title = line(
+            &m.title,
+            MAX_TITLE_CHARS,
+            &format!("title of milestone {index}"),
+        )?;
         if !(1..=delivery_days).contains(&m.due_day) {
             return Err(invalid(format!(
                 "milestone {index} is due on day {}, not within the {delivery_days} delivery days",
@@ -265,11 +273,17 @@ mod tests {
     #[test]
     fn milestones_add_up_to_the_price_within_the_delivery_days() {
         let budget = cny_budget(0, 1_000);
-        let ok = bid(&new_bid(300, vec![milestone(100, 3), milestone(200, 10)]), &budget);
+        let ok = bid(
+            &new_bid(300, vec![milestone(100, 3), milestone(200, 10)]),
+            &budget,
+        );
         assert_eq!(ok.map(|b| b.proposal), Ok("We can.".to_owned()));
         assert_eq!(
             bid(&new_bid(300, vec![milestone(100, 3)]), &budget),
-            Err(RequirementError::MilestonesMismatch { sum: 100, price: 300 })
+            Err(RequirementError::MilestonesMismatch {
+                sum: 100,
+                price: 300
+            })
         );
         assert!(bid(&new_bid(300, vec![milestone(300, 11)]), &budget).is_err());
         assert!(bid(&new_bid(300, vec![milestone(300, 0)]), &budget).is_err());
@@ -284,6 +298,9 @@ mod tests {
         ));
         let mut usd = new_bid(100, vec![milestone(100, 1)]);
         usd.price.currency = "USD".into();
-        assert!(matches!(bid(&usd, &budget), Err(RequirementError::Invalid(_))));
+        assert!(matches!(
+            bid(&usd, &budget),
+            Err(RequirementError::Invalid(_))
+        ));
     }
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{BidStanding, NewBid, NewTerms, Requirement, RequirementCommand, RequirementError, TermsPatch};
+use super::{
+    BidStanding, NewBid, NewTerms, Requirement, RequirementCommand, RequirementError, TermsPatch,
+};
 use crate::aggregate::{CommandError, Execute, Executed, Registry};
 use crate::clock::Clock;
 use crate::content::Request;
@@ -109,7 +111,10 @@ impl RequirementService {
             Some(_) => return Err(RequirementServiceError::InvalidId("requirement id")),
             None => format!(
                 "rq-{}",
-                request.idempotency_key.unwrap_or_else(Uuid::now_v7).simple()
+                request
+                    .idempotency_key
+                    .unwrap_or_else(Uuid::now_v7)
+                    .simple()
             ),
         };
         let executed = self

@@ -177,7 +177,9 @@ fn before_the_first_bid_the_client_edits_anything() {
     edited.bidding_days = 10;
     story(CLIENT, at(1))
         .given([posted()])
-        .when(&RequirementCommand::Edit { patch: patch.clone() })
+        .when(&RequirementCommand::Edit {
+            patch: patch.clone(),
+        })
         .then_events(&[RequirementEvent::Edited(RequirementEdited {
             requirement_id: REQ.into(),
             terms: edited,

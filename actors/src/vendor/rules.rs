@@ -39,7 +39,9 @@ pub(crate) fn normal_tags(tags: &[String], max: usize, what: &str) -> Result<Vec
             return Err(format!("a {what} is empty"));
         }
         if tag.chars().count() > MAX_TAG_CHARS {
-            return Err(format!("a {what} is longer than {MAX_TAG_CHARS} characters"));
+            return Err(format!(
+                "a {what} is longer than {MAX_TAG_CHARS} characters"
+            ));
         }
         if tag.chars().any(char::is_control) {
             return Err(format!("a {what} contains a control character"));
@@ -97,7 +99,9 @@ pub(super) fn languages(languages: &[String]) -> Result<Vec<String>, VendorError
         let well_formed = (2..=16).contains(&tag.len())
             && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !well_formed {
-            return Err(invalid(format!("{tag:?} is not a language tag like en or zh-cn")));
+            return Err(invalid(format!(
+                "{tag:?} is not a language tag like en or zh-cn"
+            )));
         }
     }
     Ok(tags)
@@ -125,7 +129,11 @@ mod tests {
 
     #[test]
     fn tags_are_normalised_and_bounded() {
-        let tags = normal_tags(&[" Rust ".into(), "rust".into(), "机器学习".into()], 5, "skill");
+        let tags = normal_tags(
+            &[" Rust ".into(), "rust".into(), "机器学习".into()],
+            5,
+            "skill",
+        );
         assert_eq!(tags, Ok(vec!["rust".to_owned(), "机器学习".to_owned()]));
         assert!(normal_tags(&["".into()], 5, "skill").is_err());
         assert!(normal_tags(&["x".repeat(MAX_TAG_CHARS + 1)], 5, "skill").is_err());

@@ -94,7 +94,9 @@ fn only_the_vendor_or_an_admin_sets_it_and_every_field_is_checked() {
     Story::<Vendor>::new("acme")
         .by("acme")
         .when(&command(0))
-        .then_error(&VendorError::Invalid("capacity must be 1 to 100, got 0".into()));
+        .then_error(&VendorError::Invalid(
+            "capacity must be 1 to 100, got 0".into(),
+        ));
     let mut rich = profile(3);
     rich.hourly_rate.amount_cents = Money::MAX_MINOR_UNITS + 1;
     Story::<Vendor>::new("acme")

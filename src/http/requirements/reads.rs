@@ -4,8 +4,8 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use agora_actors::projection::requirements::{
-    MAX_REQUIREMENT_PAGE, RequirementCard, RequirementListError, RequirementQuery,
-    RequirementSort, RequirementStatus, StatusFilter,
+    MAX_REQUIREMENT_PAGE, RequirementCard, RequirementListError, RequirementQuery, RequirementSort,
+    RequirementStatus, StatusFilter,
 };
 use agora_actors::user::Principal;
 use agora_events::domain::requirement::Visibility;
@@ -206,8 +206,8 @@ pub(crate) async fn bids(
     wait_for(&state, query.min_position).await?;
     let principal = auth.0.as_ref();
     let card = visible_card(&state, &id, principal)?;
-    let sealed = card.terms.visibility == Visibility::Sealed
-        && card.status != RequirementStatus::Awarded;
+    let sealed =
+        card.terms.visibility == Visibility::Sealed && card.status != RequirementStatus::Awarded;
     let viewer = principal.map(|p| p.user_id.as_str());
     let is_client = viewer == Some(card.client_id.as_str());
     let oversight = principal.is_some_and(oversees);

@@ -47,7 +47,9 @@ fn kind_of(error: &VendorError) -> ProblemKind {
 }
 
 fn from_command(error: CommandError<VendorError>) -> ApiError {
-    command::from_command(error, "vendor", |e| ApiError::new(kind_of(&e), e.to_string()))
+    command::from_command(error, "vendor", |e| {
+        ApiError::new(kind_of(&e), e.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -61,7 +63,9 @@ mod tests {
         assert_eq!(kind_of(&VendorError::NotTheVendor).status(), 403);
         assert_eq!(kind_of(&VendorError::Invalid(String::new())).status(), 422);
         assert_eq!(
-            kind_of(&VendorError::RateOutOfRange(MoneyError::AboveCeiling { amount: 0 })),
+            kind_of(&VendorError::RateOutOfRange(MoneyError::AboveCeiling {
+                amount: 0
+            })),
             ProblemKind::PriceOutOfRange
         );
     }

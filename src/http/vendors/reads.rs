@@ -28,14 +28,12 @@ pub(crate) async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let vendors = state.requirements.vendor_view();
     caught_up(&state, vendors, query.min_position, "the vendors view").await?;
-    let card = vendors
-        .read(|view| view.get(&id).cloned())
-        .ok_or_else(|| {
-            ApiError::new(
-                ProblemKind::VendorNotFound,
-                format!("no vendor profile {:?}", id.as_str()),
-            )
-        })?;
+    let card = vendors.read(|view| view.get(&id).cloned()).ok_or_else(|| {
+        ApiError::new(
+            ProblemKind::VendorNotFound,
+            format!("no vendor profile {:?}", id.as_str()),
+        )
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(card.version)))
         .json(VendorView::from(card)))
