@@ -485,7 +485,8 @@ async fn vendors_cannot_award_clients_cannot_bid_on_their_own_and_auditors_write
             .is_some_and(|d| d.contains("own requirement")),
         "{problem}"
     );
-    shop.command(Method::POST, "/v1/requirements/own/bids", &ann, bid(1_000))
+    let placed = shop
+        .command(Method::POST, "/v1/requirements/own/bids", &ann, bid(1_000))
         .await;
     let before = events_appended(&shop).await;
     let (status, _) = shop
@@ -525,8 +526,11 @@ async fn vendors_cannot_award_clients_cannot_bid_on_their_own_and_auditors_write
         "a refused request wrote"
     );
     // The auditor reads everything, sealed amounts aside.
-    shop.get("/v1/requirements/own/bids", Some(&aud), StatusCode::OK)
-        .await;
+    let seen = bids(&shop, "own", Some(&aud), position(&placed)).await;
+    assert_eq!(
+        vendors_of(&seen),
+        [("ann".into(), "live".into(), Some(1_000))]
+    );
 }
 
 #[tokio::test]
@@ -895,4 +899,95 @@ async fn hostile_requirements_and_bids_get_problems_and_change_nothing() {
     );
     let (status, body) = shop.send(Method::GET, "/readyz", None, Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn sigkill_during_a_bid_flood_loses_no_acknowledged_bid() {
+    const REQUIREMENTS: usize = 100;
+    let shop = Shop::open();
+    let cli = shop.user("cli", &["client"]).await;
+    let mut vendors = Vec::new();
+    for i in 0..16 {
+        let id = format!("fv{i}");
+        let token = vendor(&shop, &id, 100).await;
+        vendors.push((id, token));
+    }
+    for r in 0..REQUIREMENTS {
+        shop.command(
+            Method::POST,
+            "/v1/requirements",
+            &cli,
+            requirement(&format!("fr{r}"), "Flood", "public", &[]),
+        )
+        .await;
+    }
+    let acked: std::sync::Arc<crate::users::acked::Acked> = Default::default();
+    // Every vendor bids on every requirement until the server dies.
+    let writers: Vec<_> = vendors
+        .iter()
+        .map(|(id, token)| {
+            let (client, url, acked) =
+                (shop.client.clone(), shop.server.url.clone(), acked.clone());
+            let (id, token) = (id.clone(), token.clone());
+            tokio::spawn(async move {
+                for r in 0..REQUIREMENTS {
+                    let path = format!("{url}/v1/requirements/fr{r}/bids");
+                    match client
+                        .post(&path)
+                        .bearer_auth(&token)
+                        .json(&bid(10_000))
+                        .send()
+                        .await
+                    {
+                        Ok(answer) if answer.status().is_success() => {
+                            let reply: Value = answer.json().await.expect("reply");
+                            let position = reply["position"].as_u64().expect("position");
+                            acked.push(format!("fr{r} {id}"), position);
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    assert!(
+        acked
+            .at_least(300, std::time::Duration::from_secs(60))
+            .await,
+        "the flood placed too few bids"
+    );
+    let Shop {
+        sandbox,
+        server,
+        client,
+    } = shop;
+    drop(server); // SIGKILL, mid-flood
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acked = acked.take();
+    let server = Shop::serve(&sandbox);
+    let shop = Shop {
+        sandbox,
+        server,
+        client,
+    };
+    let max_position = acked.values().copied().max().unwrap_or(0);
+    let mut live = std::collections::BTreeSet::new();
+    for r in 0..REQUIREMENTS {
+        let seen = bids(&shop, &format!("fr{r}"), None, max_position).await;
+        for (vendor, status, _) in vendors_of(&seen) {
+            assert_eq!(status, "live");
+            live.insert(format!("fr{r} {vendor}"));
+        }
+    }
+    let lost: Vec<&String> = acked.keys().filter(|k| !live.contains(*k)).collect();
+    assert!(lost.is_empty(), "acknowledged bids lost: {lost:?}");
+    let Shop {
+        sandbox, server, ..
+    } = shop;
+    assert!(server.terminate().success());
+    let mut args = vec!["verify".to_string()];
+    args.extend(sandbox.data_dir_args());
+    sandbox.run(args).success();
 }
