@@ -210,6 +210,7 @@ pub(super) fn closes_at(posted_at: Timestamp, days: u32) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use agora_events::domain::money::MoneyError;
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -302,5 +303,45 @@ mod tests {
             bid(&usd, &budget),
             Err(RequirementError::Invalid(_))
         ));
+    }
+
+    proptest! {
+        /// Any milestone amounts, even past `u64` together: a bid passes
+        /// exactly when they add up to the price.
+        #[test]
+        fn milestones_pass_exactly_when_they_add_up_to_the_price(
+            amounts in prop::collection::vec(any::<u64>(), 1..8),
+            price in 0..=Money::MAX_MINOR_UNITS,
+        ) {
+            let milestones = amounts.iter().map(|a| milestone(*a, 1)).collect();
+            let result = bid(&new_bid(price, milestones), &cny_budget(0, 1));
+            let sum: u128 = amounts.iter().map(|a| u128::from(*a)).sum();
+            prop_assert_eq!(result.is_ok(), sum == u128::from(price));
+        }
+
+        /// A price split into any shares (the last takes the rest) always
+        /// passes, and the recorded plan keeps every amount.
+        #[test]
+        fn a_price_split_into_shares_passes(
+            shares in prop::collection::vec(0u64..1_000, 1..8),
+            price in 0..=Money::MAX_MINOR_UNITS,
+        ) {
+            let total: u64 = shares.iter().sum::<u64>().max(1);
+            let mut amounts: Vec<u64> = shares
+                .iter()
+                .map(|s| u64::try_from(u128::from(price) * u128::from(*s) / u128::from(total)).unwrap_or(0))
+                .collect();
+            let given: u64 = amounts.iter().sum();
+            if let Some(last) = amounts.last_mut() {
+                *last += price - given;
+            }
+            let milestones = amounts.iter().map(|a| milestone(*a, 1)).collect();
+            let recorded = bid(&new_bid(price, milestones), &cny_budget(0, 1));
+            prop_assert!(recorded.is_ok(), "{recorded:?}");
+            let kept: Vec<u64> = recorded
+                .map(|b| b.milestones.iter().map(|m| m.amount_cents).collect())
+                .unwrap_or_default();
+            prop_assert_eq!(kept, amounts);
+        }
     }
 }
