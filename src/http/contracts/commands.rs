@@ -7,11 +7,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use agora_actors::aggregate::Executed;
 use agora_actors::contract::Contract;
+use serde::de::DeserializeOwned;
 
 use super::views::{ReasonBody, ResolveBody, ReviewBody, SubmitBody};
 use crate::http::AppState;
 use crate::http::command::{self, Command};
 use crate::http::problem::{ApiError, ProblemKind};
+
+/// An optional JSON body: an empty body is `T::default()`, anything else
+/// must parse as `T` (400 `invalid-request` otherwise: unknown fields,
+/// malformed JSON), so a bad body is never silently ignored.
+fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ProblemKind::InvalidRequest, e.to_string()))
+}
 
 /// A milestone index from the path: digits only (400 otherwise); a number
 /// too large for any milestone is kept as `u64::MAX`, which no contract
@@ -46,11 +58,11 @@ pub(crate) async fn submit(
     state: web::Data<AppState>,
     command: Command,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<SubmitBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (id, index) = path.into_inner();
     let index = milestone_index(&index)?;
-    let note = body.map(|b| b.into_inner().note).unwrap_or_default();
+    let note = optional_body::<SubmitBody>(&body)?.note;
     let executed = state
         .contracts
         .submit(&id, index, note, &command.membership_caller())
@@ -78,11 +90,11 @@ pub(crate) async fn request_changes(
     state: web::Data<AppState>,
     command: Command,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<ReasonBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (id, index) = path.into_inner();
     let index = milestone_index(&index)?;
-    let reason = body.map(|b| b.into_inner().reason).unwrap_or_default();
+    let reason = optional_body::<ReasonBody>(&body)?.reason;
     let executed = state
         .contracts
         .request_changes(&id, index, reason, &command.membership_caller())
@@ -95,11 +107,11 @@ pub(crate) async fn dispute(
     state: web::Data<AppState>,
     command: Command,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<ReasonBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (id, index) = path.into_inner();
     let index = milestone_index(&index)?;
-    let reason = body.map(|b| b.into_inner().reason).unwrap_or_default();
+    let reason = optional_body::<ReasonBody>(&body)?.reason;
     let executed = state
         .contracts
         .dispute(&id, index, reason, &command.membership_caller())
@@ -175,6 +187,25 @@ mod tests {
         );
         for bad in ["", "-1", "1e3", "x", " 1"] {
             assert!(milestone_index(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn optional_bodies_are_empty_or_well_formed() {
+        assert_eq!(
+            optional_body::<SubmitBody>(b"").ok().map(|b| b.note),
+            Some(String::new())
+        );
+        assert_eq!(
+            optional_body::<SubmitBody>(b" \n").ok().map(|b| b.note),
+            Some(String::new())
+        );
+        let note = optional_body::<SubmitBody>(br#"{"note": "x"}"#)
+            .ok()
+            .map(|b| b.note);
+        assert_eq!(note, Some("x".to_owned()));
+        for bad in [&br#"{"note": 1}"#[..], br#"{"extra": 1}"#, b"{", b"null"] {
+            assert!(optional_body::<SubmitBody>(bad).is_err());
         }
     }
 }

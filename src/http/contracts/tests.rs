@@ -194,6 +194,20 @@ impl World {
         body
     }
 
+    /// The log's head position: a read with `min_position` of it sees
+    /// everything written so far.
+    async fn head(&self) -> Value {
+        use agora_events::EventStore as _;
+        json!(self.state.store.head_position().await.ok().flatten())
+    }
+
+    /// Waits until the ledger applied everything written so far.
+    async fn ledger_caught_up(&self) {
+        if let Some(head) = self.head().await.as_u64() {
+            assert!(self.state.projections.ledger.wait_for(head, GUARD).await);
+        }
+    }
+
     /// The events the store has appended so far.
     fn events(&self) -> u64 {
         self.state.store.stats().events_appended
@@ -219,10 +233,7 @@ impl World {
 /// Runs `scenario` in an actix system of its own over the data directory
 /// `dir`, stops the system, and returns once the store in `dir` is closed
 /// (its directory lock released), so the next phase can open it again.
-fn phase<T: Send + 'static>(
-    dir: &Path,
-    scenario: impl AsyncFnOnce(&World) -> T + Send + 'static,
-) -> T {
+fn phase<T>(dir: &Path, scenario: impl AsyncFnOnce(&World) -> T) -> T {
     let dir = dir.to_path_buf();
     let runner = actix_web::rt::System::new();
     let out = runner.block_on(async {
@@ -244,7 +255,10 @@ fn wait_until_closed(dir: &Path) {
     let lock = std::fs::File::open(dir.join("LOCK")).expect("the lock file");
     let (done, waited) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = done.send(lock.lock().is_ok());
+        let locked = lock.lock().is_ok();
+        // Released before the answer, so the next phase finds it free.
+        drop(lock);
+        let _ = done.send(locked);
     });
     assert_eq!(
         waited.recv_timeout(GUARD).ok(),
@@ -395,7 +409,13 @@ fn fund_submit_accept_and_review_with_changes_requested() {
 
         // The vendor was paid 90 %, the platform 10 %.
         let (status, statement) = w
-            .get(&format!("/v1/vendors/{VENDOR}/statement"), &vendor)
+            .get(
+                &format!(
+                    "/v1/vendors/{VENDOR}/statement?min_position={}",
+                    w.head().await
+                ),
+                &vendor,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{statement}");
         assert_eq!(statement["closing"]["CNY"], 9_000);
@@ -403,6 +423,7 @@ fn fund_submit_accept_and_review_with_changes_requested() {
         assert_eq!(statement["entries"][0]["sale_id"], "contract:req-1/0");
         let (_, platform) = w.get("/v1/ledger/platform", &admin).await;
         assert_eq!(platform["closing"]["CNY"], 1_000);
+        w.ledger_caught_up().await;
         let escrow = w
             .state
             .projections
@@ -444,6 +465,9 @@ fn a_dispute_resolved_with_a_split_balances_the_escrow() {
             .await;
         assert_eq!(status, StatusCode::CONFLICT);
         w.advance_days(&admin, 30).await;
+        // Sessions follow the clock too: log in again after a month.
+        let client = w.login(CLIENT).await;
+        let admin = w.login(ADMIN).await;
         let contract = w.contract("req-2", &client, &Value::Null).await;
         assert_eq!(milestone(&contract, 0)["stage"], "disputed");
         assert_eq!(milestone(&contract, 0)["disputed_by"], "vendor");
@@ -486,6 +510,7 @@ fn a_dispute_resolved_with_a_split_balances_the_escrow() {
         assert_eq!(escrow["released_cents"], 1_000);
         assert_eq!(escrow["refunded_cents"], 2_000);
         assert_eq!(escrow["held_cents"], 0);
+        w.ledger_caught_up().await;
         let ledger = w
             .state
             .projections
@@ -499,7 +524,13 @@ fn a_dispute_resolved_with_a_split_balances_the_escrow() {
         );
         assert_eq!(ledger.1, Ok(()));
         let (_, statement) = w
-            .get(&format!("/v1/vendors/{VENDOR}/statement"), &admin)
+            .get(
+                &format!(
+                    "/v1/vendors/{VENDOR}/statement?min_position={}",
+                    w.head().await
+                ),
+                &admin,
+            )
             .await;
         assert_eq!(statement["closing"]["CNY"], 900);
     });
@@ -534,8 +565,10 @@ fn who_may_do_what_on_a_contract() {
         assert_eq!(w.events(), before);
         w.post("/v1/contracts/req-3/milestones/0/fund", &client, None)
             .await;
-        w.post("/v1/contracts/req-3/milestones/0/submit", &vendor, None)
+        let (_, submitted) = w
+            .post("/v1/contracts/req-3/milestones/0/submit", &vendor, None)
             .await;
+        let read_path = format!("/v1/contracts/req-3?min_position={}", submitted["position"]);
         let before = w.events();
         for (path, token) in [
             ("/v1/contracts/req-3/milestones/0/accept", &vendor),
@@ -579,7 +612,7 @@ fn who_may_do_what_on_a_contract() {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // The parties, admins and auditors read everything.
         for token in [&client, &vendor, &admin, &auditor] {
-            let (status, body) = w.get("/v1/contracts/req-3", token).await;
+            let (status, body) = w.get(&read_path, token).await;
             assert_eq!(status, StatusCode::OK, "{body}");
             assert_eq!(milestone(&body, 0)["stage"], "submitted");
         }
@@ -752,6 +785,7 @@ fn an_unanswered_submission_is_accepted_by_the_clock_also_across_a_restart() {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         w.advance_days(&admin, 6).await;
+        let client = w.login(CLIENT).await;
         let contract = w.contract("req-5", &client, &body["position"]).await;
         assert_eq!(milestone(&contract, 0)["stage"], "submitted");
         milestone(&contract, 0)["submitted_at"].clone()
@@ -761,18 +795,26 @@ fn an_unanswered_submission_is_accepted_by_the_clock_also_across_a_restart() {
     phase(dir.path(), async move |w: &World| {
         let client = w.login(CLIENT).await;
         let admin = w.login(ADMIN).await;
-        let contract = w.contract("req-5", &client, &Value::Null).await;
+        let contract = w.contract("req-5", &client, &w.head().await).await;
         assert_eq!(milestone(&contract, 0)["stage"], "submitted");
         assert_eq!(milestone(&contract, 0)["submitted_at"], submitted_at);
         w.advance_days(&admin, 8).await;
-        let contract = w.contract("req-5", &client, &Value::Null).await;
+        let client = w.login(CLIENT).await;
+        let admin = w.login(ADMIN).await;
+        let contract = w.contract("req-5", &client, &w.head().await).await;
         let m0 = milestone(&contract, 0);
         assert_eq!(m0["stage"], "accepted", "{contract}");
         assert_eq!(m0["accepted_automatically"], true);
         assert_eq!(m0["held_cents"], 0);
         assert_eq!(milestone(&contract, 1)["stage"], "unfunded");
         let (_, statement) = w
-            .get(&format!("/v1/vendors/{VENDOR}/statement"), &admin)
+            .get(
+                &format!(
+                    "/v1/vendors/{VENDOR}/statement?min_position={}",
+                    w.head().await
+                ),
+                &admin,
+            )
             .await;
         assert_eq!(statement["closing"]["CNY"], 4_500);
         // A second move finds nothing more to accept.
