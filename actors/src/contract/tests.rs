@@ -254,7 +254,7 @@ fn only_the_right_side_moves_a_milestone() {
         })
         .then_error(&ContractError::NotVendor);
     story("stranger", at(2))
-        .given(given.clone())
+        .given(given)
         .when(&ContractCommand::Dispute {
             index: 0,
             reason: String::new(),
