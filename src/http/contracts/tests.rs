@@ -822,4 +822,22 @@ fn an_unanswered_submission_is_accepted_by_the_clock_also_across_a_restart() {
         w.advance_days(&admin, 8).await;
         assert_eq!(w.events(), before);
     });
+    // `agora replay --check`: the contracts and ledger snapshots the
+    // server left are what a rebuild from the log alone gives.
+    let settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    let store = LogStore::open(dir.path(), LogConfig::default()).expect("open store");
+    let reports = actix_web::rt::System::new()
+        .block_on(crate::domain::replay_all(&store, &settings, false))
+        .expect("replay");
+    for name in ["contracts", "ledger"] {
+        let report = reports.iter().find(|r| r.projection == name);
+        assert_eq!(
+            report.and_then(|r| r.snapshot_matches),
+            Some(true),
+            "{name}"
+        );
+    }
 }
