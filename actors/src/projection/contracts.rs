@@ -481,6 +481,78 @@ mod tests {
     }
 
     #[test]
+    fn submissions_are_due_until_answered_and_load_counts_open_contracts() {
+        use agora_events::domain::contract::{
+            ContractCompleted, ContractOpened, MilestoneAccepted, MilestoneFunded,
+            MilestoneSubmitted, MilestoneTerms,
+        };
+        let cny = |amount_cents| Money {
+            amount_cents,
+            currency: "CNY".into(),
+        };
+        let mut view = ContractsView::default();
+        let events = [
+            ContractEvent::Opened(ContractOpened {
+                contract_id: "r1".into(),
+                requirement_id: "r1".into(),
+                client_id: "c".into(),
+                vendor_id: "v".into(),
+                price: cny(100),
+                milestones: vec![MilestoneTerms::from(("m".to_owned(), 100, 1))],
+                opened_at: Timestamp(0),
+                opened_by: "c".into(),
+            }),
+            ContractEvent::Funded(MilestoneFunded {
+                contract_id: "r1".into(),
+                index: 0,
+                amount: cny(100),
+                funded_at: Timestamp(1),
+            }),
+            ContractEvent::Submitted(MilestoneSubmitted {
+                contract_id: "r1".into(),
+                index: 0,
+                note: String::new(),
+                submitted_at: Timestamp(2),
+                auto_accept_at: Timestamp(10),
+            }),
+        ];
+        for (version, event) in events.into_iter().enumerate() {
+            view.fold(event, version as u64);
+        }
+        assert!(view.due_contracts(Timestamp(9)).is_empty());
+        assert_eq!(view.due_contracts(Timestamp(10)).len(), 1);
+        assert_eq!(view.standing("v").open_contracts, 1);
+        view.fold(
+            ContractEvent::Accepted(MilestoneAccepted {
+                contract_id: "r1".into(),
+                index: 0,
+                amount: cny(100),
+                shares: vec![],
+                automatic: true,
+                accepted_at: Timestamp(10),
+            }),
+            3,
+        );
+        view.fold(
+            ContractEvent::Completed(ContractCompleted {
+                contract_id: "r1".into(),
+                completed_at: Timestamp(10),
+            }),
+            4,
+        );
+        assert!(view.due_contracts(Timestamp(i64::MAX)).is_empty());
+        let standing = view.standing("v");
+        assert_eq!(
+            (standing.open_contracts, standing.completed_contracts),
+            (0, 1)
+        );
+        let card = view.contract("r1").expect("card");
+        assert_eq!(card.version, 4);
+        assert_eq!(card.escrow().held, 0);
+        assert_eq!(card.escrow().released, 100);
+    }
+
+    #[test]
     fn no_reviews_is_the_prior_and_a_zero_weight_is_the_plain_mean() {
         let prior = ReputationPrior {
             mean: 3.5,
