@@ -9,11 +9,13 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::contract::{Contract, ContractConfig, ContractService};
 use agora_actors::membership::sweeper::Sweeper;
 use agora_actors::membership::{MembershipConfig, MembershipService, Plan};
 use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
+use agora_actors::projection::contracts::{ContractsView, ReputationPrior};
 use agora_actors::projection::dashboard::DashboardView;
 use agora_actors::projection::discussions::DiscussionsView;
 use agora_actors::projection::interactions::InteractionsView;
@@ -49,6 +51,9 @@ pub(crate) struct Domain {
     pub(crate) partners: PartnerService,
     /// Membership plans, subscriptions, renewals and expiries.
     pub(crate) memberships: MembershipService,
+    /// Outsourcing contracts: milestone escrow, disputes, reviews, and
+    /// vendors' reputation and load.
+    pub(crate) contracts: ContractService,
     /// The recommender and the interaction matrix it trains on.
     pub(crate) recommender: Recommender,
     /// Vendors' public profiles.
@@ -137,6 +142,8 @@ projections! {
     vendors: VendorsView,
     /// Requirements, their bids and search, and each vendor's awarded work.
     requirements: RequirementsView,
+    /// Outsourcing contracts, their escrow and reviews; users' standing.
+    contracts: ContractsView,
 }
 
 /// Where the projections keep their snapshots.
@@ -164,6 +171,8 @@ impl Domain {
         ));
         let requirement_registry =
             Registry::<Requirement>::new(Arc::clone(&store), registry_config.clone());
+        let contract_registry =
+            Registry::<Contract>::new(Arc::clone(&store), registry_config.clone());
         let partners = Arc::new(Registry::<Partner>::new(
             Arc::clone(&store),
             registry_config,
@@ -204,6 +213,24 @@ impl Domain {
             },
         );
         Sweeper::start(&memberships);
+        let contracts = ContractService::new(
+            contract_registry,
+            projections.contracts.clone(),
+            Arc::clone(&store),
+            clock.clone(),
+            ContractConfig {
+                fee_bps: settings.outsourcing_fee_bps,
+                auto_accept_after: Duration::from_secs(
+                    settings.auto_accept_days.saturating_mul(86_400),
+                ),
+                prior: ReputationPrior {
+                    mean: settings.reputation_prior_mean,
+                    weight: settings.reputation_prior_weight,
+                },
+                ..ContractConfig::default()
+            },
+        );
+        agora_actors::contract::sweeper::Sweeper::start(&contracts);
         let recommender = Recommender::start(
             store,
             projections.interactions.clone(),
@@ -234,6 +261,7 @@ impl Domain {
             clock,
             partners: partner_service,
             memberships,
+            contracts,
             recommender,
             projections,
         })

@@ -38,6 +38,7 @@
 pub mod aggregate;
 pub mod clock;
 pub mod content;
+pub mod contract;
 pub mod factorizer;
 pub mod ids;
 pub mod membership;

@@ -16,8 +16,8 @@ use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
-    clock, dashboard, health, ledger, library, memberships, metrics, partners, recommendations,
-    requirements, sessions, users, vendors,
+    clock, contracts, dashboard, health, ledger, library, memberships, metrics, partners,
+    recommendations, requirements, sessions, users, vendors,
 };
 
 /// Any logged-in user who may write (auditors never do).
@@ -57,10 +57,11 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(reading());
     all.extend(membership());
     all.extend(partnership());
-    all.extend(outsourcing());
+    all.extend(tendering());
     all.extend(revenue());
     all.extend(recommending());
     all.extend(admin());
+    all.extend(contracting());
     all
 }
 
@@ -485,7 +486,8 @@ fn partnership() -> Vec<Endpoint> {
     ]
 }
 
-fn outsourcing() -> Vec<Endpoint> {
+/// Outsourcing up to the award: vendors' profiles, requirements, bids.
+fn tendering() -> Vec<Endpoint> {
     use requirements::{commands as rc, reads as rr, views as rv};
     const CLIENT: &[Role] = &[Role::Client];
     const VENDOR: &[Role] = &[Role::Vendor];
@@ -738,6 +740,125 @@ fn admin() -> Vec<Endpoint> {
         .body::<clock::MoveClock>()
         .example(json!({"advance_secs": 86400}))
         .reply::<clock::ClockReading>(200),
+    ]
+}
+
+/// Outsourcing after the award: contracts, milestone escrow, disputes,
+/// reviews, vendors' reputation and statements.
+fn contracting() -> Vec<Endpoint> {
+    const CLIENT: Policy =
+        Policy::write(Who::AnyRole(&[Role::Client])).note("the contract's client");
+    const VENDOR: Policy =
+        Policy::write(Who::AnyRole(&[Role::Vendor])).note("the contract's vendor");
+    const PARTY: Policy = Policy::write(Who::AnyRole(&[Role::Client, Role::Vendor]))
+        .note("the contract's client or vendor");
+    vec![
+        Endpoint::get(
+            "/v1/contracts/{id}",
+            "An outsourcing contract (its id is the awarded requirement's): the parties, the \
+             price, each milestone's stage and escrow (funded, released, refunded, held), the \
+             escrow over all milestones, the reviews.",
+        )
+        .policy(Policy::read(Who::AnyUser).note("the contract's client and vendor, admins, auditors"))
+        .to(contracts::reads::read)
+        .query::<contracts::reads::ReadQuery>()
+        .reply::<contracts::views::ContractView>(200),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/fund",
+            "Fund a milestone (index from 0): its amount goes into escrow.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::fund)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/submit",
+            "Submit a funded milestone's work; unanswered for `auto_accept_days` it is accepted \
+             automatically.",
+        )
+        .policy(VENDOR)
+        .to(contracts::commands::submit)
+        .body::<contracts::views::SubmitBody>()
+        .example(json!({"note": "Staging build: https://staging.example.org"}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/accept",
+            "Accept a submitted milestone: its escrow is released to the vendor minus \
+             `outsourcing_fee_bps`; the last settled milestone completes the contract.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::accept)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/request-changes",
+            "Send a submitted milestone back: in progress again, its money still in escrow.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::request_changes)
+        .body::<contracts::views::ReasonBody>()
+        .example(json!({"reason": "The export misses the totals row."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/dispute",
+            "Dispute a submitted milestone: no acceptance (nor automatic acceptance) until an \
+             admin resolves it.",
+        )
+        .policy(PARTY)
+        .to(contracts::commands::dispute)
+        .body::<contracts::views::ReasonBody>()
+        .example(json!({"reason": "Half of the screens are missing."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/resolve",
+            "Resolve a dispute with a split: `vendor_cents` of the escrow to the vendor (the fee \
+             applies), the rest refunded to the client (422 `split-out-of-range` above the \
+             milestone's amount).",
+        )
+        .policy(ADMIN_WRITE)
+        .to(contracts::commands::resolve)
+        .body::<contracts::views::ResolveBody>()
+        .example(json!({"vendor_cents": 150000, "note": "Half of the work was delivered."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/reviews",
+            "Review the other side once the contract is complete (quality, communication, \
+             timeliness 1–5; 422 `rating-out-of-range` otherwise); feeds the reviewee's reputation.",
+        )
+        .policy(PARTY)
+        .to(contracts::commands::review)
+        .body::<contracts::views::ReviewBody>()
+        .example(json!({"quality": 5, "communication": 4, "timeliness": 5, "text": "On time."}))
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/vendors/{id}/reputation",
+            "A vendor's reputation — the Bayesian average of the reviews it received (prior \
+             `reputation_prior_mean` weighted as `reputation_prior_weight` reviews, so one \
+             5-star review does not beat fifty 4.8s) — and its load (open contracts).",
+        )
+        .to(contracts::reads::reputation)
+        .query::<contracts::reads::ReadQuery>()
+        .reply::<contracts::views::ReputationView>(200),
+        Endpoint::get(
+            "/v1/vendors/{id}/statement",
+            "A vendor's payout statement: released milestones (after the platform's fee) over \
+             [from, to).",
+        )
+        .policy(SELF_OR_OVERSIGHT)
+        .to(ledger::vendor)
+        .query::<ledger::StatementQuery>()
+        .reply::<ledger::StatementView>(200),
     ]
 }
 

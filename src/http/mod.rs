@@ -17,6 +17,7 @@ mod body;
 mod clock;
 mod command;
 mod contents;
+mod contracts;
 mod dashboard;
 mod days;
 mod health;

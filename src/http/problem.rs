@@ -164,6 +164,27 @@ pub(crate) enum ProblemKind {
     /// A bid's milestone amounts do not add up to its price: fix the plan
     /// (422).
     MilestonesMismatch,
+    /// No outsourcing contract has this id: check the id (a contract's id
+    /// is its requirement's) (404).
+    ContractNotFound,
+    /// The contract has no milestone with this index (indexes start at 0):
+    /// check the index (404).
+    MilestoneNotFound,
+    /// A contract with this id was opened with other terms: one award makes
+    /// one contract (409).
+    ContractExists,
+    /// The milestone's stage forbids the command (funding a funded one,
+    /// accepting one not submitted, resolving one not disputed, …);
+    /// `detail` names the stage: read the contract again (409).
+    MilestoneConflict,
+    /// The contract's state forbids the command (reviewing before
+    /// completion, reviewing twice): do not retry unchanged (409).
+    ContractConflict,
+    /// A dispute's split gives the vendor more than the milestone's amount:
+    /// send at most the amount (422).
+    SplitOutOfRange,
+    /// A review score is not between 1 and 5: send 1–5 (422).
+    RatingOutOfRange,
 }
 
 impl ProblemKind {
@@ -430,6 +451,41 @@ impl ProblemKind {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Milestones do not add up to the price",
             ),
+            Self::ContractNotFound => (
+                "urn:agora:problem:contract-not-found",
+                StatusCode::NOT_FOUND,
+                "Contract not found",
+            ),
+            Self::MilestoneNotFound => (
+                "urn:agora:problem:milestone-not-found",
+                StatusCode::NOT_FOUND,
+                "Milestone not found",
+            ),
+            Self::ContractExists => (
+                "urn:agora:problem:contract-exists",
+                StatusCode::CONFLICT,
+                "Contract exists",
+            ),
+            Self::MilestoneConflict => (
+                "urn:agora:problem:milestone-conflict",
+                StatusCode::CONFLICT,
+                "Milestone conflict",
+            ),
+            Self::ContractConflict => (
+                "urn:agora:problem:contract-conflict",
+                StatusCode::CONFLICT,
+                "Contract conflict",
+            ),
+            Self::SplitOutOfRange => (
+                "urn:agora:problem:split-out-of-range",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Split out of range",
+            ),
+            Self::RatingOutOfRange => (
+                "urn:agora:problem:rating-out-of-range",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Rating out of range",
+            ),
         }
     }
 
@@ -498,6 +554,13 @@ impl ProblemKind {
         Self::BidExists,
         Self::VendorNotFound,
         Self::MilestonesMismatch,
+        Self::ContractNotFound,
+        Self::MilestoneNotFound,
+        Self::ContractExists,
+        Self::MilestoneConflict,
+        Self::ContractConflict,
+        Self::SplitOutOfRange,
+        Self::RatingOutOfRange,
     ];
 }
 

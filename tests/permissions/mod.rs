@@ -457,6 +457,71 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             json!({"vendor_id": "vic"}),
             &["cli"],
         ),
+        // Contracts (no contract k1 exists here: the roles are checked by
+        // the route's policy before anything is looked up; the contract
+        // tests in `src/http/contracts/tests.rs` cover the parties).
+        Row {
+            // Any user may ask; without a contract to be a party of, the
+            // answer is 404 to those the policy lets through.
+            refused_otherwise: &[
+                ("cora", StatusCode::NOT_FOUND),
+                ("dan", StatusCode::NOT_FOUND),
+                ("lin", StatusCode::NOT_FOUND),
+                ("bo", StatusCode::NOT_FOUND),
+                ("vic", StatusCode::NOT_FOUND),
+                ("cli", StatusCode::NOT_FOUND),
+                ("pat", StatusCode::NOT_FOUND),
+            ],
+            ..row(Method::GET, "/v1/contracts/k1", Value::Null, READERS)
+        },
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/fund",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/submit",
+            Value::Null,
+            &["vic"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/accept",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/request-changes",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/dispute",
+            Value::Null,
+            &["cli", "vic"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/resolve",
+            json!({"vendor_cents": 0}),
+            ADMIN,
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/reviews",
+            json!({"quality": 5, "communication": 5, "timeliness": 5}),
+            &["cli", "vic"],
+        ),
+        row(
+            Method::GET,
+            "/v1/vendors/vic/statement",
+            Value::Null,
+            &["vic", "root", "aud"],
+        ),
     ];
 
     // The table covers every secured operation of the API document.

@@ -16,6 +16,7 @@
 pub mod bodies;
 pub mod catalog;
 pub(crate) mod content_stream;
+pub mod contracts;
 pub mod dashboard;
 pub mod discussions;
 pub mod interactions;

@@ -10,6 +10,7 @@
 
 pub mod content;
 pub mod content_models;
+pub mod contract;
 mod declare;
 pub mod membership;
 pub mod money;

@@ -89,6 +89,7 @@ pub fn all() -> Vec<EventSchema> {
     all.extend(super::recommender::schemas());
     all.extend(super::requirement::schemas());
     all.extend(super::vendor::schemas());
+    all.extend(super::contract::schemas());
     all
 }
 
