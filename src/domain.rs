@@ -268,6 +268,26 @@ impl Domain {
     }
 }
 
+impl Domain {
+    /// Opens the contract of every awarded requirement left without one (a
+    /// crash between the award's two appends), once the views reached the
+    /// log's head (waiting at most `wait`). Run at start-up before serving.
+    pub(crate) async fn open_awarded_contracts(
+        &self,
+        store: &dyn EventStore,
+        wait: Duration,
+    ) -> agora_actors::award::OpenReport {
+        let head = match store.head_position().await {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the log head before opening contracts");
+                None
+            }
+        };
+        agora_actors::award::open_missing(&self.requirements, &self.contracts, head, wait).await
+    }
+}
+
 /// Rebuilds every projection from the log; with `write`, replaces the
 /// snapshots (the server must be stopped, which holding the store ensures).
 pub(crate) async fn replay_all(

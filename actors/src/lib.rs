@@ -36,6 +36,7 @@
 //! [`aggregate::testing`].
 
 pub mod aggregate;
+pub mod award;
 pub mod clock;
 pub mod content;
 pub mod contract;

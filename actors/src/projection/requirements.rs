@@ -307,6 +307,15 @@ impl RequirementsView {
         self.awarded.get(vendor_id).copied().unwrap_or(0)
     }
 
+    /// The ids of the awarded requirements, in id order.
+    pub fn awarded_ids(&self) -> Vec<String> {
+        self.requirements
+            .values()
+            .filter(|card| card.status == RequirementStatus::Awarded)
+            .map(|card| card.id.clone())
+            .collect()
+    }
+
     /// Number of requirements.
     pub fn len(&self) -> usize {
         self.requirements.len()

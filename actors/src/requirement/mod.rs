@@ -27,7 +27,9 @@ mod tests;
 use std::collections::BTreeMap;
 
 use agora_events::Timestamp;
-use agora_events::domain::requirement::{BidTerms, RequirementEvent, RequirementTerms};
+use agora_events::domain::requirement::{
+    BidTerms, RequirementAwarded, RequirementEvent, RequirementTerms,
+};
 
 pub use command::{
     BidStanding, NewBid, NewTerms, RequirementCommand, RequirementError, TermsPatch,
@@ -69,6 +71,8 @@ pub struct Requirement {
     bids: BTreeMap<String, BidTerms>,
     /// Bids ever placed (withdrawn ones too): editing stops at the first.
     bids_ever: u64,
+    /// The award, once awarded (what its contract opens with).
+    award: Option<RequirementAwarded>,
 }
 
 impl Default for Requirement {
@@ -78,6 +82,7 @@ impl Default for Requirement {
             stage: Stage::Open,
             bids: BTreeMap::new(),
             bids_ever: 0,
+            award: None,
         }
     }
 }
@@ -96,6 +101,11 @@ impl Requirement {
     /// The live bid of `vendor_id`.
     pub fn bid(&self, vendor_id: &str) -> Option<&BidTerms> {
         self.bids.get(vendor_id)
+    }
+
+    /// The award, once awarded: the facts its contract opens with.
+    pub fn awarded(&self) -> Option<&RequirementAwarded> {
+        self.award.as_ref()
     }
 
     /// Live bids, by vendor.
@@ -142,6 +152,7 @@ impl Requirement {
             }
             RequirementEvent::Awarded(e) => {
                 self.stage = Stage::Awarded(e.vendor_id.clone());
+                self.award = Some(e.clone());
             }
             RequirementEvent::BidDeclined(e) => {
                 self.bids.remove(&e.vendor_id);

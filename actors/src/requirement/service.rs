@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use agora_events::domain::requirement::RequirementAwarded;
 use uuid::Uuid;
 
 use super::{
@@ -203,6 +204,19 @@ impl RequirementService {
             vendor_id: vendor_id.to_owned(),
         };
         self.execute(id, command, request).await
+    }
+
+    /// The award of requirement `id`, read from its aggregate (always
+    /// current); `None` while it is not awarded.
+    pub async fn awarded(
+        &self,
+        id: &str,
+    ) -> Result<Option<RequirementAwarded>, RequirementServiceError> {
+        if !valid_id(id) {
+            return Err(RequirementServiceError::InvalidId("requirement id"));
+        }
+        let (requirement, _) = self.inner.registry.state(id).await?;
+        Ok(requirement.awarded().cloned())
     }
 
     /// Whether `vendor_id` has a profile (read from its aggregate, so a

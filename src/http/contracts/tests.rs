@@ -56,6 +56,11 @@ impl World {
         };
         settings.models.enabled = false;
         let state = web::Data::new(AppState::start(&settings, store).expect("domain starts"));
+        // As `agora serve` does before it serves.
+        state
+            .domain
+            .open_awarded_contracts(&state.store, GUARD)
+            .await;
         let served = state.clone();
         let server = HttpServer::new(move || crate::http::app(served.clone()))
             .workers(1)
@@ -840,4 +845,74 @@ fn an_unanswered_submission_is_accepted_by_the_clock_also_across_a_restart() {
             "{name}"
         );
     }
+}
+
+/// Regression: a crash between the award's append and the contract's left
+/// an awarded requirement without a contract; the next start opens it,
+/// and the start after that opens nothing more.
+#[test]
+fn an_award_left_without_its_contract_gets_one_at_the_next_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    phase(dir.path(), async |w: &World| {
+        w.register_people().await;
+        let client = w.login(CLIENT).await;
+        let vendor = w.login(VENDOR).await;
+        let profile = json!({
+            "skills": ["rust"], "team_size": 3, "capacity": 2,
+            "hourly_rate": {"amount_cents": 20_000, "currency": "CNY"},
+        });
+        let (status, body) = w
+            .send(
+                reqwest::Method::PUT,
+                &format!("/v1/vendors/{VENDOR}"),
+                Some(&vendor),
+                Some(profile),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        let requirement = json!({
+            "id": "req-9", "title": "Gateway", "description": "Payments.",
+            "skills": ["rust"],
+            "budget": {"min_cents": 1_000, "max_cents": 20_000, "currency": "CNY"},
+            "deadline_days": 60, "bidding_days": 14, "visibility": "public", "invited": [],
+        });
+        let (status, body) = w.post("/v1/requirements", &client, Some(requirement)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let bid = json!({
+            "price": {"amount_cents": 10_000, "currency": "CNY"}, "delivery_days": 30,
+            "proposal": "Done before.",
+            "milestones": [
+                {"title": "Design", "amount_cents": 4_000, "due_day": 7},
+                {"title": "Delivery", "amount_cents": 6_000, "due_day": 30},
+            ],
+        });
+        let (status, body) = w
+            .post("/v1/requirements/req-9/bids", &vendor, Some(bid))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // Only the award's own append, as a crash right after it leaves it.
+        let request = agora_actors::content::Request {
+            actor_id: CLIENT.into(),
+            idempotency_key: None,
+            if_match: None,
+        };
+        let awarded = w.state.requirements.award("req-9", VENDOR, &request).await;
+        assert!(awarded.is_ok(), "{awarded:?}");
+        let head = w.head().await;
+        let (status, _) = w
+            .get(&format!("/v1/contracts/req-9?min_position={head}"), &client)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    });
+    let head = phase(dir.path(), async |w: &World| {
+        let client = w.login(CLIENT).await;
+        let contract = w.contract("req-9", &client, &w.head().await).await;
+        assert_eq!(contract["vendor_id"], VENDOR);
+        assert_eq!(contract["client_id"], CLIENT);
+        assert_eq!(contract["price"]["amount_cents"], 10_000);
+        assert_eq!(milestone(&contract, 1)["amount_cents"], 6_000);
+        w.head().await
+    });
+    let again = phase(dir.path(), async |w: &World| w.head().await);
+    assert_eq!(again, head, "nothing opened twice");
 }

@@ -163,17 +163,26 @@ pub(crate) async fn withdraw(
 }
 
 /// `POST /v1/requirements/{id}/award`: 201 `{contract_id}` (the
-/// requirement's id).
+/// requirement's id), once the contract is open; `position` covers both
+/// appends, so a read with it sees the award and the contract.
 pub(crate) async fn award(
     state: web::Data<AppState>,
     command: Command,
     id: web::Path<String>,
     body: web::Json<AwardBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let executed = state
-        .requirements
-        .award(&id, &body.vendor_id, &command.request())
-        .await?;
+    let awarded = agora_actors::award::award(
+        &state.requirements,
+        &state.contracts,
+        &id,
+        &body.vendor_id,
+        &command.request(),
+    )
+    .await?;
+    let executed = Executed {
+        position: awarded.position(),
+        ..awarded.requirement
+    };
     let id = id.into_inner();
     Ok(command::command_response(
         StatusCode::CREATED,

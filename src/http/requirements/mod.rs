@@ -30,10 +30,24 @@ pub(crate) mod reads;
 pub(crate) mod views;
 
 use agora_actors::aggregate::CommandError;
+use agora_actors::award::AwardError;
 use agora_actors::requirement::{RequirementError, RequirementServiceError};
 
 use super::command;
 use super::problem::{ApiError, ProblemKind};
+
+impl From<AwardError> for ApiError {
+    fn from(error: AwardError) -> Self {
+        match error {
+            AwardError::Requirement(e) => e.into(),
+            AwardError::Contract(e) => e.into(),
+            AwardError::NoAward(_) => {
+                tracing::error!(error = %error, "an award without its facts");
+                ApiError::new(ProblemKind::Internal, "the award could not be read back")
+            }
+        }
+    }
+}
 
 impl From<RequirementServiceError> for ApiError {
     fn from(error: RequirementServiceError) -> Self {
