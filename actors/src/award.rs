@@ -132,7 +132,10 @@ pub async fn open_missing(
         let caught_up = requirements.view().wait_for(head, wait).await
             && contracts.view().wait_for(head, wait).await;
         if !caught_up {
-            tracing::warn!(head, "views behind the log; opening the contracts they show");
+            tracing::warn!(
+                head,
+                "views behind the log; opening the contracts they show"
+            );
         }
     }
     let awarded = requirements.view().read(|view| view.awarded_ids());
