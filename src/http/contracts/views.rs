@@ -73,6 +73,7 @@ pub(crate) struct EscrowView {
 
 /// One milestone and its escrow.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "ContractMilestoneView")]
 pub(crate) struct MilestoneView {
     /// Its index (from 0): the `{index}` of its routes.
     index: u32,

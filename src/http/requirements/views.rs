@@ -249,6 +249,7 @@ pub(crate) struct RequirementPageView {
 
 /// One milestone as read; `amount_cents` is null where amounts are hidden.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "BidMilestoneView")]
 pub(crate) struct MilestoneView {
     /// What is delivered.
     pub(crate) title: String,
