@@ -250,6 +250,16 @@ pub(crate) enum BenchCommand {
     /// users × 100k items × 50M interactions): seconds per ALS iteration,
     /// peak memory (VmHWM), top-k latency p50/p99. Needs no store.
     Recommender(crate::bench::recommender::RecommenderArgs),
+
+    /// The exact global assignment (min-cost flow) on a synthetic tender
+    /// (default 2,000 requirements × 500 vendors × 20 bids each, capacities
+    /// 1–5): median solve time, optimum, greedy total and gap. Needs no
+    /// store.
+    Assignment(crate::bench::assignment::AssignmentArgs),
+
+    /// Ranking one requirement's bids (default 200) with real embeddings:
+    /// latency cold and with every embedding cached. Needs the models.
+    Ranking(crate::bench::ranking::RankingArgs),
 }
 
 impl BenchCommand {
@@ -258,7 +268,7 @@ impl BenchCommand {
             Self::Write(args) => Some(&args.store),
             Self::Read(args) => Some(&args.store),
             Self::Open(args) => Some(&args.store),
-            Self::Http(_) | Self::Recommender(_) => None,
+            Self::Http(_) | Self::Recommender(_) | Self::Assignment(_) | Self::Ranking(_) => None,
         }
     }
 }

@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use agora_actors::factorizer::{ExplicitSettings, ImplicitSettings};
+use agora_actors::matching::MatchingSettings;
 use agora_actors::projection::interactions::InteractionWeights;
 use agora_actors::recommender::{RecommenderConfig, TrainingMode};
 use agora_events::LogConfig;
@@ -27,6 +28,14 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "agora.toml";
 
 /// Prefix of the environment variables that override settings.
 const ENV_PREFIX: &str = "AGORA_";
+
+/// Default of `recommender.max_k` (also the bound the OpenAPI document states).
+pub(crate) const DEFAULT_MAX_K: usize = 100;
+/// Default of `models.max_images` (also the bound the OpenAPI document states).
+pub(crate) const DEFAULT_MAX_IMAGES: usize = 4;
+/// Default of `models.max_prompt_chars` (also the bound the OpenAPI document
+/// states).
+pub(crate) const DEFAULT_MAX_PROMPT_CHARS: usize = 4_000;
 
 /// Environment variables with the prefix that are not settings.
 const ENV_NOT_SETTINGS: &[&str] = &["config", "admin_password"];
@@ -113,6 +122,9 @@ pub(crate) struct Settings {
     pub(crate) recommender: RecommenderSettings,
     /// The model workers (generation and verification).
     pub(crate) models: ModelsSettings,
+    /// Bid scoring and ranking (`matching.*`, env `AGORA_MATCHING__*`):
+    /// the weights of the score's parts and the reputation prior.
+    pub(crate) matching: MatchingSettings,
 }
 
 /// Settings of the recommender: what it trains, when, and the weights of
@@ -179,7 +191,7 @@ impl Default for RecommenderSettings {
             weight_check_in_per_day: weights.check_in_per_day,
             check_in_max_days: weights.check_in_max_days,
             weight_rating_per_star: weights.rating_per_star,
-            max_k: 100,
+            max_k: DEFAULT_MAX_K,
         }
     }
 }
@@ -281,12 +293,12 @@ impl Default for ModelsSettings {
             generate_timeout_secs: 120,
             require_verification_to_publish: false,
             min_verification_score_bps: 7_000,
-            max_images: 4,
+            max_images: DEFAULT_MAX_IMAGES,
             max_image_bytes: 8 << 20,
             max_image_pixels: 40_000_000,
             max_pdf_pages: 8,
             verify_max_body_bytes: 48 << 20,
-            max_prompt_chars: 4_000,
+            max_prompt_chars: DEFAULT_MAX_PROMPT_CHARS,
         }
     }
 }
@@ -324,6 +336,7 @@ impl Default for Settings {
             partner_import_max_body_bytes: 32 << 20,
             recommender: RecommenderSettings::default(),
             models: ModelsSettings::default(),
+            matching: MatchingSettings::default(),
         }
     }
 }
@@ -344,10 +357,15 @@ impl Settings {
     /// named there must exist; without it `./agora.toml` is read if present.
     pub(crate) fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let figment = Self::figment(config_file, overrides)?;
-        figment
+        let settings: Self = figment
             .extract()
             .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("invalid configuration")
+            .context("invalid configuration")?;
+        settings
+            .matching
+            .validate()
+            .context("invalid configuration")?;
+        Ok(settings)
     }
 
     /// The layered sources, before extraction.
@@ -513,6 +531,26 @@ mod tests {
             assert_eq!(settings.models.min_verification_score_bps, 8000);
             jail.set_env("AGORA_MODELS_ENABLE", "false");
             assert!(Settings::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn matching_weights_come_from_the_file_and_the_environment_and_are_checked() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("agora.toml", "[matching]\nweight_price = 0.5\n")?;
+            jail.set_env("AGORA_MATCHING__REPUTATION_PRIOR_WEIGHT", "12");
+            let settings = load(jail, None, &Overrides::default());
+            assert_eq!(settings.matching.weight_price, 0.5);
+            assert_eq!(settings.matching.reputation_prior_weight, 12.0);
+            assert_eq!(
+                settings.matching.weight_semantic,
+                MatchingSettings::default().weight_semantic
+            );
+            jail.set_env("AGORA_MATCHING__WEIGHT_LOAD", "-1");
+            let error = Settings::load(None, &Overrides::default()).expect_err("negative weight");
+            assert!(format!("{error:#}").contains("weight_load"), "{error:#}");
             Ok(())
         });
     }

@@ -7,6 +7,12 @@ use uuid::Uuid;
 /// Longest client-chosen id.
 pub const MAX_ID_CHARS: usize = 64;
 
+/// The id rule as a regular expression (ECMA 262 and Rust `regex` alike),
+/// for documents that describe it (the OpenAPI document): a string matches
+/// it exactly when [`valid_id`] accepts it (a test in the server checks the
+/// two agree).
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_.:-]{1,64}$";
+
 /// Checks a client-chosen id: 1–64 characters of `A-Za-z0-9_-.:`.
 pub fn valid_id(id: &str) -> bool {
     (1..=MAX_ID_CHARS).contains(&id.len())

@@ -42,6 +42,7 @@ pub mod content;
 pub mod contract;
 pub mod factorizer;
 pub mod ids;
+pub mod matching;
 pub mod membership;
 pub mod models;
 pub mod partner;

@@ -6,12 +6,18 @@
 //! - [`http`]: a mixed read/command load over HTTP against a running server;
 //! - [`recommender`]: the factorizer at scale on synthetic power-law data
 //!   (seconds per ALS iteration, peak memory, top-k latency).
+//! - [`assignment`]: the exact global assignment of bids on a synthetic
+//!   tender (solve time, optimum, greedy gap);
+//! - [`ranking`]: ranking one requirement's bids with real embeddings,
+//!   cold and cached.
 //!
 //! Each prints a small table, or JSON with `--json`. The figures and the
 //! exact commands for this repository's machine are in `benches/RESULTS.md`.
 
+pub(crate) mod assignment;
 pub(crate) mod http;
 mod open;
+pub(crate) mod ranking;
 mod read;
 pub(crate) mod recommender;
 mod write;
@@ -34,6 +40,8 @@ pub(crate) fn run(settings: &Settings, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Open(args) => report(&open::run(settings)?, args.json),
         BenchCommand::Http(args) => report(&http::run(args)?, args.json),
         BenchCommand::Recommender(args) => report(&recommender::run(args)?, args.json),
+        BenchCommand::Assignment(args) => report(&assignment::run(args)?, args.json),
+        BenchCommand::Ranking(args) => report(&ranking::run(args)?, args.json),
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Instant;
 use agora_actors::factorizer::{
     IdIndex, ImplicitSettings, InteractionMatrix, SparseRows, implicit::fit_implicit_with,
 };
+use agora_actors::matching::synthetic::SplitMix64;
 use clap::Args;
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
@@ -133,24 +134,6 @@ impl Report for RecommenderReport {
     }
 }
 
-/// SplitMix64: a tiny seeded generator, enough for synthetic data.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Cumulative weights `Σ_{r ≤ i} (r+1)^-s`, normalised to end at 1.
 fn zipf_cdf(n: usize, s: f64) -> Vec<f64> {
     let mut acc = 0.0;
@@ -177,7 +160,7 @@ fn generate(args: &RecommenderArgs) -> Vec<Vec<u32>> {
         .map(|u| {
             let share = user_cdf[u] - if u == 0 { 0.0 } else { user_cdf[u - 1] };
             let want = ((args.interactions as f64 * share).round() as usize).clamp(1, cap);
-            let mut rng = SplitMix(args.seed ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let mut rng = SplitMix64(args.seed ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
             let mut row: Vec<u32> = (0..want)
                 .map(|_| {
                     let x = rng.unit();
@@ -247,9 +230,9 @@ pub(crate) fn run(args: &RecommenderArgs) -> anyhow::Result<RecommenderReport> {
         }
     };
 
-    let mut rng = SplitMix(args.seed);
+    let mut rng = SplitMix64(args.seed);
     let queried: Vec<usize> = (0..args.queries)
-        .map(|_| (rng.next() % users as u64) as usize)
+        .map(|_| (rng.next_u64() % users as u64) as usize)
         .collect();
     let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     for &u in &queried {

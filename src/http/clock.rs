@@ -19,10 +19,15 @@ use crate::timefmt::{self, rfc3339};
 /// How to move the clock: exactly one of the fields.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 pub(crate) struct MoveClock {
     /// Seconds to move forward.
+    #[serde(default, deserialize_with = "super::fields::integral_opt")]
+    #[schemars(with = "super::fields::AdvanceSecs")]
     advance_secs: Option<u64>,
     /// A time to set, in microseconds since the Unix epoch.
+    #[serde(default, deserialize_with = "super::fields::integral_opt")]
+    #[schemars(with = "super::fields::Micros")]
     set_micros: Option<i64>,
 }
 

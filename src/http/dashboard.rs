@@ -34,7 +34,11 @@ pub(crate) const MAX_DAYS: u32 = 3_660;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DashboardQuery {
+    /// First day (inclusive), `YYYY-MM-DD`; default 29 days before `to`.
+    #[schemars(with = "Option<super::fields::Day>")]
     from: Option<String>,
+    /// Last day (inclusive), `YYYY-MM-DD`; default today.
+    #[schemars(with = "Option<super::fields::Day>")]
     to: Option<String>,
     min_position: Option<u64>,
 }

@@ -35,8 +35,10 @@ use crate::timefmt::rfc3339;
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatementQuery {
     /// Start of the period (inclusive): RFC 3339 UTC or microseconds.
+    #[schemars(with = "Option<super::fields::Time>")]
     from: Option<String>,
     /// End of the period (exclusive): RFC 3339 UTC or microseconds.
+    #[schemars(with = "Option<super::fields::Time>")]
     to: Option<String>,
     /// Wait until the ledger applied this position.
     min_position: Option<u64>,

@@ -20,6 +20,7 @@ mod contents;
 mod contracts;
 mod dashboard;
 mod days;
+mod fields;
 mod health;
 mod ledger;
 mod library;

@@ -274,14 +274,100 @@ impl Endpoint {
     }
 }
 
+/// The schema generators of one document: requests are described as the
+/// server reads them (an `Option` field may be left out), answers as it
+/// writes them (an `Option` field is always there, maybe `null`, unless
+/// it is skipped when empty).
+pub(crate) struct Generators {
+    requests: SchemaGenerator,
+    replies: SchemaGenerator,
+}
+
+impl Generators {
+    fn new() -> Self {
+        let settings = SchemaSettings::draft2020_12()
+            .with(|settings| settings.definitions_path = "/components/schemas".into());
+        Self {
+            requests: settings.clone().for_deserialize().into_generator(),
+            replies: settings.for_serialize().into_generator(),
+        }
+    }
+
+    /// Every named schema: the requests' ones, then the answers' ones; an
+    /// answer type whose schema differs from a request type of the same
+    /// name is kept as `{Name}Reply`, and `renamed` lists those names.
+    fn definitions(mut self) -> (Map<String, Value>, Vec<String>) {
+        let mut schemas = self.requests.take_definitions(true);
+        let replies = self.replies.take_definitions(true);
+        let renamed: Vec<String> = replies
+            .iter()
+            .filter(|(name, schema)| schemas.get(*name).is_some_and(|s| s != *schema))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for (name, mut schema) in replies {
+            rename_refs(&mut schema, &renamed);
+            let name = if renamed.contains(&name) {
+                format!("{name}Reply")
+            } else {
+                name
+            };
+            schemas.insert(name, schema);
+        }
+        (schemas, renamed)
+    }
+}
+
+/// Points every `$ref` to a schema in `renamed` at its `{Name}Reply`.
+fn rename_refs(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref")
+                && let Some(name) = target.strip_prefix("#/components/schemas/")
+                && renamed.iter().any(|r| r == name)
+            {
+                *target = format!("{target}Reply");
+            }
+            map.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// Gives every integer the bounds of its Rust type (from schemars'
+/// `format`: `uint8` ... `int64`) where no tighter bound is set: serde
+/// refuses anything outside them, so the document says so.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let bounds = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((json!(0), json!(u8::MAX))),
+                Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                Some("uint64" | "uint") => Some((json!(0), json!(u64::MAX))),
+                Some("int8") => Some((json!(i8::MIN), json!(i8::MAX))),
+                Some("int16") => Some((json!(i16::MIN), json!(i16::MAX))),
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                Some("int64" | "int") => Some((json!(i64::MIN), json!(i64::MAX))),
+                _ => None,
+            };
+            if let Some((min, max)) = bounds {
+                map.entry("minimum").or_insert(min);
+                map.entry("maximum").or_insert(max);
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
 /// Builds the whole OpenAPI 3.1 document from `endpoints`.
 pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
-    let mut generator = SchemaSettings::draft2020_12()
-        .with(|settings| settings.definitions_path = "/components/schemas".into())
-        .into_generator();
+    let mut generators = Generators::new();
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
     for endpoint in endpoints {
-        let mut operation = operation(endpoint, &mut generator);
+        let mut operation = operation(endpoint, &mut generators);
         if let Some(links) = links(endpoint, endpoints) {
             let reply = endpoint.reply.status.to_string();
             operation["responses"][reply.as_str()]["links"] = links;
@@ -291,8 +377,21 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
             .or_default()
             .insert(endpoint.method.key().to_owned(), operation);
     }
-    let mut schemas = generator.take_definitions(true);
+    let (mut schemas, renamed) = generators.definitions();
+    let mut paths = serde_json::to_value(paths).unwrap_or_default();
+    if let Some(paths) = paths.as_object_mut() {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in operation.values_mut() {
+                if let Some(responses) = operation.get_mut("responses") {
+                    rename_refs(responses, &renamed);
+                }
+            }
+        }
+    }
     schemas.insert("Problem".into(), problem_schema());
+    let mut schemas = Value::Object(schemas);
+    bound_integers(&mut schemas);
+    bound_integers(&mut paths);
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -327,14 +426,19 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
 }
 
 /// The OpenAPI links from a creating operation to every operation under
-/// the path of what it creates (`None` if it creates nothing).
+/// the path of what it creates whose other path parameters the creating
+/// request has too (`None` if it creates nothing): a link can only fill a
+/// parameter from the answer or from the request.
 fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
     let (param, field) = endpoint.creates?;
     let base = format!("{}/{{{param}}}", endpoint.path);
     let mut links = Map::new();
     for target in endpoints {
         let under = target.path == base || target.path.starts_with(&format!("{base}/"));
-        if !under {
+        let known = target
+            .path_params()
+            .all(|name| name == param || endpoint.path_params().any(|p| p == name));
+        if !under || !known {
             continue;
         }
         let parameters: Map<String, Value> = target
@@ -356,11 +460,14 @@ fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
     (!links.is_empty()).then_some(Value::Object(links))
 }
 
-fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
+fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
+    let generator = &mut generators.requests;
+    // Every path parameter names something by its id.
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .map(|name| {
-            json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+            let schema = generator.subschema_for::<super::fields::Id>();
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();
     if let Some(query) = endpoint.query {
@@ -377,7 +484,7 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
         parameters.push(json!({
             "name": "If-Match", "in": "header", "required": false,
             "description": "The ETag (aggregate version) the change applies to; a stale one gets 412.",
-            "schema": {"type": "string"}
+            "schema": super::fields::if_match()
         }));
     }
     let mut op = Map::new();
@@ -387,6 +494,7 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
         "description".into(),
         json!(format!("Who may call: {}.", endpoint.policy.describe())),
     );
+    op.insert("x-agora-policy".into(), endpoint.policy.to_doc());
     if endpoint.policy.needs_token() {
         op.insert("security".into(), json!([{"bearer": []}]));
     }
@@ -411,7 +519,7 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator) -> Value {
     success.insert("description".into(), json!(status_text(reply.status)));
     if !reply.media_type.is_empty() {
         let schema = match reply.schema {
-            Some(make) => make(generator).to_value(),
+            Some(make) => make(&mut generators.replies).to_value(),
             None => json!({"type": "string"}),
         };
         success.insert(
@@ -459,13 +567,7 @@ fn query_parameters(make: SchemaFn) -> Vec<Value> {
         .iter()
         .map(|(name, property)| {
             // An absent parameter is how a query says "none": no `null`.
-            let mut property = property.clone();
-            if let Some(types) = property.get_mut("type").and_then(Value::as_array_mut) {
-                types.retain(|t| t != "null");
-                if let [single] = types.as_slice() {
-                    property["type"] = single.clone();
-                }
-            }
+            let property = without_null(property.clone());
             let mut parameter = json!({
                 "name": name,
                 "in": "query",
@@ -478,6 +580,37 @@ fn query_parameters(make: SchemaFn) -> Vec<Value> {
             parameter
         })
         .collect()
+}
+
+/// `schema` without `null` among its types, enum values or alternatives.
+fn without_null(mut schema: Value) -> Value {
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|t| t != "null");
+        if let [single] = types.as_slice() {
+            schema["type"] = single.clone();
+        }
+    }
+    if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+        values.retain(|v| !v.is_null());
+    }
+    for key in ["anyOf", "oneOf"] {
+        let Some(options) = schema.get_mut(key).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        options.retain(|o| o.get("type").and_then(Value::as_str) != Some("null"));
+        if let [single] = options.as_slice() {
+            let single = single.clone();
+            if let Some(map) = schema.as_object_mut() {
+                map.remove(key);
+                if let Some(fields) = single.as_object() {
+                    for (k, v) in fields {
+                        map.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+        }
+    }
+    schema
 }
 
 fn problem_schema() -> Value {
@@ -510,4 +643,141 @@ pub(crate) async fn serve() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(super::api::openapi_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    /// Walks a request schema and lists, by JSON path, every string without
+    /// a `maxLength` (unless it is an enum or a constant) and every number
+    /// without both bounds: what a client could send that the document
+    /// does not bound.
+    struct Walk<'a> {
+        schemas: &'a Value,
+        seen: BTreeSet<String>,
+        unbounded: Vec<String>,
+    }
+
+    impl Walk<'_> {
+        fn visit(&mut self, schema: &Value, at: &str) {
+            let Some(map) = schema.as_object() else {
+                return;
+            };
+            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+                let name = target.rsplit('/').next().unwrap_or_default();
+                if self.seen.insert(name.to_owned()) {
+                    let resolved = &self.schemas[name];
+                    assert!(!resolved.is_null(), "dangling $ref {target} at {at}");
+                    self.visit(resolved, &format!("{at}→{name}"));
+                }
+            }
+            let types: Vec<&str> = match map.get("type") {
+                Some(Value::String(t)) => vec![t.as_str()],
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let closed = map.contains_key("enum") || map.contains_key("const");
+            let bounded = map.contains_key("maxLength")
+                || map
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .is_some_and(super::super::fields::bounded_pattern);
+            if types.contains(&"string") && !closed && !bounded {
+                self.unbounded
+                    .push(format!("{at}: a string without maxLength"));
+            }
+            if types.iter().any(|t| *t == "integer" || *t == "number") && !closed {
+                let low = map.contains_key("minimum") || map.contains_key("exclusiveMinimum");
+                let high = map.contains_key("maximum") || map.contains_key("exclusiveMaximum");
+                if !(low && high) {
+                    self.unbounded
+                        .push(format!("{at}: a number without both bounds"));
+                }
+            }
+            if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+                for (name, property) in properties {
+                    self.visit(property, &format!("{at}.{name}"));
+                }
+            }
+            for key in ["items", "additionalProperties", "not"] {
+                if let Some(inner) = map.get(key) {
+                    self.visit(inner, &format!("{at}[{key}]"));
+                }
+            }
+            for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+                for (i, option) in map
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    self.visit(option, &format!("{at}/{key}{i}"));
+                }
+            }
+        }
+    }
+
+    /// Every field a client sends — path, query and header parameters and
+    /// every body field at any depth — is bounded in the document, so a
+    /// new endpoint's field cannot forget its rule: strings have a
+    /// `maxLength` (or a pattern that bounds the length, or are enums),
+    /// numbers a minimum and a maximum.
+    #[test]
+    fn every_request_field_is_bounded_in_the_document() {
+        let document: Value =
+            serde_json::from_str(super::super::api::openapi_text()).expect("the document is JSON");
+        let mut walk = Walk {
+            schemas: &document["components"]["schemas"],
+            seen: BTreeSet::new(),
+            unbounded: Vec::new(),
+        };
+        let paths = document["paths"].as_object().expect("paths");
+        for (path, operations) in paths {
+            for (method, operation) in operations.as_object().expect("operations") {
+                let at = format!("{method} {path}");
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap_or_default();
+                    walk.visit(&parameter["schema"], &format!("{at} ?{name}"));
+                }
+                if let Some(body) = operation.get("requestBody") {
+                    walk.seen.clear();
+                    walk.visit(&body["content"]["application/json"]["schema"], &at);
+                }
+                walk.seen.clear();
+            }
+        }
+        assert!(walk.unbounded.is_empty(), "{:#?}", walk.unbounded);
+    }
+
+    /// The walk itself finds what it must (a test that cannot fail
+    /// protects nothing).
+    #[test]
+    fn the_walk_finds_an_unbounded_field() {
+        let schemas = serde_json::json!({
+            "B": {"type": "object", "properties": {"s": {"type": ["string", "null"]}}}
+        });
+        let mut walk = Walk {
+            schemas: &schemas,
+            seen: BTreeSet::new(),
+            unbounded: Vec::new(),
+        };
+        let body = serde_json::json!({"type": "object", "properties": {
+            "b": {"$ref": "#/components/schemas/B"},
+            "n": {"type": "integer", "minimum": 0},
+            "e": {"type": "string", "enum": ["x"]},
+            "ok": {"type": "string", "maxLength": 3}
+        }});
+        walk.visit(&body, "post /x");
+        assert_eq!(
+            walk.unbounded,
+            [
+                "post /x.b→B.s: a string without maxLength",
+                "post /x.n: a number without both bounds"
+            ]
+        );
+    }
 }

@@ -132,6 +132,30 @@ impl Policy {
         text
     }
 
+    /// The rule as data, for the OpenAPI document's `x-agora-policy`:
+    /// `{"who": "anyone" | "any-user" | "roles" | "path-user-or-roles",
+    /// "roles": [...], "effect": "read" | "write" | "session", "note"?}`,
+    /// so tools (ops/api-check) know which tokens may call an operation.
+    pub(crate) fn to_doc(self) -> serde_json::Value {
+        let names = |roles: &[Role]| roles.iter().map(|r| role_name(*r)).collect::<Vec<_>>();
+        let (who, roles) = match self.who {
+            Who::Anyone => ("anyone", Vec::new()),
+            Who::AnyUser => ("any-user", Vec::new()),
+            Who::AnyRole(r) => ("roles", names(r)),
+            Who::PathUserOr(r) => ("path-user-or-roles", names(r)),
+        };
+        let effect = match self.effect {
+            Effect::Read => "read",
+            Effect::Write => "write",
+            Effect::Session => "session",
+        };
+        let mut doc = serde_json::json!({"who": who, "roles": roles, "effect": effect});
+        if let Some(note) = self.note {
+            doc["note"] = note.into();
+        }
+        doc
+    }
+
     /// Checks the request against this rule; the principal of its token,
     /// if it carried one.
     ///

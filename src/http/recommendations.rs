@@ -35,6 +35,7 @@ const DEFAULT_K: usize = 10;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecommendationsQuery {
     /// How many items (default 10, at most the `recommender.max_k` setting).
+    #[schemars(with = "Option<super::fields::K>")]
     k: Option<usize>,
     /// List, for each item, the user's items that contributed most.
     explain: Option<bool>,
@@ -47,6 +48,7 @@ pub(crate) struct RecommendationsQuery {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SimilarQuery {
     /// How many items (default 10, at most the `recommender.max_k` setting).
+    #[schemars(with = "Option<super::fields::K>")]
     k: Option<usize>,
 }
 
@@ -82,6 +84,7 @@ pub(crate) struct RecommendationsView {
     /// The model version that answered.
     model_version: u64,
     /// `model`, `folded_in` or `popular`.
+    #[schemars(extend("enum" = ["model", "folded_in", "popular"]))]
     source: &'static str,
     /// Best first; at most `k`.
     items: Vec<RecommendedView>,
@@ -144,7 +147,10 @@ impl From<&RecommenderModelTrained> for ModelView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusQuery {
     /// Wait (up to `read_wait_ms`) until a model of at least this version
-    /// is published; 503 `recommender-not-ready` if none is by then.
+    /// is published; 503 `recommender-not-ready` if none is by then. A
+    /// version past the one a run in flight will publish is refused at
+    /// once (400) after start-up: past the next version, or the next one
+    /// when no run is in flight and retrains are not automatic.
     min_version: Option<u64>,
 }
 
@@ -152,10 +158,12 @@ pub(crate) struct StatusQuery {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct RecommenderStatusView {
     /// `training` while a run is in flight, else `idle`.
+    #[schemars(extend("enum" = ["training", "idle"]))]
     state: &'static str,
     /// Whether the start-up check ran.
     started: bool,
     /// `implicit` or `explicit`.
+    #[schemars(extend("enum" = ["implicit", "explicit"]))]
     mode: &'static str,
     /// The published model (`null`: none yet).
     model: Option<ModelView>,
@@ -326,6 +334,26 @@ pub(crate) async fn status(
     state: web::Data<AppState>,
     query: web::Query<StatusQuery>,
 ) -> Result<web::Json<RecommenderStatusView>, ApiError> {
+    if let Some(version) = query.min_version {
+        let status = state.recommender.status();
+        let config = state.recommender.config();
+        let published = status.model.as_ref().map_or(0, |m| m.version);
+        // Once start-up is over (until then the versions the log holds may
+        // not be known yet), only the next version can come within the
+        // wait, and only from a run in flight or an automatic retrain.
+        let automatic = config.retrain_after_interactions > 0 || !config.retrain_interval.is_zero();
+        let reachable = published.saturating_add(u64::from(status.training || automatic));
+        if status.started && version > reachable {
+            return Err(ApiError::new(
+                ProblemKind::InvalidRequest,
+                format!(
+                    "model version {version} cannot be published within the wait (published: \
+                     {published}; only a run in flight, the start-up run or an automatic \
+                     retrain publishes the next)"
+                ),
+            ));
+        }
+    }
     if let Some(version) = query.min_version
         && state
             .recommender

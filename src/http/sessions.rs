@@ -36,7 +36,11 @@ const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
+    /// The user's id.
+    #[schemars(with = "super::fields::Id")]
     user_id: String,
+    /// The user's password.
+    #[schemars(with = "super::fields::Password")]
     password: String,
 }
 
@@ -44,6 +48,7 @@ pub(crate) struct LoginBody {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionReply {
     token: String,
+    #[schemars(extend("const" = "Bearer"))]
     token_type: &'static str,
     session_id: String,
     user_id: String,

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::MaybeAuthenticated;
 use super::command::{self, Command, etag, idempotency_key};
+use super::fields;
 use super::problem::{ApiError, ProblemKind};
 use super::ratelimit::{Limit, client_address};
 use super::reads::caught_up;
@@ -33,6 +34,45 @@ use crate::timefmt::rfc3339;
 /// Roles nobody may give themselves.
 const GRANTED_ROLES: &[Role] = &[Role::Admin, Role::Auditor];
 
+/// A role a user may choose at registration: any [`Role`] but the
+/// [`GRANTED_ROLES`] (a schema only; requests parse into `Role`).
+struct ChosenRole;
+
+impl JsonSchema for ChosenRole {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChosenRole".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let granted: Vec<String> = GRANTED_ROLES
+            .iter()
+            .map(|r| super::policy::role_name(*r).to_owned())
+            .collect();
+        let mut schema = Role::json_schema(generator);
+        if let Some(options) = schema
+            .get_mut("oneOf")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            options.retain(|o| {
+                o.get("const")
+                    .and_then(serde_json::Value::as_str)
+                    .is_none_or(|c| !granted.iter().any(|g| g == c))
+            });
+        }
+        if let Some(values) = schema
+            .get_mut("enum")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            values.retain(|v| v.as_str().is_none_or(|c| !granted.iter().any(|g| g == c)));
+        }
+        schema.insert(
+            "description".into(),
+            "A role chosen at registration (admin and auditor are granted by admins).".into(),
+        );
+        schema
+    }
+}
+
 /// Window of the per-address registration limit.
 const REGISTRATION_WINDOW: Duration = Duration::from_secs(60);
 
@@ -40,13 +80,26 @@ const REGISTRATION_WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterBody {
+    /// The user's id; generated when absent.
+    #[schemars(with = "Option<fields::Id>")]
     id: Option<String>,
+    /// The public name.
+    #[schemars(with = "fields::DisplayName")]
     display_name: String,
+    /// The e-mail address (personal data, sealed).
+    #[schemars(with = "fields::Email")]
     email: String,
+    /// The real name (personal data, sealed).
+    #[schemars(with = "Option<fields::RealName>")]
     real_name: Option<String>,
+    /// A phone number (personal data, sealed).
+    #[schemars(with = "Option<fields::Phone>")]
     phone: Option<String>,
+    /// Roles chosen (admin and auditor are granted by admins only).
+    #[schemars(with = "Vec<ChosenRole>", length(min = 1))]
     roles: Vec<Role>,
     /// 8 to 128 characters; without it the user cannot log in.
+    #[schemars(with = "Option<fields::Password>")]
     password: Option<String>,
 }
 
@@ -54,9 +107,17 @@ pub(crate) struct RegisterBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateBody {
+    /// A new public name.
+    #[schemars(with = "Option<fields::DisplayName>")]
     display_name: Option<String>,
+    /// A new e-mail address.
+    #[schemars(with = "Option<fields::Email>")]
     email: Option<String>,
+    /// A new real name.
+    #[schemars(with = "Option<fields::RealName>")]
     real_name: Option<String>,
+    /// A new phone number.
+    #[schemars(with = "Option<fields::Phone>")]
     phone: Option<String>,
 }
 
@@ -81,6 +142,7 @@ pub(crate) struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<String>,
     /// `visible`, `hidden` (not this caller's to see) or `erased`.
+    #[schemars(extend("enum" = ["visible", "hidden", "erased"]))]
     personal_data: &'static str,
     version: u64,
     registered_at: String,

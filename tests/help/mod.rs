@@ -13,7 +13,7 @@ fn help_lists_every_subcommand() {
         );
     }
     let bench = sandbox.run(["bench", "--help"]).success().stdout;
-    for subcommand in ["write", "read", "open"] {
+    for subcommand in ["write", "read", "open", "assignment", "ranking"] {
         assert!(
             bench
                 .lines()

@@ -336,3 +336,44 @@ async fn trained_models_recommend_unowned_items_with_their_version() {
     assert_eq!(mine["model_version"], 3, "{}", shop.server.log());
     assert_eq!(ids(&mine), ["rust-3"]);
 }
+
+/// Issue 22: a `min_version` no run could publish within the wait was held
+/// `read_wait_ms` and then answered 503; after start-up it is refused at
+/// once (400), so the worker is free and the client knows not to retry.
+#[tokio::test]
+async fn a_min_version_no_run_can_publish_is_refused_at_once() {
+    let shop = open();
+    let root = shop.admin().await;
+    // Until its start-up check the recommender may not know the versions
+    // the log holds, and waits; the status says when that is over.
+    let deadline = Instant::now() + GUARD;
+    while shop
+        .get("/v1/admin/recommender", Some(&root), StatusCode::OK)
+        .await["started"]
+        != true
+    {
+        assert!(Instant::now() < deadline, "the start-up check never ran");
+    }
+    // No model yet: version 2 is past the next one, whatever runs.
+    let refused = shop
+        .get(
+            "/v1/admin/recommender?min_version=2",
+            Some(&root),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert_eq!(refused["type"], "urn:agora:problem:invalid-request");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("version 2")),
+        "{refused}"
+    );
+    // The largest possible version too (no overflow on the way).
+    shop.get(
+        &format!("/v1/admin/recommender?min_version={}", u64::MAX),
+        Some(&root),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}

@@ -181,7 +181,15 @@ impl DiscussionsView {
     }
 
     fn item_mut(&mut self, content_id: &str) -> &mut Discussion {
-        self.items.entry(content_id.to_owned()).or_default()
+        // Look up before inserting: most events are for an item already
+        // here, and `entry` would allocate the key every time.
+        if !self.items.contains_key(content_id) {
+            self.items
+                .insert(content_id.to_owned(), Discussion::default());
+        }
+        self.items
+            .get_mut(content_id)
+            .expect("the item was inserted above")
     }
 }
 
@@ -235,7 +243,13 @@ impl Projection for DiscussionsView {
         match content {
             LazyContentEvent::Rated(e) => {
                 let e = e.get()?;
-                self.item_mut(id).ratings.insert(e.user_id.clone(), e.stars);
+                let ratings = &mut self.item_mut(id).ratings;
+                match ratings.get_mut(&e.user_id) {
+                    Some(stars) => *stars = e.stars,
+                    None => {
+                        ratings.insert(e.user_id.clone(), e.stars);
+                    }
+                }
             }
             LazyContentEvent::ReviewWritten(e) => {
                 let e = e.get()?;
@@ -285,7 +299,11 @@ impl Projection for DiscussionsView {
             }
             LazyContentEvent::AnswerMarked(e) => {
                 let e = e.get()?;
-                if let Some(question) = self.item_mut(id).comments.get_mut(&e.comment_id) {
+                let question = self
+                    .items
+                    .get_mut(id)
+                    .and_then(|item| item.comments.get_mut(&e.comment_id));
+                if let Some(question) = question {
                     question.answer_id = Some(e.answer_id.clone());
                 }
             }

@@ -294,6 +294,9 @@ impl Trainer {
                     return;
                 }
                 if self.config.train_on_start && changes > 0 {
+                    // Training from this instant: a status read between
+                    // here and `begin` sees the start-up run in flight.
+                    progress.training = true;
                     drop(progress);
                     self.begin(Trigger::StartUp, ctx);
                 } else {

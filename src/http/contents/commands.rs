@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::super::AppState;
 use super::super::command::{self, Command};
+use super::super::fields;
 use super::super::problem::{ApiError, ProblemKind};
 
 /// Body of `POST /v1/contents`.
@@ -20,20 +21,26 @@ use super::super::problem::{ApiError, ProblemKind};
 #[serde(deny_unknown_fields)]
 pub(crate) struct DraftBody {
     /// A client-chosen id (1–64 of `A-Za-z0-9_-.:`), or absent to have one generated.
+    #[schemars(with = "Option<fields::Id>")]
     id: Option<String>,
     /// Article, course or column.
     kind: ContentKind,
     /// 1–200 characters, trimmed.
+    #[schemars(with = "fields::ContentTitle")]
     title: String,
     /// A short summary.
     #[serde(default)]
+    #[schemars(with = "fields::Summary")]
     summary: String,
     /// `{"text": "..."}` or `{"chapters": [{"title", "body"}]}`; publishing needs one.
+    #[schemars(with = "Option<fields::BodyInput>")]
     body: Option<Body>,
     /// Tags, trimmed, without repeats.
     #[serde(default)]
+    #[schemars(with = "fields::Tags")]
     tags: Vec<String>,
     /// BCP 47 language tag (`en`, `zh-CN`).
+    #[schemars(with = "fields::Language")]
     language: String,
 }
 
@@ -41,11 +48,22 @@ pub(crate) struct DraftBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EditBody {
+    /// A new kind.
     kind: Option<ContentKind>,
+    /// A new title.
+    #[schemars(with = "Option<fields::ContentTitle>")]
     title: Option<String>,
+    /// A new summary.
+    #[schemars(with = "Option<fields::Summary>")]
     summary: Option<String>,
+    /// A new body.
+    #[schemars(with = "Option<fields::BodyInput>")]
     body: Option<Body>,
+    /// New tags (all of them).
+    #[schemars(with = "Option<fields::Tags>")]
     tags: Option<Vec<String>>,
+    /// A new language tag.
+    #[schemars(with = "Option<fields::Language>")]
     language: Option<String>,
 }
 
@@ -54,8 +72,11 @@ pub(crate) struct EditBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PriceBody {
     /// The price in the currency's minor unit; 0 means free.
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     amount_cents: u64,
     /// ISO 4217 code: three uppercase letters.
+    #[schemars(with = "fields::Currency")]
     currency: String,
 }
 
@@ -64,6 +85,8 @@ pub(crate) struct PriceBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RatingBody {
     /// 1 to 5.
+    #[schemars(with = "fields::Stars")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     stars: u8,
 }
 
@@ -71,6 +94,8 @@ pub(crate) struct RatingBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
+    /// The review.
+    #[schemars(with = "fields::Review")]
     text: String,
 }
 
@@ -78,6 +103,8 @@ pub(crate) struct ReviewBody {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckInBody {
+    /// A note on today's progress.
+    #[schemars(with = "Option<fields::Note>")]
     note: Option<String>,
 }
 
@@ -86,8 +113,10 @@ pub(crate) struct CheckInBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommentBody {
     /// The comment's text.
+    #[schemars(with = "fields::Comment")]
     text: String,
     /// The comment this one answers, if any.
+    #[schemars(with = "Option<fields::Id>")]
     parent_id: Option<String>,
     /// A question the creator may mark an answer to.
     #[serde(default)]
@@ -99,6 +128,7 @@ pub(crate) struct CommentBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AnswerBody {
     /// The reply (a comment under the question) to mark as the answer.
+    #[schemars(with = "fields::Id")]
     answer_id: String,
 }
 

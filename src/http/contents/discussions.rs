@@ -31,8 +31,10 @@ const DEFAULT_PAGE: usize = 20;
 #[serde(deny_unknown_fields)]
 pub(crate) struct DiscussionQuery {
     /// Page size, 1 to 100 (default 20).
+    #[schemars(with = "Option<crate::http::fields::DiscussionLimit>")]
     limit: Option<usize>,
     /// The previous page's `next_after`.
+    #[schemars(with = "Option<crate::http::fields::Cursor>")]
     after: Option<String>,
     /// Wait until the read models applied this position.
     min_position: Option<u64>,

@@ -38,17 +38,24 @@ use super::models::{Allowed, from_job, from_submit, item, ready};
 pub(crate) struct GenerateBody {
     /// What to write: an outline or an instruction (1 to
     /// `models.max_prompt_chars` characters).
+    #[schemars(with = "crate::http::fields::Prompt")]
     prompt: String,
     /// Most tokens to generate, 1–2048 (default 256).
+    #[schemars(with = "Option<crate::http::fields::MaxTokens>")]
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     max_tokens: Option<u32>,
     /// Sampling temperature ≥ 0; 0 (the default) is greedy decoding, which
     /// is deterministic.
+    #[schemars(with = "Option<crate::http::fields::Temperature>")]
     temperature: Option<f32>,
     /// Keep the k most likely tokens when sampling (0, the default: all).
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     top_k: Option<u32>,
     /// Nucleus sampling mass in (0, 1] (default 1).
+    #[schemars(with = "Option<crate::http::fields::TopP>")]
     top_p: Option<f32>,
     /// Seed of the sampler (default 0): the same seed gives the same text.
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     seed: Option<u64>,
 }
 

@@ -10,11 +10,11 @@ use agora_events::domain::content::{ContentKind, Money};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::super::AppState;
 use super::super::auth::MaybeAuthenticated;
 use super::super::command::etag;
 use super::super::problem::{ApiError, ProblemKind};
 use super::super::reads::caught_up;
+use super::super::{AppState, fields};
 use super::bodies::{Access, BodyView, access};
 use crate::timefmt::rfc3339;
 
@@ -45,16 +45,35 @@ pub(crate) enum SortParam {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
+    /// Full-text search in titles, summaries and tags.
+    #[schemars(with = "Option<fields::SearchText>")]
     q: Option<String>,
+    /// Only items with this tag.
+    #[schemars(with = "Option<fields::Tag>")]
     tag: Option<String>,
+    /// Only items of this kind.
     kind: Option<ContentKind>,
+    /// Only items in this language.
+    #[schemars(with = "Option<fields::Language>")]
     language: Option<String>,
+    /// Only items priced at least this (minor units).
+    #[schemars(with = "Option<fields::AmountCents>")]
     min_price: Option<u64>,
+    /// Only items priced at most this (minor units).
+    #[schemars(with = "Option<fields::AmountCents>")]
     max_price: Option<u64>,
+    /// Only items of this creator.
+    #[schemars(with = "Option<fields::Id>")]
     creator: Option<String>,
+    /// The order (`relevance` needs `q`).
     sort: Option<SortParam>,
+    /// Page size, 1 to 100 (default 20).
+    #[schemars(with = "Option<fields::CatalogLimit>")]
     limit: Option<usize>,
+    /// The previous page's `next_cursor`.
+    #[schemars(with = "Option<fields::Cursor>")]
     cursor: Option<String>,
+    /// Wait until the catalog applied this position.
     min_position: Option<u64>,
 }
 

@@ -46,6 +46,7 @@ pub(crate) struct VerifyBody {
     /// Images to read (scanned pages, screenshots, PDFs) with the item's
     /// text.
     #[serde(default)]
+    #[schemars(length(max = crate::http::fields::MAX_IMAGES))]
     images: Vec<ImageBody>,
 }
 
@@ -55,6 +56,7 @@ pub(crate) struct VerifyBody {
 pub(crate) struct ImageBody {
     /// The PNG, JPEG, TIFF or PDF file, base64 (standard alphabet,
     /// padded). Every page of a PDF is read, up to `models.max_pdf_pages`.
+    #[schemars(with = "crate::http::fields::ImageData")]
     data: String,
     /// Which language data to read it with (default: both).
     #[serde(default = "both")]

@@ -10,11 +10,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::views::{CoverageView, PlanPage, PlanView, membership_views};
-use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::command::etag;
 use crate::http::problem::{ApiError, ProblemKind};
 use crate::http::reads::caught_up;
+use crate::http::{AppState, fields};
 
 /// Page size of a plan listing without `limit`.
 const DEFAULT_PAGE: usize = 50;
@@ -26,13 +26,16 @@ pub(crate) struct ListQuery {
     /// Only platform plans (`true`) or only creator plans (`false`).
     platform: Option<bool>,
     /// Only the plans of this creator.
+    #[schemars(with = "Option<fields::Id>")]
     creator: Option<String>,
     /// List withdrawn plans too.
     #[serde(default)]
     include_withdrawn: bool,
     /// Page size, 1 to 100 (default 50).
+    #[schemars(with = "Option<fields::PlanLimit>")]
     limit: Option<usize>,
     /// The previous page's `next_after`.
+    #[schemars(with = "Option<fields::Id>")]
     after: Option<String>,
     /// Wait until the read model applied this position.
     min_position: Option<u64>,
@@ -51,6 +54,7 @@ pub(crate) struct ReadQuery {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CoverageQuery {
     /// The creator whose content is asked about.
+    #[schemars(with = "fields::Id")]
     creator: String,
     /// Wait until the read model applied this position.
     min_position: Option<u64>,

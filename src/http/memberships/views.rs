@@ -8,7 +8,7 @@ use agora_events::domain::membership::PlanOwner;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::http::AppState;
+use crate::http::{AppState, fields};
 use crate::timefmt::rfc3339;
 
 /// An amount of money, on the wire.
@@ -16,8 +16,11 @@ use crate::timefmt::rfc3339;
 #[serde(deny_unknown_fields)]
 pub(crate) struct MoneyBody {
     /// Amount in the currency's minor unit (cents); 0 = free.
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     amount_cents: u64,
     /// ISO 4217 code, three uppercase letters (`CNY`).
+    #[schemars(with = "fields::Currency")]
     currency: String,
 }
 
@@ -47,7 +50,7 @@ pub(crate) enum OwnerBody {
     /// The platform: covers all content.
     Platform,
     /// A creator: covers that creator's content.
-    Creator(String),
+    Creator(#[schemars(with = "fields::Id")] String),
 }
 
 impl From<OwnerBody> for PlanOwner {
@@ -73,13 +76,17 @@ impl From<PlanOwner> for OwnerBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct OfferBody {
     /// A client-chosen plan id; generated when absent.
+    #[schemars(with = "Option<fields::Id>")]
     pub(crate) id: Option<String>,
     /// `{"kind": "platform"}` (admins) or `{"kind": "creator", "id":
     /// CREATOR}` (that creator); absent: the caller, as a creator.
     pub(crate) owner: Option<OwnerBody>,
     /// The plan's name.
+    #[schemars(with = "fields::PlanTitle")]
     pub(crate) title: String,
     /// One period, in days (1 to 3660).
+    #[schemars(with = "fields::PeriodDays")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) period_days: u32,
     /// What one period costs.
     pub(crate) price: MoneyBody,
@@ -157,6 +164,7 @@ pub(crate) struct MembershipView {
     /// What it covers: a creator's content, or all content.
     owner: OwnerBody,
     /// `active` (renewing), `cancelled` (until the period ends) or `expired`.
+    #[schemars(extend("enum" = ["active", "cancelled", "expired"]))]
     status: &'static str,
     /// Whether it gives access now.
     access: bool,

@@ -3,6 +3,7 @@
 use agora_events::domain::content::{Body, ContentKind};
 use serde::{Deserialize, Serialize};
 
+use crate::http::fields;
 use crate::http::problem::ProblemDoc;
 
 /// Body of `POST /v1/partners`.
@@ -10,13 +11,18 @@ use crate::http::problem::ProblemDoc;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterPartnerBody {
     /// The partner's id (1–64 of `A-Za-z0-9_-.:`).
+    #[schemars(with = "fields::Id")]
     pub(crate) id: String,
     /// Its public name.
+    #[schemars(with = "fields::PartnerName")]
     pub(crate) name: String,
     /// The user account it acts through; must hold the `partner` role.
+    #[schemars(with = "fields::Id")]
     pub(crate) user_id: String,
     /// Its share of each sale of its items, in basis points (10000 = 100 %);
     /// with the platform fee at most 100 %.
+    #[schemars(with = "fields::ShareBps")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) share_bps: u32,
 }
 
@@ -25,6 +31,8 @@ pub(crate) struct RegisterPartnerBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShareBody {
     /// The share of future sales, in basis points.
+    #[schemars(with = "fields::ShareBps")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) share_bps: u32,
 }
 
@@ -34,6 +42,7 @@ pub(crate) struct ShareBody {
 pub(crate) struct SuspendBody {
     /// Why (kept in the event).
     #[serde(default)]
+    #[schemars(with = "fields::Reason")]
     pub(crate) reason: String,
 }
 
@@ -42,6 +51,7 @@ pub(crate) struct SuspendBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CatalogBody {
     /// The items; each is checked on its own (see [`CatalogItemBody`]).
+    #[schemars(with = "Vec<CatalogItemBody>")]
     pub(crate) items: Vec<serde_json::Value>,
 }
 
@@ -51,25 +61,30 @@ pub(crate) struct CatalogBody {
 pub(crate) struct CatalogItemBody {
     /// The item's id in the partner's catalog (1–64 of `A-Za-z0-9_-.:`,
     /// and `p-{partner}-{external_id}` at most 64).
+    #[schemars(with = "fields::Id")]
     pub(crate) external_id: String,
     /// The creator credited with the item (a user with the creator role);
     /// default: the partner's user.
+    #[schemars(with = "Option<fields::Id>")]
     pub(crate) creator_id: Option<String>,
     /// `article`, `course` or `column`.
-    #[schemars(with = "String")]
     pub(crate) kind: ContentKind,
     /// The title.
+    #[schemars(with = "fields::ContentTitle")]
     pub(crate) title: String,
     /// A short summary.
     #[serde(default)]
+    #[schemars(with = "fields::Summary")]
     pub(crate) summary: String,
     /// `{"text": "..."}` or `{"chapters": [{"title", "body"}]}`; needs text.
-    #[schemars(with = "serde_json::Value")]
+    #[schemars(with = "fields::BodyInput")]
     pub(crate) body: Body,
     /// Tags.
     #[serde(default)]
+    #[schemars(with = "fields::Tags")]
     pub(crate) tags: Vec<String>,
     /// Language tag, e.g. `en` or `zh-CN`.
+    #[schemars(with = "fields::Language")]
     pub(crate) language: String,
     /// The price.
     pub(crate) price: PriceBody,
@@ -81,8 +96,11 @@ pub(crate) struct CatalogItemBody {
 #[schemars(rename = "CatalogItemPrice")]
 pub(crate) struct PriceBody {
     /// Amount in the currency's minor unit; 0 = free.
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) amount_cents: u64,
     /// ISO 4217 code, e.g. `CNY`.
+    #[schemars(with = "fields::Currency")]
     pub(crate) currency: String,
 }
 
@@ -111,6 +129,7 @@ pub(crate) struct ItemResult {
     /// Its external id, when the item had a readable one.
     pub(crate) external_id: Option<String>,
     /// `created`, `updated`, `unchanged` or `failed`.
+    #[schemars(extend("enum" = ["created", "updated", "unchanged", "failed"]))]
     pub(crate) status: &'static str,
     /// The content item it is, unless it failed.
     #[serde(skip_serializing_if = "Option::is_none")]

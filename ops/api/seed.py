@@ -1,0 +1,293 @@
+"""Seeds a running Agora (started with --demo) for ops/api-check, as a client
+would: one logged-in user per role, a partner platform, a purchase, a
+comment thread, a plan with a member and a trained recommender. Writes
+what it made to OUT_DIR:
+
+- tokens.env: `ROLE=TOKEN` lines (learner, creator, admin, auditor, partner,
+  vendor, client);
+- schemathesis.toml: the run's configuration (checks, phases, examples,
+  warnings that fail the run, and dictionaries of the real ids so path
+  parameters name things that exist as often as not);
+- skip-ROLE: the operation ids ROLE may not call, by the document's own
+  `x-agora-policy` (who may call each operation), one a line: each
+  operation is tested as the roles that may call it (tests/permissions
+  covers the refusals).
+
+Usage: seed.py BASE_URL OUT_DIR EXAMPLES STRICT
+(STRICT=1: a "schema validation mismatch" warning fails the run)
+Needs only `requests` (installed with schemathesis). Every call must
+succeed; the first that does not stops the script with its answer.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import requests
+
+PASSWORD = "demo-password"
+ADMIN_PASSWORD = "api-check-admin-password"
+
+
+class Client:
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+        self.http = requests.Session()
+
+    def call(self, method, path, token=None, body=None, ok=(200, 201, 204)):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.request(method, self.base + path, json=body, headers=headers, timeout=60)
+        if response.status_code not in ok:
+            sys.exit(f"seed: {method} {path} answered {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+    def login(self, user_id, password=PASSWORD):
+        return self.call("POST", "/v1/sessions", body={"user_id": user_id, "password": password})["token"]
+
+
+def main():
+    base, out, examples = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+    strict = len(sys.argv) > 4 and sys.argv[4] == "1"
+    api = Client(base)
+    tokens = {
+        "learner": api.login("demo-learner"),
+        "creator": api.login("demo-creator"),
+        "vendor": api.login("demo-vendor"),
+        "client": api.login("demo-client"),
+        "admin": api.login("api-admin", ADMIN_PASSWORD),
+        "auditor": api.login("api-auditor", ADMIN_PASSWORD),
+    }
+    api.call(
+        "POST",
+        "/v1/users",
+        body={
+            "id": "api-partner",
+            "display_name": "Pat the Partner",
+            "email": "api-partner@example.org",
+            "roles": ["partner"],
+            "password": PASSWORD,
+        },
+    )
+    tokens["partner"] = api.login("api-partner")
+    admin, creator, learner = tokens["admin"], tokens["creator"], tokens["learner"]
+    # The user the document's example partner names.
+    api.call(
+        "POST",
+        "/v1/users",
+        body={"id": "pat", "display_name": "Pat", "email": "pat@example.org", "roles": ["partner"]},
+    )
+    api.call(
+        "POST",
+        "/v1/partners",
+        admin,
+        {"id": "api-platform", "name": "API Platform", "user_id": "api-partner", "share_bps": 1000},
+    )
+    api.call(
+        "POST",
+        "/v1/partners/api-platform/catalog",
+        tokens["partner"],
+        {
+            "items": [
+                {
+                    "external_id": "x1",
+                    "creator_id": "demo-creator",
+                    "kind": "article",
+                    "title": "Imported article",
+                    "body": {"text": "Imported text."},
+                    "language": "en",
+                    "price": {"amount_cents": 500, "currency": "CNY"},
+                }
+            ]
+        },
+    )
+    api.call(
+        "POST",
+        "/v1/contents",
+        creator,
+        {"id": "api-draft", "kind": "course", "title": "A draft", "body": {"text": "Soon."}, "language": "en"},
+    )
+    # The coverage phase names things by the shortest id the document
+    # allows, "0": a published item, a plan and a user of that id exist.
+    api.call(
+        "POST",
+        "/v1/contents",
+        creator,
+        {"id": "0", "kind": "article", "title": "Zero", "body": {"text": "Zero."}, "language": "en"},
+    )
+    api.call("PUT", "/v1/contents/0/price", creator, {"amount_cents": 100, "currency": "CNY"})
+    api.call("POST", "/v1/contents/0/publish", creator)
+    api.call(
+        "POST",
+        "/v1/plans",
+        creator,
+        {"id": "0", "title": "Zero", "period_days": 7, "price": {"amount_cents": 700, "currency": "CNY"}},
+    )
+    api.call(
+        "POST",
+        "/v1/users",
+        body={"id": "0", "display_name": "Zero", "email": "zero@example.org", "roles": ["learner"]},
+    )
+    purchase = api.call("POST", "/v1/contents/demo-rust-course/purchases", learner)
+    api.call("PUT", "/v1/contents/demo-rust-course/rating", learner, {"stars": 4})
+    api.call("PUT", "/v1/contents/demo-rust-course/review", learner, {"text": "Clear."})
+    api.call("POST", "/v1/contents/demo-rust-course/check-ins", learner, {"note": "Day one"})
+    question = api.call(
+        "POST", "/v1/contents/demo-rust-course/comments", learner, {"text": "Is day two out?", "is_question": True}
+    )
+    reply = api.call(
+        "POST",
+        "/v1/contents/demo-rust-course/comments",
+        creator,
+        {"text": "Yes.", "parent_id": question["comment_id"]},
+    )
+    api.call(
+        "POST",
+        "/v1/plans",
+        creator,
+        {"id": "api-gold", "title": "Gold", "period_days": 30, "price": {"amount_cents": 3000, "currency": "CNY"}},
+    )
+    api.call("POST", "/v1/plans/api-gold/subscriptions", learner)
+    api.call("POST", "/v1/contents/p-api-platform-x1/purchases", tokens["vendor"])
+    api.call("POST", "/v1/admin/recommender:train", admin)
+
+    # Real cursors and versions, as a client would have them from an
+    # earlier answer.
+    cursors = []
+    for sort in ["newest", "rating", "sales"]:
+        page = api.call("GET", f"/v1/contents?limit=1&sort={sort}")
+        cursors += [page["next_cursor"]] if page.get("next_cursor") else []
+    afters = []
+    for path in ["/v1/contents/demo-rust-course/comments?limit=1", "/v1/plans?limit=1"]:
+        page = api.call("GET", path)
+        afters += [page["next_after"]] if page.get("next_after") else []
+    versions = set()
+    for path in ["/v1/contents/demo-rust-course", "/v1/contents/api-draft", "/v1/contents/0", "/v1/users/demo-client"]:
+        response = api.http.get(api.base + path, timeout=60)
+        versions.add(response.headers.get("ETag", '"1"'))
+    head = api.call("GET", "/readyz")["store"]["head_position"]
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokens.env").write_text("".join(f"{role}={token}\n" for role, token in tokens.items()))
+    ids = {
+        "contents": ["demo-rust-course", "demo-outsourcing-article", "p-api-platform-x1", "api-draft", "0"],
+        "users": ["demo-learner", "demo-creator", "demo-vendor", "demo-client", "api-partner", "api-admin"],
+        "plans": ["api-gold", "0"],
+        "partners": ["api-platform"],
+        "purchases": [purchase["purchase_id"]],
+        "comments": [question["comment_id"], reply["comment_id"]],
+        "partner_users": ["pat", "api-partner"],
+        "positions": sorted({0, 1, head // 2, head}),
+        "cursors": cursors or ["n0~0"],
+        "afters": afters or ["0"],
+        "versions": sorted(versions),
+        "times_from": ["1970-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "0"],
+        "times_to": ["9999-12-31T23:59:59Z", "2036-01-01T00:00:00Z", "99999999999999999"],
+        "days_from": ["2020-01-01", "2026-06-01"],
+        "days_to": ["2029-12-31", "2026-12-31"],
+    }
+    (out / "schemathesis.toml").write_text(config(ids, examples, strict))
+    document = api.call("GET", "/openapi.json")
+    for role in ["anonymous", *tokens]:
+        skip = [
+            operation["operationId"]
+            for methods in document["paths"].values()
+            for operation in methods.values()
+            if not may_call(role, operation["x-agora-policy"])
+        ]
+        (out / f"skip-{role}").write_text("".join(f"{op}\n" for op in skip))
+
+
+# Who of the seeded users can pass what a policy's note says the aggregate
+# checks on top of the token (the demo creator made the items and the
+# plans; the learner bought an item and holds a plan; the client holds
+# none; api-partner is the partner's account).
+NOTES = {
+    "the item's creator": {"creator"},
+    "the item's creator or an admin": {"creator", "admin"},
+    "owners of the item": {"learner"},
+    "not the item's creator": {"learner", "vendor", "client", "partner", "admin"},
+    "the buyer": {"learner"},
+    "the plan's creator, admins": {"creator", "admin", "auditor"},
+    "the member, admins": {"learner", "admin"},
+    "the partner's account, admins": {"partner", "admin", "auditor"},
+}
+
+
+def may_call(role, policy):
+    """Whether a token of `role` (or none, "anonymous") passes `policy`."""
+    if policy["who"] == "anyone":
+        return True
+    if role == "anonymous" or (role == "auditor" and policy["effect"] == "write"):
+        return False
+    if policy["who"] == "roles" and role not in policy["roles"]:
+        return False
+    note = policy.get("note", "")
+    for start, roles in NOTES.items():
+        if note.startswith(start):
+            return role in roles
+    # any-user, path-user-or-roles (the dictionaries name each role's user)
+    return True
+
+
+def config(ids, examples, strict):
+    """The schemathesis configuration (TOML) of one run."""
+    lines = [
+        "# Written by ops/api/seed.py for ops/api-check.",
+        f"generation.max-examples = {examples}",
+        "generation.deterministic = true",
+        "phases.stateful.max-steps = 12",
+        "[checks]",
+        "enabled = false",
+        "not_a_server_error.enabled = true",
+        "status_code_conformance.enabled = true",
+        "content_type_conformance.enabled = true",
+        "response_schema_conformance.enabled = true",
+        "[warnings]",
+        f'fail-on = {json.dumps(["validation_mismatch"] if strict else [])}',
+    ]
+    for name, values in ids.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+    # What a client knows from earlier answers (positions written, cursors
+    # and versions handed out, a partner user) is used most of the time, so
+    # most requests can succeed; the rest is generated and must get a
+    # clean 4xx.
+    lines += [
+        "[parameters]",
+        '"query.min_position" = { dictionary = "positions", probability = 0.9 }',
+        '"query.cursor" = { dictionary = "cursors", probability = 0.9 }',
+        '"query.after" = { dictionary = "afters", probability = 0.9 }',
+        '"header.If-Match" = { dictionary = "versions", probability = 0.9 }',
+        '"body.user_id" = { dictionary = "partner_users", probability = 0.9 }',
+    ]
+    for regex, start, end in [
+        ("/(statement|platform)$", "times_from", "times_to"),
+        ("/dashboard$", "days_from", "days_to"),
+    ]:
+        lines += [
+            "[[operations]]",
+            f'include-path-regex = "{regex}"',
+            f'parameters."query.from" = {{ dictionary = "{start}", probability = 0.9 }}',
+            f'parameters."query.to" = {{ dictionary = "{end}", probability = 0.9 }}',
+        ]
+    # Path parameters name real things half of the time; the rest is
+    # generated (and must get a clean 404 or 4xx).
+    scoped = [
+        ("^/v1/(contents)/", "id", "contents"),
+        ("^/v1/(users|creators)/", "id", "users"),
+        ("^/v1/plans/", "id", "plans"),
+        ("^/v1/partners/", "id", "partners"),
+        ("/purchases/", "purchase_id", "purchases"),
+        ("/comments/", "comment_id", "comments"),
+        ("/subscriptions/", "user", "users"),
+    ]
+    for regex, parameter, dictionary in scoped:
+        lines += [
+            "[[operations]]",
+            f'include-path-regex = "{regex}"',
+            f'parameters."path.{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }}',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
