@@ -462,11 +462,15 @@ fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
 
 fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
     let generator = &mut generators.requests;
-    // Every path parameter names something by its id.
+    // Every path parameter names something by its id, but a milestone's
+    // `{index}` (a number from 0).
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .map(|name| {
-            let schema = generator.subschema_for::<super::fields::Id>();
+            let schema = match name {
+                "index" => generator.subschema_for::<super::fields::MilestoneIndex>(),
+                _ => generator.subschema_for::<super::fields::Id>(),
+            };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();

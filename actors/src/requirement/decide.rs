@@ -8,7 +8,7 @@ use agora_events::domain::requirement::{
     RequirementPosted, RequirementTerms, Visibility,
 };
 
-use super::rules::{self, MAX_TITLE_CHARS};
+use super::rules::{self, MAX_REASON_CHARS};
 use super::{
     BidStanding, NewBid, NewTerms, Posting, Requirement, RequirementError, Stage, TermsPatch,
 };
@@ -146,10 +146,9 @@ impl Requirement {
         }
         self.open()?;
         let reason = reason.trim();
-        if reason.chars().count() > MAX_TITLE_CHARS * 5 {
+        if reason.chars().count() > MAX_REASON_CHARS {
             return Err(RequirementError::Invalid(format!(
-                "the reason is longer than {} characters",
-                MAX_TITLE_CHARS * 5
+                "the reason is longer than {MAX_REASON_CHARS} characters"
             )));
         }
         Ok(vec![RequirementEvent::Cancelled(RequirementCancelled {

@@ -24,8 +24,13 @@ pub const MAX_DAYS: u32 = 3_660;
 pub const MAX_BIDDING_DAYS: u32 = 365;
 /// Most vendors invited to one requirement.
 pub const MAX_INVITED: usize = 200;
-/// Most milestones in one bid.
-pub const MAX_MILESTONES: usize = 100;
+/// Most milestones in one bid: the contract's limit, since the winning
+/// bid's milestones become the contract's.
+pub const MAX_MILESTONES: usize = crate::contract::MAX_MILESTONES;
+/// Least a milestone may cost, in minor units: the contract's rule too.
+pub const MIN_MILESTONE_CENTS: u64 = 1;
+/// Longest cancellation reason, in characters after trimming.
+pub const MAX_REASON_CHARS: usize = 1_000;
 
 fn invalid(message: impl Into<String>) -> RequirementError {
     RequirementError::Invalid(message.into())
@@ -170,6 +175,12 @@ pub(super) fn bid(new: &NewBid, budget: &Budget) -> Result<BidTerms, Requirement
             MAX_TITLE_CHARS,
             &format!("title of milestone {index}"),
         )?;
+        if m.amount_cents < MIN_MILESTONE_CENTS {
+            return Err(invalid(format!(
+                "milestone {index} costs {}, less than {MIN_MILESTONE_CENTS}",
+                m.amount_cents
+            )));
+        }
         if !(1..=delivery_days).contains(&m.due_day) {
             return Err(invalid(format!(
                 "milestone {index} is due on day {}, not within the {delivery_days} delivery days",
@@ -289,8 +300,16 @@ mod tests {
         assert!(bid(&new_bid(300, vec![milestone(300, 11)]), &budget).is_err());
         assert!(bid(&new_bid(300, vec![milestone(300, 0)]), &budget).is_err());
         assert!(bid(&new_bid(0, vec![]), &budget).is_err());
-        let many = vec![milestone(0, 1); MAX_MILESTONES + 1];
-        assert!(bid(&new_bid(0, many), &budget).is_err());
+        let many = vec![milestone(1, 1); MAX_MILESTONES + 1];
+        assert!(bid(&new_bid(MAX_MILESTONES as u64 + 1, many), &budget).is_err());
+        // Every milestone pays something: a contract refuses free ones.
+        assert!(
+            bid(
+                &new_bid(100, vec![milestone(0, 1), milestone(100, 2)]),
+                &budget
+            )
+            .is_err()
+        );
         // Amounts past u64 together never wrap around to the price.
         let huge = vec![milestone(u64::MAX, 1), milestone(u64::MAX, 1)];
         assert!(matches!(
@@ -307,7 +326,7 @@ mod tests {
 
     proptest! {
         /// Any milestone amounts, even past `u64` together: a bid passes
-        /// exactly when they add up to the price.
+        /// exactly when they add up to the price and none is free.
         #[test]
         fn milestones_pass_exactly_when_they_add_up_to_the_price(
             amounts in prop::collection::vec(any::<u64>(), 1..8),
@@ -316,7 +335,8 @@ mod tests {
             let milestones = amounts.iter().map(|a| milestone(*a, 1)).collect();
             let result = bid(&new_bid(price, milestones), &cny_budget(0, 1));
             let sum: u128 = amounts.iter().map(|a| u128::from(*a)).sum();
-            prop_assert_eq!(result.is_ok(), sum == u128::from(price));
+            let paid = amounts.iter().all(|a| *a >= MIN_MILESTONE_CENTS);
+            prop_assert_eq!(result.is_ok(), paid && sum == u128::from(price));
         }
 
         /// A price split into any shares (the last takes the rest) always
@@ -324,12 +344,15 @@ mod tests {
         #[test]
         fn a_price_split_into_shares_passes(
             shares in prop::collection::vec(0u64..1_000, 1..8),
-            price in 0..=Money::MAX_MINOR_UNITS,
+            price in 8..=Money::MAX_MINOR_UNITS,
         ) {
+            // Each milestone gets 1 and its share of the rest.
+            let count = shares.len() as u64;
+            let rest = u128::from(price - count);
             let total: u64 = shares.iter().sum::<u64>().max(1);
             let mut amounts: Vec<u64> = shares
                 .iter()
-                .map(|s| u64::try_from(u128::from(price) * u128::from(*s) / u128::from(total)).unwrap_or(0))
+                .map(|s| 1 + u64::try_from(rest * u128::from(*s) / u128::from(total)).unwrap_or(0))
                 .collect();
             let given: u64 = amounts.iter().sum();
             if let Some(last) = amounts.last_mut() {

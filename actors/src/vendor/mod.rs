@@ -17,8 +17,8 @@ use agora_events::domain::money::{Money, MoneyError};
 use agora_events::domain::vendor::{VendorEvent, VendorProfileSet};
 
 pub use rules::{
-    MAX_CAPACITY, MAX_CONTENT_IDS, MAX_LANGUAGES, MAX_PORTFOLIO_CHARS, MAX_SKILLS, MAX_TAG_CHARS,
-    MAX_TEAM_SIZE,
+    MAX_CAPACITY, MAX_CONTENT_IDS, MAX_LANGUAGE_CHARS, MAX_LANGUAGES, MAX_PORTFOLIO_CHARS,
+    MAX_SKILLS, MAX_TAG_CHARS, MAX_TEAM_SIZE, MIN_LANGUAGE_CHARS,
 };
 pub use service::{VendorService, VendorServiceError};
 

@@ -18,6 +18,10 @@ pub const MAX_CAPACITY: u32 = 100;
 pub const MAX_PORTFOLIO_CHARS: usize = 20_000;
 /// Most working languages.
 pub const MAX_LANGUAGES: usize = 20;
+/// Shortest working-language tag, in characters.
+pub const MIN_LANGUAGE_CHARS: usize = 2;
+/// Longest working-language tag, in characters.
+pub const MAX_LANGUAGE_CHARS: usize = 16;
 /// Most content items listed on a profile.
 pub const MAX_CONTENT_IDS: usize = 100;
 
@@ -92,11 +96,12 @@ pub(super) fn portfolio(text: &str) -> Result<String, VendorError> {
     Ok(text.to_owned())
 }
 
-/// Language tags: 2 to 16 characters of letters, digits and `-`.
+/// Language tags: [`MIN_LANGUAGE_CHARS`] to [`MAX_LANGUAGE_CHARS`]
+/// characters of letters, digits and `-`.
 pub(super) fn languages(languages: &[String]) -> Result<Vec<String>, VendorError> {
     let tags = tags(languages, MAX_LANGUAGES, "language")?;
     for tag in &tags {
-        let well_formed = (2..=16).contains(&tag.len())
+        let well_formed = (MIN_LANGUAGE_CHARS..=MAX_LANGUAGE_CHARS).contains(&tag.len())
             && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !well_formed {
             return Err(invalid(format!(

@@ -8,6 +8,7 @@ use agora_events::domain::money::Money;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::http::fields;
 use crate::timefmt::rfc3339;
 
 /// Body of `…/submit` (optional).
@@ -16,6 +17,7 @@ use crate::timefmt::rfc3339;
 pub(crate) struct SubmitBody {
     /// What the delivery contains (at most 2000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::ContractNote")]
     pub(crate) note: String,
 }
 
@@ -25,6 +27,7 @@ pub(crate) struct SubmitBody {
 pub(crate) struct ReasonBody {
     /// Why (at most 2000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::ContractNote")]
     pub(crate) reason: String,
 }
 
@@ -35,24 +38,35 @@ pub(crate) struct ResolveBody {
     /// The vendor's part of the milestone's escrow, in minor units (at
     /// most the milestone's amount; the fee applies); the rest is refunded
     /// to the client.
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) vendor_cents: u64,
     /// The admin's note (at most 2000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::ContractNote")]
     pub(crate) note: String,
 }
 
 /// Body of `POST /v1/contracts/{id}/reviews`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ContractReviewBody")]
 pub(crate) struct ReviewBody {
     /// Quality of the work (or of the brief), 1–5.
+    #[schemars(with = "fields::Score")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) quality: u8,
     /// Communication, 1–5.
+    #[schemars(with = "fields::Score")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) communication: u8,
     /// Timeliness, 1–5.
+    #[schemars(with = "fields::Score")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) timeliness: u8,
     /// Optional text (at most 4000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::ContractReview")]
     pub(crate) text: String,
 }
 
@@ -138,6 +152,7 @@ impl From<&MilestoneCard> for MilestoneView {
 
 /// One review.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "ContractReviewView")]
 pub(crate) struct ReviewView {
     /// Which side wrote it.
     by: Party,

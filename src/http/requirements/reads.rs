@@ -16,14 +16,66 @@ use super::views::{BidView, BidsView, RequirementPageView, RequirementView};
 use crate::http::AppState;
 use crate::http::auth::MaybeAuthenticated;
 use crate::http::command::etag;
+use crate::http::fields::{self, MAX_SEARCH_CHARS};
 use crate::http::policy::oversees;
 use crate::http::problem::{ApiError, ProblemKind};
 use crate::http::reads::caught_up;
 
 /// Page size of a listing without `limit`.
 const DEFAULT_PAGE: usize = 20;
-/// Longest search text, in characters.
-const MAX_QUERY_CHARS: usize = 200;
+
+/// Which requirements a listing shows, as a query names it.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StatusParam {
+    /// Taking bids (the default).
+    Open,
+    /// Bidding window over, not awarded or cancelled.
+    Closed,
+    /// Awarded.
+    Awarded,
+    /// Cancelled.
+    Cancelled,
+    /// All of them.
+    Any,
+}
+
+impl From<StatusParam> for StatusFilter {
+    fn from(status: StatusParam) -> Self {
+        match status {
+            StatusParam::Open => Self::Open,
+            StatusParam::Closed => Self::Closed,
+            StatusParam::Awarded => Self::Awarded,
+            StatusParam::Cancelled => Self::Cancelled,
+            StatusParam::Any => Self::Any,
+        }
+    }
+}
+
+/// The order of a listing, as a query names it.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SortParam {
+    /// Newest first (the default).
+    Newest,
+    /// Largest budget first.
+    Budget,
+    /// Closing soonest first.
+    Closing,
+    /// Best match of `q` first.
+    Relevance,
+}
+
+impl From<SortParam> for RequirementSort {
+    fn from(sort: SortParam) -> Self {
+        match sort {
+            SortParam::Newest => Self::Newest,
+            SortParam::Budget => Self::Budget,
+            SortParam::Closing => Self::Closing,
+            SortParam::Relevance => Self::Relevance,
+        }
+    }
+}
 
 /// Query of `GET /v1/requirements`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -31,20 +83,26 @@ const MAX_QUERY_CHARS: usize = 200;
 pub(crate) struct ListQuery {
     /// Full-text search over title, description and skills (English words,
     /// Chinese characters; the last word also matches as a prefix).
+    #[schemars(with = "Option<fields::SearchText>")]
     q: Option<String>,
     /// Only requirements asking for this skill.
+    #[schemars(with = "Option<fields::Skill>")]
     skill: Option<String>,
     /// Only budgets reaching at least this many minor units.
+    #[schemars(with = "Option<fields::AmountCents>")]
     min_budget: Option<u64>,
     /// Only budgets starting at most at this many minor units.
+    #[schemars(with = "Option<fields::AmountCents>")]
     max_budget: Option<u64>,
     /// `open` (default: taking bids), `closed`, `awarded`, `cancelled` or `any`.
-    status: Option<String>,
+    status: Option<StatusParam>,
     /// `newest` (default), `budget`, `closing` or `relevance` (with `q`).
-    sort: Option<String>,
+    sort: Option<SortParam>,
     /// Page size, 1 to 100 (default 20).
+    #[schemars(with = "Option<fields::RequirementLimit>")]
     limit: Option<usize>,
     /// The previous page's `next_cursor`.
+    #[schemars(with = "Option<fields::Cursor>")]
     cursor: Option<String>,
     /// Wait until the read model applied this position.
     min_position: Option<u64>,
@@ -78,29 +136,16 @@ pub(crate) async fn list(
             format!("limit must be 1 to {MAX_REQUIREMENT_PAGE}"),
         ));
     }
-    let status = match query.status.as_deref() {
-        None | Some("open") => StatusFilter::Open,
-        Some("closed") => StatusFilter::Closed,
-        Some("awarded") => StatusFilter::Awarded,
-        Some("cancelled") => StatusFilter::Cancelled,
-        Some("any") => StatusFilter::Any,
-        Some(other) => return Err(invalid(format!("unknown status {other:?}"))),
-    };
-    let sort = match query.sort.as_deref() {
-        None | Some("newest") => RequirementSort::Newest,
-        Some("budget") => RequirementSort::Budget,
-        Some("closing") => RequirementSort::Closing,
-        Some("relevance") => RequirementSort::Relevance,
-        Some(other) => return Err(invalid(format!("unknown sort {other:?}"))),
-    };
+    let status = query.status.unwrap_or(StatusParam::Open).into();
+    let sort = query.sort.unwrap_or(SortParam::Newest).into();
     let text = query.q.filter(|q| !q.trim().is_empty());
     if text
         .as_ref()
-        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
     {
         return Err(ApiError::new(
             ProblemKind::ValidationFailed,
-            format!("q is longer than {MAX_QUERY_CHARS} characters"),
+            format!("q is longer than {MAX_SEARCH_CHARS} characters"),
         ));
     }
     let now = state.requirements.clock().now();

@@ -7,6 +7,7 @@ use agora_events::Timestamp;
 use agora_events::domain::requirement::{Budget, Milestone, Visibility};
 use serde::{Deserialize, Serialize};
 
+use crate::http::fields;
 use crate::http::vendors::views::AmountBody;
 use crate::timefmt::rfc3339;
 
@@ -15,10 +16,15 @@ use crate::timefmt::rfc3339;
 #[serde(deny_unknown_fields)]
 pub(crate) struct BudgetBody {
     /// Least expected, in minor units.
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) min_cents: u64,
     /// Most expected, in minor units (at least `min_cents`, at most 10^12).
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) max_cents: u64,
     /// ISO 4217 code; bids are priced in it.
+    #[schemars(with = "fields::Currency")]
     pub(crate) currency: String,
 }
 
@@ -47,19 +53,27 @@ impl From<Budget> for BudgetBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PostBody {
     /// A chosen id (1–64 of `A-Za-z0-9_-.:`); generated when absent.
+    #[schemars(with = "Option<fields::Id>")]
     pub(crate) id: Option<String>,
     /// Short title (1–200 characters).
+    #[schemars(with = "fields::RequirementTitle")]
     pub(crate) title: String,
     /// What is to be built (1–20,000 characters).
+    #[schemars(with = "fields::RequirementText")]
     pub(crate) description: String,
     /// Required skills (at most 30; lowercased).
     #[serde(default)]
+    #[schemars(with = "fields::RequirementSkills")]
     pub(crate) skills: Vec<String>,
     /// The budget range.
     pub(crate) budget: BudgetBody,
     /// Days the work may take from the award (1–3660).
+    #[schemars(with = "fields::Days")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) deadline_days: u32,
     /// Days bids are taken from now (1–365).
+    #[schemars(with = "fields::BiddingDays")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) bidding_days: u32,
     /// `public`, `invited` (only the `invited` vendors) or `sealed` (bids
     /// hidden from other vendors, amounts from all but the client, until
@@ -67,6 +81,7 @@ pub(crate) struct PostBody {
     pub(crate) visibility: Visibility,
     /// The invited vendors (only with `"visibility": "invited"`, 1–200).
     #[serde(default)]
+    #[schemars(with = "fields::Invited")]
     pub(crate) invited: Vec<String>,
 }
 
@@ -76,20 +91,28 @@ pub(crate) struct PostBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchBody {
     /// New title.
+    #[schemars(with = "Option<fields::RequirementTitle>")]
     pub(crate) title: Option<String>,
     /// New description.
+    #[schemars(with = "Option<fields::RequirementText>")]
     pub(crate) description: Option<String>,
     /// New skills.
+    #[schemars(with = "Option<fields::RequirementSkills>")]
     pub(crate) skills: Option<Vec<String>>,
     /// New budget.
     pub(crate) budget: Option<BudgetBody>,
     /// New delivery deadline in days from the award.
+    #[schemars(with = "Option<fields::Days>")]
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     pub(crate) deadline_days: Option<u32>,
     /// New bidding window in days from the posting.
+    #[schemars(with = "Option<fields::BiddingDays>")]
+    #[serde(default, deserialize_with = "crate::http::fields::integral_opt")]
     pub(crate) bidding_days: Option<u32>,
     /// New visibility.
     pub(crate) visibility: Option<Visibility>,
     /// New invited vendors.
+    #[schemars(with = "Option<fields::Invited>")]
     pub(crate) invited: Option<Vec<String>>,
 }
 
@@ -99,6 +122,7 @@ pub(crate) struct PatchBody {
 pub(crate) struct CancelBody {
     /// Why (kept in the event; at most 1000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::CancelReason")]
     pub(crate) reason: String,
 }
 
@@ -107,10 +131,15 @@ pub(crate) struct CancelBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct MilestoneBody {
     /// What is delivered (1–200 characters).
+    #[schemars(with = "fields::MilestoneTitle")]
     pub(crate) title: String,
-    /// What it costs, in the price's minor units.
+    /// What it costs, in the price's minor units (at least 1).
+    #[schemars(with = "fields::MilestoneCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) amount_cents: u64,
     /// Day after the award it is due (1 to `delivery_days`).
+    #[schemars(with = "fields::DueDay")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) due_day: u32,
 }
 
@@ -122,10 +151,14 @@ pub(crate) struct BidBody {
     /// The whole price, in the budget's currency.
     pub(crate) price: AmountBody,
     /// Days from the award to delivery (1–3660).
+    #[schemars(with = "fields::Days")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) delivery_days: u32,
     /// The proposal (1–20,000 characters).
+    #[schemars(with = "fields::RequirementText")]
     pub(crate) proposal: String,
-    /// 1–100 milestones whose amounts add up to the price exactly.
+    /// 1–50 milestones whose amounts add up to the price exactly.
+    #[schemars(length(min = 1, max = agora_actors::requirement::rules::MAX_MILESTONES))]
     pub(crate) milestones: Vec<MilestoneBody>,
 }
 
@@ -144,6 +177,7 @@ impl MilestoneBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AwardBody {
     /// The vendor whose live bid wins.
+    #[schemars(with = "fields::Id")]
     pub(crate) vendor_id: String,
 }
 

@@ -4,6 +4,7 @@ use agora_actors::projection::vendors::VendorCard;
 use agora_events::domain::money::Money;
 use serde::{Deserialize, Serialize};
 
+use crate::http::fields;
 use crate::timefmt::rfc3339;
 
 /// An amount of money on the wire (outsourcing routes).
@@ -12,8 +13,11 @@ use crate::timefmt::rfc3339;
 #[schemars(rename = "Amount")]
 pub(crate) struct AmountBody {
     /// Amount in the currency's minor unit (at most 10^12).
+    #[schemars(with = "fields::AmountCents")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) amount_cents: u64,
     /// ISO 4217 code, e.g. `CNY`.
+    #[schemars(with = "fields::Currency")]
     pub(crate) currency: String,
 }
 
@@ -40,22 +44,30 @@ impl From<Money> for AmountBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProfileBody {
     /// Skill tags (at most 30, each 1–40 characters; lowercased).
+    #[schemars(with = "fields::VendorSkills")]
     pub(crate) skills: Vec<String>,
     /// People on the team (at least 1).
+    #[schemars(with = "fields::TeamSize")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) team_size: u32,
     /// Most contracts at once, 1–100; a vendor whose awarded work fills it
     /// may still bid, marked `at_capacity`.
+    #[schemars(with = "fields::Capacity")]
+    #[serde(deserialize_with = "crate::http::fields::integral")]
     pub(crate) capacity: u32,
     /// What an hour costs.
     pub(crate) hourly_rate: AmountBody,
     /// Past work, references (at most 20,000 characters).
     #[serde(default)]
+    #[schemars(with = "fields::Portfolio")]
     pub(crate) portfolio: String,
     /// Working languages (`en`, `zh`, `zh-CN`).
     #[serde(default)]
+    #[schemars(with = "fields::VendorLanguages")]
     pub(crate) languages: Vec<String>,
     /// Content items its members published (at most 100).
     #[serde(default)]
+    #[schemars(with = "fields::ContentIds")]
     pub(crate) content_ids: Vec<String>,
 }
 
