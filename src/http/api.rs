@@ -647,6 +647,7 @@ fn tendering() -> Vec<Endpoint> {
         .to(rc::award)
         .body::<rv::AwardBody>()
         .example(json!({"vendor_id": "acme-dev"}))
+        .creates_at("/v1/contracts", "id", "contract_id")
         .reply::<CommandReply>(201)
         .keyed()
         .conditional(),
