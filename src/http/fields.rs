@@ -124,7 +124,7 @@ fn plain_text(max: usize, controls: &str, description: &str) -> Schema {
 }
 
 /// An array of at most `max` items of `item`.
-fn list(max: usize, item: Schema, description: &str) -> Schema {
+fn list(max: usize, item: &Schema, description: &str) -> Schema {
     json_schema!({
         "type": "array",
         "maxItems": max,
@@ -318,13 +318,13 @@ rules! {
     /// A vendor's skills.
     VendorSkills => list(
         vendor::MAX_SKILLS,
-        line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
+        &line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
         "at most 30 skill tags; lowercased, repeats dropped",
     );
     /// A requirement's skills.
     RequirementSkills => list(
         requirement::MAX_SKILLS,
-        line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
+        &line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
         "at most 30 skill tags; lowercased, repeats dropped",
     );
     /// People on a vendor's team.
@@ -336,7 +336,7 @@ rules! {
     /// A vendor's working languages.
     VendorLanguages => list(
         vendor::MAX_LANGUAGES,
-        json_schema!({
+        &json_schema!({
             "type": "string",
             "minLength": vendor::MIN_LANGUAGE_CHARS,
             "maxLength": vendor::MAX_LANGUAGE_CHARS,
@@ -347,7 +347,7 @@ rules! {
     /// Content items a vendor's members published.
     ContentIds => list(
         vendor::MAX_CONTENT_IDS,
-        json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
+        &json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
         "at most 100 content ids",
     );
     /// A requirement's title.
@@ -365,7 +365,7 @@ rules! {
     /// The vendors invited to an invited-only requirement.
     Invited => list(
         requirement::MAX_INVITED,
-        json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
+        &json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
         "vendor ids, 1 to 200 with visibility invited, none otherwise",
     );
     /// Why a requirement is cancelled.
