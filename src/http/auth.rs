@@ -30,11 +30,12 @@ impl MaybeAuthenticated {
     }
 }
 
-/// The principal of the request: the one the policy check left, else the
-/// token's own; `Ok(None)` without a token.
+/// The principal of the request: the one the policy check left (taken,
+/// not copied: one extractor per request asks), else the token's own;
+/// `Ok(None)` without a token.
 pub(crate) fn principal(request: &HttpRequest) -> Result<Option<Principal>, ApiError> {
-    if let Some(Authorized(principal)) = request.extensions().get::<Authorized>() {
-        return Ok(principal.clone());
+    if let Some(Authorized(principal)) = request.extensions_mut().remove::<Authorized>() {
+        return Ok(principal);
     }
     let state = request
         .app_data::<web::Data<AppState>>()

@@ -168,7 +168,7 @@ pub(crate) fn app(
         .wrap_fn(move |request, service| {
             let started = std::time::Instant::now();
             let method = route_label::method_label(request.method());
-            let route = route_label::RouteLabels::of_api().label(request.path());
+            let route = route_label::RouteSlot::attach(&request);
             let state = observed.clone();
             let answer = service.call(request);
             async move {
@@ -179,7 +179,7 @@ pub(crate) fn app(
                 };
                 state
                     .requests
-                    .record(route, method, status, started.elapsed());
+                    .record(route.label(), method, status, started.elapsed());
                 answer
             }
         })
@@ -216,6 +216,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             }
         }
         cfg.service(resource.wrap_fn(move |request, service| {
+            route_label::RouteSlot::fill(&request, path);
             let method = request.method();
             let denied = policies
                 .iter()

@@ -33,6 +33,12 @@ async fn serve_on_port_0_prints_its_url_and_answers_the_probes() {
     assert_eq!(ready["store"]["events"], 0);
     assert_eq!(ready["store"]["head_position"], serde_json::Value::Null);
 
+    // A route with a parameter, and a path no route has.
+    for (path, status) in [("/v1/contents/no-such-item", 404), ("/no/such/route", 404)] {
+        let answer = client.get(server.at(path)).send().await.expect("GET");
+        assert_eq!(answer.status(), status, "{path}");
+    }
+
     let metrics = client
         .get(server.at("/metrics"))
         .send()
@@ -74,6 +80,14 @@ async fn serve_on_port_0_prints_its_url_and_answers_the_probes() {
         ),
         "{text}"
     );
+    // Labelled by the template the router matched, never by the raw path.
+    for line in [
+        "agora_http_requests_total{route=\"/v1/contents/{id}\",method=\"GET\",status=\"404\"} 1\n",
+        "agora_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1\n",
+    ] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+    assert!(!text.contains("no-such"), "{text}");
 }
 
 #[tokio::test]
