@@ -521,7 +521,10 @@ fn tendering() -> Vec<Endpoint> {
         .reply::<CommandReply>(200)
         .keyed()
         .conditional(),
-        Endpoint::get("/v1/vendors/{id}", "A vendor's public profile.")
+        Endpoint::get(
+            "/v1/vendors/{id}",
+            "A vendor's public profile with its reputation and load (as `/reputation` answers).",
+        )
             .to(vendors::reads::read)
             .query::<vendors::reads::ReadQuery>()
             .reply::<vendors::views::VendorView>(200),

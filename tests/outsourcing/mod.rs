@@ -3,7 +3,9 @@
 //! other vendors and their amounts from everyone but the client until the
 //! award; invited-only requirements; permission denials; concurrent bids
 //! and a concurrent award (exactly one wins); search in English and
-//! Chinese; hostile inputs answered with problems that change nothing.
+//! Chinese; hostile inputs answered with problems that change nothing; the
+//! whole flow from posting to reviews, with the escrow, the vendor's
+//! statement and its reputation on its public view.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -295,6 +297,154 @@ async fn post_bid_revise_withdraw_and_award() {
     let vendor = shop.get("/v1/vendors/ann", None, StatusCode::OK).await;
     assert_eq!(vendor["capacity"], 2);
     assert_eq!(vendor["languages"], json!(["en", "zh"]));
+}
+
+/// The escrow totals of a contract: funded, released, refunded, held.
+fn escrow(contract: &Value) -> [i64; 4] {
+    let e = &contract["escrow"];
+    [
+        "funded_cents",
+        "released_cents",
+        "refunded_cents",
+        "held_cents",
+    ]
+    .map(|k| e[k].as_i64().expect("an escrow total"))
+}
+
+#[tokio::test]
+async fn post_bid_award_fund_submit_accept_and_review_over_http() {
+    let shop = Shop::open();
+    let cli = shop.user("cli", &["client"]).await;
+    let ann = vendor(&shop, "ann", 2).await;
+    let requirement = requirement("gw", "Payment gateway", "public", &[]);
+    shop.command(Method::POST, "/v1/requirements", &cli, requirement)
+        .await;
+    shop.command(Method::POST, "/v1/requirements/gw/bids", &ann, bid(500_000))
+        .await;
+    let (status, awarded) = shop
+        .send(
+            Method::POST,
+            "/v1/requirements/gw/award",
+            Some(&cli),
+            json!({"vendor_id": "ann"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{awarded}");
+    assert_eq!(awarded["contract_id"], "gw");
+    let mut at = position(&awarded);
+
+    // The award is the vendor's load; no review yet: the prior's score.
+    let view = shop
+        .get(
+            &format!("/v1/vendors/ann?min_position={at}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["reputation"]["open_contracts"], 1, "{view}");
+    assert_eq!(view["reputation"]["reviews"], 0, "{view}");
+    assert_eq!(
+        view["reputation"]["score"],
+        view["reputation"]["prior_mean"]
+    );
+
+    let contract_at = |at: u64| format!("/v1/contracts/gw?min_position={at}");
+    let contract = shop.get(&contract_at(at), Some(&cli), StatusCode::OK).await;
+    assert_eq!(contract["status"], "open");
+    assert_eq!(contract["vendor_id"], "ann");
+    let amounts: Vec<u64> = contract["milestones"]
+        .as_array()
+        .expect("milestones")
+        .iter()
+        .map(|m| m["amount_cents"].as_u64().expect("an amount"))
+        .collect();
+    assert_eq!(amounts, [250_000, 250_000]);
+    assert_eq!(escrow(&contract), [0; 4]);
+
+    // Each milestone: funded into escrow, submitted, accepted (released).
+    for (index, amount) in amounts.iter().enumerate() {
+        let amount = i64::try_from(*amount).expect("small");
+        let before = i64::try_from(index).expect("small") * amount;
+        let milestone = format!("/v1/contracts/gw/milestones/{index}");
+        let funded = shop
+            .command(
+                Method::POST,
+                &format!("{milestone}/fund"),
+                &cli,
+                Value::Null,
+            )
+            .await;
+        let contract = shop
+            .get(&contract_at(position(&funded)), Some(&ann), StatusCode::OK)
+            .await;
+        assert_eq!(contract["milestones"][index]["stage"], "in_progress");
+        assert_eq!(escrow(&contract), [before + amount, before, 0, amount]);
+        let note = json!({"note": "Staging build."});
+        shop.command(Method::POST, &format!("{milestone}/submit"), &ann, note)
+            .await;
+        let accepted = shop
+            .command(
+                Method::POST,
+                &format!("{milestone}/accept"),
+                &cli,
+                Value::Null,
+            )
+            .await;
+        at = position(&accepted);
+        let contract = shop.get(&contract_at(at), Some(&cli), StatusCode::OK).await;
+        assert_eq!(contract["milestones"][index]["stage"], "accepted");
+        assert_eq!(escrow(&contract), [before + amount, before + amount, 0, 0]);
+    }
+    let contract = shop.get(&contract_at(at), Some(&cli), StatusCode::OK).await;
+    assert_eq!(contract["status"], "completed", "{contract}");
+
+    // The vendor was paid each release minus the 10 % outsourcing fee.
+    let statement = shop
+        .get(
+            &format!("/v1/vendors/ann/statement?min_position={at}"),
+            Some(&ann),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(statement["closing"]["CNY"], 450_000, "{statement}");
+    let entries = statement["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{statement}");
+    assert!(
+        entries.iter().all(|e| e["source"] == "outsourcing"),
+        "{statement}"
+    );
+
+    // Both sides review; the client's review is the vendor's reputation.
+    let review = json!({"quality": 5, "communication": 4, "timeliness": 5, "text": "On time."});
+    shop.command(Method::POST, "/v1/contracts/gw/reviews", &cli, review)
+        .await;
+    let back = json!({"quality": 3, "communication": 3, "timeliness": 3});
+    let reviewed = shop
+        .command(Method::POST, "/v1/contracts/gw/reviews", &ann, back)
+        .await;
+    let view = shop
+        .get(
+            &format!("/v1/vendors/ann?min_position={}", position(&reviewed)),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let reputation = &view["reputation"];
+    assert_eq!(reputation["reviews"], 1, "{view}");
+    assert_eq!(reputation["open_contracts"], 0, "{view}");
+    assert_eq!(reputation["completed_contracts"], 1, "{view}");
+    let mean = reputation["mean"].as_f64().expect("a mean");
+    assert!((mean - 14.0 / 3.0).abs() < 1e-9, "{view}");
+    let (score, prior) = (
+        reputation["score"].as_f64().expect("a score"),
+        reputation["prior_mean"].as_f64().expect("a prior"),
+    );
+    assert!(score > prior.min(mean) && score < prior.max(mean), "{view}");
+    assert_eq!(
+        view,
+        shop.get("/v1/vendors/ann", None, StatusCode::OK).await,
+        "the public view is the same without min_position"
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use agora_actors::projection::vendors::VendorCard;
 use agora_events::domain::money::Money;
 use serde::{Deserialize, Serialize};
 
+use crate::http::contracts::views::ReputationView;
 use crate::http::fields;
 use crate::timefmt::rfc3339;
 
@@ -90,14 +91,18 @@ pub(crate) struct VendorView {
     pub(crate) languages: Vec<String>,
     /// Content items its members published.
     pub(crate) content_ids: Vec<String>,
+    /// Its reputation from the reviews of its contracts, and its load (as
+    /// `GET /v1/vendors/{id}/reputation` answers).
+    pub(crate) reputation: ReputationView,
     /// When the profile was last set (RFC 3339).
     pub(crate) updated_at: String,
     /// The aggregate's version (the `ETag`).
     pub(crate) version: u64,
 }
 
-impl From<VendorCard> for VendorView {
-    fn from(card: VendorCard) -> Self {
+impl VendorView {
+    /// The view of `card` with the vendor's `reputation`.
+    pub(crate) fn of(card: VendorCard, reputation: ReputationView) -> Self {
         Self {
             id: card.id,
             skills: card.skills,
@@ -107,6 +112,7 @@ impl From<VendorCard> for VendorView {
             portfolio: card.portfolio,
             languages: card.languages,
             content_ids: card.content_ids,
+            reputation,
             updated_at: rfc3339(card.updated_at),
             version: card.version,
         }
