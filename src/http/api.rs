@@ -612,10 +612,14 @@ fn tendering() -> Vec<Endpoint> {
             "A requirement's bids as the caller may see them: all with amounts for public and \
              invited-only ones and after an award; while a sealed one is not awarded, its client \
              sees every bid with amounts, admins and auditors every bid without amounts, a vendor \
-             only its own, anyone else none.",
+             only its own, anyone else none. With `rank=true` (the client; admins and auditors \
+             unless the amounts are sealed from them) the live bids are also scored p_ij in [0, 1] \
+             with every part shown (semantic fit, skills, price, delivery, reputation, load), \
+             best first; without the model workers the semantic part is left out and the answer \
+             says why.",
         )
         .to(rr::bids)
-        .query::<rr::ReadQuery>()
+        .query::<rr::BidsQuery>()
         .reply::<rv::BidsView>(200),
         Endpoint::put(
             "/v1/requirements/{id}/bids/{vendor_id}",

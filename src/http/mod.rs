@@ -81,6 +81,8 @@ pub(crate) struct AppState {
     pub(crate) max_k: usize,
     /// The model workers (loaded in the background).
     pub(crate) models: Models,
+    /// Bid scoring settings and the embedding cache of bid rankings.
+    pub(crate) ranking: requirements::ranking::BidRanking,
 }
 
 /// Login and registration attempts allowed per window.
@@ -124,6 +126,7 @@ impl AppState {
             requests: requests::RequestMetrics::default(),
             max_k: settings.recommender.max_k.max(1),
             models,
+            ranking: requirements::ranking::BidRanking::new(&settings.matching),
         })
     }
 

@@ -5,7 +5,8 @@
 //! and a concurrent award (exactly one wins); search in English and
 //! Chinese; hostile inputs answered with problems that change nothing; the
 //! whole flow from posting to reviews, with the escrow, the vendor's
-//! statement and its reputation on its public view.
+//! statement and its reputation on its public view; bids ranked with every
+//! part of their score shown.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -445,6 +446,106 @@ async fn post_bid_award_fund_submit_accept_and_review_over_http() {
         shop.get("/v1/vendors/ann", None, StatusCode::OK).await,
         "the public view is the same without min_position"
     );
+}
+
+#[tokio::test]
+async fn ranked_bids_show_every_part_best_first_to_the_client_and_oversight() {
+    let shop = Shop::open();
+    let root = shop.admin().await;
+    let cli = shop.user("cli", &["client"]).await;
+    let (ann, bob, cyd) = (
+        vendor(&shop, "ann", 2).await,
+        vendor(&shop, "bob", 2).await,
+        vendor(&shop, "cyd", 2).await,
+    );
+    for (id, visibility) in [("pub", "public"), ("seal", "sealed")] {
+        let body = requirement(id, "Payment gateway", visibility, &[]);
+        shop.command(Method::POST, "/v1/requirements", &cli, body)
+            .await;
+        // The cheaper bid wins on price; everything else is equal.
+        for (token, cents) in [(&ann, 100_000), (&bob, 900_000), (&cyd, 500_000)] {
+            let path = format!("/v1/requirements/{id}/bids");
+            shop.command(Method::POST, &path, token, bid(cents)).await;
+        }
+    }
+    let withdrawn = shop
+        .command(
+            Method::DELETE,
+            "/v1/requirements/pub/bids/cyd",
+            &cyd,
+            Value::Null,
+        )
+        .await;
+    let at = position(&withdrawn);
+    let ranked = |id: &str| format!("/v1/requirements/{id}/bids?rank=true&min_position={at}");
+
+    let answer = shop.get(&ranked("pub"), Some(&cli), StatusCode::OK).await;
+    let ranking = &answer["ranking"];
+    // Tests run without the model workers: the semantic part is left out
+    // (weight 0) and the answer says why.
+    assert_eq!(ranking["semantic"], false, "{answer}");
+    assert!(ranking["semantic_unavailable"].is_string(), "{answer}");
+    let order: Vec<&str> = ranking["bids"]
+        .as_array()
+        .expect("ranked bids")
+        .iter()
+        .filter_map(|b| b["vendor_id"].as_str())
+        .collect();
+    assert_eq!(
+        order,
+        ["ann", "bob"],
+        "live bids only, the cheaper first: {answer}"
+    );
+    for ranked in ranking["bids"].as_array().expect("ranked bids") {
+        let score = ranked["score"].as_f64().expect("a score");
+        assert!((0.0..=1.0).contains(&score), "{ranked}");
+        let parts = ranked["parts"].as_array().expect("parts");
+        let kinds: Vec<&str> = parts.iter().filter_map(|p| p["part"].as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "semantic",
+                "skills",
+                "price",
+                "delivery",
+                "reputation",
+                "load"
+            ]
+        );
+        let sum = |key: &str| parts.iter().filter_map(|p| p[key].as_f64()).sum::<f64>();
+        assert!((sum("weight") - 1.0).abs() < 1e-9, "{ranked}");
+        assert!((sum("contribution") - score).abs() < 1e-9, "{ranked}");
+        assert_eq!(parts[0]["weight"], 0.0, "{ranked}");
+        assert!(parts.iter().all(|p| p["reason"].is_string()), "{ranked}");
+    }
+    // Without rank=true nothing is ranked.
+    let plain = shop
+        .get(
+            &format!("/v1/requirements/pub/bids?min_position={at}"),
+            Some(&cli),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(plain.get("ranking").is_none(), "{plain}");
+
+    // Oversight ranks a public requirement; vendors and strangers never;
+    // on a sealed one only the client (amounts are sealed from the rest).
+    let admin = shop.get(&ranked("pub"), Some(&root), StatusCode::OK).await;
+    assert_eq!(admin["ranking"], answer["ranking"]);
+    for (id, token) in [
+        ("pub", Some(ann.as_str())),
+        ("pub", None),
+        ("seal", Some(root.as_str())),
+        ("seal", Some(bob.as_str())),
+    ] {
+        let (status, problem) = shop
+            .send(Method::GET, &ranked(id), token, Value::Null)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{id}: {problem}");
+        assert_eq!(problem["type"], "urn:agora:problem:forbidden", "{problem}");
+    }
+    let sealed = shop.get(&ranked("seal"), Some(&cli), StatusCode::OK).await;
+    assert_eq!(sealed["ranking"]["bids"].as_array().map(Vec::len), Some(3));
 }
 
 #[tokio::test]

@@ -15,6 +15,9 @@
 //!   until it applied `P`): one requirement, its bids (who sees what per
 //!   visibility: see [`reads::bids`]), and the listing of open
 //!   requirements with full-text search in English and Chinese.
+//! - `GET .../bids?rank=true` also scores the live bids (p_ij with every
+//!   part shown, best first; see [`ranking`]) for the client, and for
+//!   admins and auditors when the amounts are not sealed from them.
 //!
 //! Commands answer `{id, version, position, replayed}` and the
 //! requirement's `ETag`; `If-Match` makes them conditional and
@@ -22,10 +25,11 @@
 //! is each route's policy in the route table (`super::api`); auditors
 //! read, never write.
 //!
-//! Files: [`commands`], [`reads`], [`views`] (the wire types), and the
+//! Files: [`commands`], [`reads`], [`ranking`], [`views`] (the wire types), and the
 //! problem of each rule below.
 
 pub(crate) mod commands;
+pub(crate) mod ranking;
 pub(crate) mod reads;
 pub(crate) mod views;
 

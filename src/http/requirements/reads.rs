@@ -108,6 +108,19 @@ pub(crate) struct ListQuery {
     min_position: Option<u64>,
 }
 
+/// Query of `GET /v1/requirements/{id}/bids`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BidsQuery {
+    /// Also rank the live bids (the requirement's client; admins and
+    /// auditors once amounts are not sealed from them): each scored in
+    /// [0, 1] with every part shown, best first.
+    #[serde(default)]
+    rank: bool,
+    /// Wait until the read model applied this position.
+    min_position: Option<u64>,
+}
+
 /// Query of the single reads.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -246,7 +259,7 @@ pub(crate) async fn bids(
     state: web::Data<AppState>,
     auth: MaybeAuthenticated,
     id: web::Path<String>,
-    query: web::Query<ReadQuery>,
+    query: web::Query<BidsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     wait_for(&state, query.min_position).await?;
     let principal = auth.0.as_ref();
@@ -257,6 +270,27 @@ pub(crate) async fn bids(
     let is_client = viewer == Some(card.client_id.as_str());
     let oversight = principal.is_some_and(oversees);
     let live_bids = card.live_bids();
+    let ranking = if query.rank {
+        // A ranking shows how prices compare: only who sees the amounts
+        // may ask for it, among the client, admins and auditors.
+        if !(is_client || (oversight && !sealed)) {
+            return Err(ApiError::new(
+                ProblemKind::Forbidden,
+                "only the requirement's client, admins and auditors rank its bids \
+                 (admins and auditors once its amounts are not sealed)",
+            ));
+        }
+        caught_up(
+            &state,
+            state.contracts.view(),
+            query.min_position,
+            "the contracts view",
+        )
+        .await?;
+        Some(super::ranking::rank(&state, &card).await?)
+    } else {
+        None
+    };
     let (visibility, version, requirement_id) = (card.terms.visibility, card.version, card.id);
     let bids = card
         .bids
@@ -279,6 +313,7 @@ pub(crate) async fn bids(
             sealed: sealed_for_caller,
             live_bids,
             bids,
+            ranking,
             version,
         }))
 }

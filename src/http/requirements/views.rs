@@ -360,6 +360,9 @@ pub(crate) struct BidsView {
     pub(crate) live_bids: usize,
     /// The bids this caller sees, by vendor id.
     pub(crate) bids: Vec<BidView>,
+    /// With `rank=true`: the live bids scored and ordered, best first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ranking: Option<super::ranking::RankingView>,
     /// The requirement's version.
     pub(crate) version: u64,
 }
