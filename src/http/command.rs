@@ -143,7 +143,9 @@ pub(crate) fn command_response<A: Aggregate>(
     })
 }
 
-/// Parses `If-Match: "N"` (absent: `None`).
+/// Parses `If-Match: "N"` (absent: `None`); a bare `N` is taken too, as
+/// clients that build the header by hand send it. `N` is 1 to 19 ASCII
+/// digits (so always a `u64`); anything else is refused.
 pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
@@ -151,7 +153,7 @@ pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     value
         .to_str()
         .ok()
-        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .and_then(version_tag)
         .map(Some)
         .ok_or_else(|| {
             ApiError::new(
@@ -159,6 +161,18 @@ pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
                 "If-Match must be a version ETag like \"3\"",
             )
         })
+}
+
+/// The version an `If-Match` value names: `"N"` or `N`, `N` of 1 to 19
+/// digits (the document's pattern, `fields::if_match`, says the same).
+pub(crate) fn version_tag(text: &str) -> Option<u64> {
+    let digits = text
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(text);
+    let well_formed =
+        (1..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then(|| digits.parse().ok()).flatten()
 }
 
 /// Parses `Idempotency-Key` (1–255 visible ASCII characters) into the id
@@ -227,7 +241,16 @@ mod tests {
         headers.insert(header::IF_MATCH, HeaderValue::from_static("\"3\""));
         assert_eq!(if_match(&headers).ok(), Some(Some(3)));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("3"));
-        assert!(if_match(&headers).is_err());
+        assert_eq!(if_match(&headers).ok(), Some(Some(3)));
+        for bad in [
+            "", "\"\"", "\"3", "+3", "\"+3\"", "W/\"3\"", "*", "3 ", "\"-1\"",
+        ] {
+            headers.insert(
+                header::IF_MATCH,
+                HeaderValue::from_str(bad).expect("a header"),
+            );
+            assert!(if_match(&headers).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -508,8 +508,8 @@ fn whole<T: TryFrom<i128>>(number: &serde_json::Number) -> Option<T> {
 /// default).
 pub(crate) const MAX_IMAGES: usize = DEFAULT_MAX_IMAGES;
 
-/// The JSON Schema of an `If-Match` header: a quoted version (the pattern
-/// bounds its length, 3 to 21 characters).
+/// The JSON Schema of an `If-Match` header: a version, quoted as an ETag
+/// or bare (the pattern bounds its length, 1 to 21 characters).
 pub(crate) fn if_match() -> Value {
     json!({
         "type": "string",
@@ -517,8 +517,9 @@ pub(crate) fn if_match() -> Value {
     })
 }
 
-/// A quoted version of up to 19 digits (always a `u64`).
-const IF_MATCH_PATTERN: &str = "^\"[0-9]{1,19}\"$";
+/// A version of up to 19 digits (always a `u64`), quoted or bare: what
+/// `command::version_tag` takes.
+const IF_MATCH_PATTERN: &str = "^(\"[0-9]{1,19}\"|[0-9]{1,19})$";
 
 /// Whether `pattern` is anchored at both ends and repeats nothing without
 /// a bound (no `*`, `+` or `{n,}` outside a character class): then it
@@ -590,6 +591,16 @@ mod tests {
 
     proptest! {
         #[test]
+        fn if_match_pattern_is_the_check(text in "\"?[0-9]{0,21}\"?|[\"0-9+ W/*a-]{0,23}") {
+            let pattern = Regex::new(IF_MATCH_PATTERN).expect("pattern");
+            prop_assert_eq!(
+                pattern.is_match(&text),
+                crate::http::command::version_tag(&text).is_some(),
+                "{}", text
+            );
+        }
+
+        #[test]
         fn the_id_schema_is_the_id_check(text in tricky()) {
             prop_assert_eq!(passes(&schema::<Id>(), &text), valid_id(&text));
         }
@@ -641,7 +652,8 @@ mod tests {
         let if_match = Regex::new(IF_MATCH_PATTERN).expect("pattern");
         assert!(if_match.is_match("\"3\""));
         assert!(if_match.is_match(&format!("\"{}\"", "9".repeat(19))));
-        assert!(!if_match.is_match("3"));
+        assert!(if_match.is_match("3"));
+        assert!(!if_match.is_match("\"3"));
     }
 
     #[test]

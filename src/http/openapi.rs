@@ -501,7 +501,7 @@ fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
     if endpoint.conditional {
         parameters.push(json!({
             "name": "If-Match", "in": "header", "required": false,
-            "description": "The ETag (aggregate version) the change applies to; a stale one gets 412.",
+            "description": "The ETag (aggregate version) the change applies to, `\"3\"` (a bare `3` is taken too); a stale one gets 412.",
             "schema": super::fields::if_match()
         }));
     }

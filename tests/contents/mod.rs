@@ -526,3 +526,54 @@ async fn unpublished_and_retired_items_leave_the_catalog_but_owners_keep_them() 
         assert_eq!(item.body["stage"], stage);
     }
 }
+
+#[tokio::test]
+async fn if_match_guards_a_change_quoted_or_bare() {
+    let w = World::new();
+    let creator = w.user("cora", &["creator"]).await;
+    let draft = json!({"id": "d1", "kind": "article", "title": "Draft", "language": "en"});
+    let created = w.post("/v1/contents", &creator, draft).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let price = |cents: u64| json!({"amount_cents": cents, "currency": "CNY"});
+    let put = |tag: &'static str, cents: u64| {
+        w.client
+            .put(w.server.at("/v1/contents/d1/price"))
+            .bearer_auth(&creator)
+            .header("if-match", tag)
+            .json(&price(cents))
+            .send()
+    };
+    // Version 0 is current: a stale or future version changes nothing.
+    for stale in ["\"1\"", "7"] {
+        let answer = put(stale, 900).await.expect("PUT");
+        assert_eq!(answer.status(), StatusCode::PRECONDITION_FAILED, "{stale}");
+    }
+    for malformed in ["\"0", "W/\"0\"", "+0", ""] {
+        let answer = put(malformed, 900).await.expect("PUT");
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{malformed}");
+    }
+    let at = created.position();
+    let item = w
+        .get(
+            &format!("/v1/contents/d1?min_position={at}"),
+            Some(&creator),
+        )
+        .await;
+    assert_eq!(item.body["version"], 0, "{}", item.body);
+    // The quoted ETag and the bare number both name the version.
+    let quoted = put("\"0\"", 900).await.expect("PUT");
+    assert_eq!(quoted.status(), StatusCode::OK);
+    assert_eq!(quoted.headers()["etag"], "\"1\"");
+    let bare = put("1", 1200).await.expect("PUT");
+    assert_eq!(bare.status(), StatusCode::OK);
+    let reply: Value = bare.json().await.expect("reply");
+    let at = reply["position"].as_u64().expect("position");
+    let item = w
+        .get(
+            &format!("/v1/contents/d1?min_position={at}"),
+            Some(&creator),
+        )
+        .await;
+    assert_eq!(item.body["version"], 2, "{}", item.body);
+    assert_eq!(item.body["price"]["amount_cents"], 1200, "{}", item.body);
+}
