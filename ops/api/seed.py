@@ -128,7 +128,7 @@ def main():
     api.call(
         "POST",
         "/v1/users",
-        body={"id": "0", "display_name": "Zero", "email": "zero@example.org", "roles": ["learner"]},
+        body={"id": "0", "display_name": "Zero", "email": "zero@example.org", "roles": ["learner", "vendor"]},
     )
     purchase = api.call("POST", "/v1/contents/demo-rust-course/purchases", learner)
     api.call("PUT", "/v1/contents/demo-rust-course/rating", learner, {"stars": 4})
@@ -152,7 +152,7 @@ def main():
     api.call("POST", "/v1/plans/api-gold/subscriptions", learner)
     api.call("POST", "/v1/contents/p-api-platform-x1/purchases", tokens["vendor"])
     api.call("POST", "/v1/admin/recommender:train", admin)
-    outsourcing(api, tokens["client"], tokens["vendor"])
+    outsourcing(api, tokens["client"], tokens["vendor"], admin)
 
     # Real cursors and versions, as a client would have them from an
     # earlier answer.
@@ -199,7 +199,7 @@ def main():
         "days_to": ["2029-12-31", "2026-12-31"],
         "requirements": ["api-req", "api-open", "api-sealed", "api-done", "0"],
         "contracts": ["0", "api-done"],
-        "vendors": ["demo-vendor"],
+        "vendors": ["demo-vendor", "0"],
         "indexes": [0, 1, 2],
     }
     document = api.call("GET", "/openapi.json")
@@ -214,27 +214,25 @@ def main():
         (out / f"skip-{role}").write_text("".join(f"{op}\n" for op in skip))
 
 
-def outsourcing(api, client, vendor):
+def outsourcing(api, client, vendor, admin):
     """The demo vendor's profile; the demo client's requirements: api-open
     (no bid, still editable), api-req (public, the vendor's bid),
     api-sealed (sealed, the vendor's bid), 0 (awarded: contract 0 with
     milestone 0 submitted, 1 funded, 2 unfunded) and api-done (awarded,
     its one milestone accepted: the contract is complete, open to
-    reviews)."""
-    api.call(
-        "PUT",
-        "/v1/vendors/demo-vendor",
-        vendor,
-        {
-            "skills": ["rust", "payments"],
-            "team_size": 5,
-            "capacity": 10,
-            "hourly_rate": {"amount_cents": 20000, "currency": "CNY"},
-            "portfolio": "Payment systems.",
-            "languages": ["en", "zh"],
-            "content_ids": [],
-        },
-    )
+    reviews). User 0 (the id the coverage phase names) is a vendor too,
+    its profile set by the admin."""
+    profile = {
+        "skills": ["rust", "payments"],
+        "team_size": 5,
+        "capacity": 10,
+        "hourly_rate": {"amount_cents": 20000, "currency": "CNY"},
+        "portfolio": "Payment systems.",
+        "languages": ["en", "zh"],
+        "content_ids": [],
+    }
+    api.call("PUT", "/v1/vendors/demo-vendor", vendor, profile)
+    api.call("PUT", "/v1/vendors/0", admin, profile)
 
     def post(requirement_id, visibility="public"):
         api.call(
