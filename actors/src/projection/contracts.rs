@@ -139,14 +139,17 @@ impl ContractCard {
     }
 }
 
-/// One user's contracts and the reviews they received.
+/// One user's standing as a vendor: the contracts it delivers and the
+/// reviews its clients gave it. A user who is also a client elsewhere
+/// keeps that side out: its own requirements' contracts are no load, and
+/// its vendors' reviews of it are no reputation as a vendor.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Standing {
-    /// Contracts opened and not completed (a vendor's current load).
+    /// Contracts it delivers, opened and not completed (its current load).
     pub open_contracts: u64,
-    /// Contracts completed.
+    /// Contracts it delivered to completion.
     pub completed_contracts: u64,
-    /// Reviews received.
+    /// Reviews received from clients.
     pub reviews: u64,
     /// Sum of the quality scores received.
     pub quality_sum: u64,
@@ -228,7 +231,7 @@ pub struct ContractsView {
     contracts: BTreeMap<String, ContractCard>,
     /// `(auto_accept_at, contract, milestone)` of every pending submission.
     due: BTreeSet<(i64, String, u32)>,
-    /// Each user's standing, by user id.
+    /// Each vendor's standing, by user id.
     standings: BTreeMap<String, Standing>,
 }
 
@@ -279,10 +282,8 @@ impl ContractsView {
                 if self.contracts.contains_key(&id) {
                     return;
                 }
-                for party in [&e.client_id, &e.vendor_id] {
-                    let standing = self.standings.entry(party.clone()).or_default();
-                    standing.open_contracts = standing.open_contracts.saturating_add(1);
-                }
+                let standing = self.standings.entry(e.vendor_id.clone()).or_default();
+                standing.open_contracts = standing.open_contracts.saturating_add(1);
                 let milestones = e
                     .milestones
                     .into_iter()
@@ -387,23 +388,24 @@ impl ContractsView {
                     return;
                 }
                 card.completed_at = Some(e.completed_at);
-                let parties = [card.client_id.clone(), card.vendor_id.clone()];
-                for party in parties {
-                    let standing = self.standings.entry(party).or_default();
-                    standing.open_contracts = standing.open_contracts.saturating_sub(1);
-                    standing.completed_contracts = standing.completed_contracts.saturating_add(1);
-                }
+                let standing = self.standings.entry(card.vendor_id.clone()).or_default();
+                standing.open_contracts = standing.open_contracts.saturating_sub(1);
+                standing.completed_contracts = standing.completed_contracts.saturating_add(1);
             }
             ContractEvent::Reviewed(e) => {
-                let standing = self.standings.entry(e.reviewee_id.clone()).or_default();
-                standing.reviews = standing.reviews.saturating_add(1);
-                standing.quality_sum = standing.quality_sum.saturating_add(u64::from(e.quality));
-                standing.communication_sum = standing
-                    .communication_sum
-                    .saturating_add(u64::from(e.communication));
-                standing.timeliness_sum = standing
-                    .timeliness_sum
-                    .saturating_add(u64::from(e.timeliness));
+                // Only a client's review of its vendor is reputation.
+                if e.by == Party::Client {
+                    let standing = self.standings.entry(e.reviewee_id.clone()).or_default();
+                    standing.reviews = standing.reviews.saturating_add(1);
+                    standing.quality_sum =
+                        standing.quality_sum.saturating_add(u64::from(e.quality));
+                    standing.communication_sum = standing
+                        .communication_sum
+                        .saturating_add(u64::from(e.communication));
+                    standing.timeliness_sum = standing
+                        .timeliness_sum
+                        .saturating_add(u64::from(e.timeliness));
+                }
                 if let Some(card) = self.contracts.get_mut(&id) {
                     card.reviews.push(ReviewCard {
                         by: e.by,
@@ -431,7 +433,8 @@ fn platform_part(shares: &[agora_events::domain::revenue::RevenueShare]) -> u64 
 
 impl Projection for ContractsView {
     const NAME: &'static str = "contracts";
-    const VERSION: u32 = 1;
+    /// 2: standings count a user's vendor side only.
+    const VERSION: u32 = 2;
 
     fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
         let event = shared.recorded();
@@ -550,6 +553,52 @@ mod tests {
         assert_eq!(card.version, 4);
         assert_eq!(card.escrow().held, 0);
         assert_eq!(card.escrow().released, 100);
+    }
+
+    /// Regression: a user who is a client in one contract and the vendor in
+    /// another had both counted as its vendor load, and its vendors'
+    /// reviews of it counted as its reputation as a vendor.
+    #[test]
+    fn standing_counts_only_the_vendor_side_of_a_user() {
+        use agora_events::domain::contract::{ContractOpened, ContractReviewed, MilestoneTerms};
+        let opened = |id: &str, client: &str, vendor: &str| {
+            ContractEvent::Opened(ContractOpened {
+                contract_id: id.into(),
+                requirement_id: id.into(),
+                client_id: client.into(),
+                vendor_id: vendor.into(),
+                price: Money {
+                    amount_cents: 100,
+                    currency: "CNY".into(),
+                },
+                milestones: vec![MilestoneTerms::from(("m".to_owned(), 100, 1))],
+                opened_at: Timestamp(0),
+                opened_by: client.into(),
+            })
+        };
+        let reviewed = |id: &str, by: Party, reviewer: &str, reviewee: &str| {
+            ContractEvent::Reviewed(ContractReviewed {
+                contract_id: id.into(),
+                by,
+                reviewer_id: reviewer.into(),
+                reviewee_id: reviewee.into(),
+                quality: 2,
+                communication: 2,
+                timeliness: 2,
+                text: String::new(),
+                reviewed_at: Timestamp(1),
+            })
+        };
+        let mut view = ContractsView::default();
+        // "x" buys from "v" in r1 and delivers to "c" in r2.
+        view.fold(opened("r1", "x", "v"), 0);
+        view.fold(opened("r2", "c", "x"), 0);
+        view.fold(reviewed("r1", Party::Vendor, "v", "x"), 1);
+        view.fold(reviewed("r2", Party::Client, "c", "x"), 1);
+        let x = view.standing("x");
+        assert_eq!((x.open_contracts, x.reviews), (1, 1));
+        assert_eq!(view.standing("c"), Standing::default());
+        assert_eq!(view.standing("v").open_contracts, 1);
     }
 
     #[test]

@@ -247,7 +247,8 @@ impl From<&ContractCard> for ContractView {
     }
 }
 
-/// A user's reputation and load, public.
+/// A user's reputation and load as a vendor, public (its contracts as a
+/// client, and its vendors' reviews of it, do not count).
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ReputationView {
     /// The vendor (a user id).
@@ -256,7 +257,7 @@ pub(crate) struct ReputationView {
     /// mean of its three): `(prior_weight · prior_mean + Σ scores) /
     /// (prior_weight + reviews)`; the prior mean without reviews.
     score: f64,
-    /// Reviews received.
+    /// Reviews received from its clients.
     reviews: u64,
     /// The plain mean of the review scores (`null`: no reviews).
     mean: Option<f64>,
@@ -270,9 +271,9 @@ pub(crate) struct ReputationView {
     prior_mean: f64,
     /// The prior's weight in reviews (setting `reputation_prior_weight`).
     prior_weight: f64,
-    /// Contracts open now: the current load.
+    /// Contracts it delivers, open now: the current load.
     open_contracts: u64,
-    /// Contracts completed.
+    /// Contracts it delivered to completion.
     completed_contracts: u64,
 }
 
