@@ -604,8 +604,10 @@ fn who_may_do_what_on_a_contract() {
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(w.events(), before);
-        // An outsider reads nothing; nobody reads without a token.
-        let (status, _) = w.get("/v1/contracts/req-3", &outsider).await;
+        // An outsider reads nothing; nobody reads without a token. (Read
+        // after the submission: before the contracts view has the contract
+        // the answer would be 404 whoever asks.)
+        let (status, _) = w.get(&read_path, &outsider).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = w
             .get(&format!("/v1/vendors/{VENDOR}/statement"), &outsider)
