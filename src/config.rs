@@ -92,6 +92,20 @@ pub(crate) struct Settings {
     /// The platform's fee on every sale of a creator's item or membership,
     /// in basis points (2000 = 20 %); fixed into each sale when it happens.
     pub(crate) platform_fee_bps: u32,
+    /// The platform's fee on every release of an outsourcing contract's
+    /// escrow to its vendor, in basis points (1000 = 10 %); fixed into each
+    /// release when it happens.
+    pub(crate) outsourcing_fee_bps: u32,
+    /// Days a submitted milestone may stay unanswered (not accepted, sent
+    /// back or disputed) before it is accepted automatically; fixed into
+    /// each submission.
+    pub(crate) auto_accept_days: u64,
+    /// The prior mean of every reputation's Bayesian average (1–5): a user
+    /// without reviews has it.
+    pub(crate) reputation_prior_mean: f64,
+    /// How many reviews' worth the prior counts (≥ 0): one 5-star review
+    /// moves a reputation far less than fifty 4.8s.
+    pub(crate) reputation_prior_weight: f64,
     /// Start with a manual clock that stands still until an admin moves it
     /// (`POST /v1/admin/clock`): for tests and demos of renewals, expiries
     /// and refund windows. Never in production.
@@ -312,6 +326,10 @@ impl Default for Settings {
             password_hash_queue: 64,
             refund_window_days: 14,
             platform_fee_bps: 2_000,
+            outsourcing_fee_bps: 1_000,
+            auto_accept_days: 7,
+            reputation_prior_mean: 4.0,
+            reputation_prior_weight: 10.0,
             manual_clock: false,
             partner_import_max_items: 5_000,
             partner_import_concurrency: 64,

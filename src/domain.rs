@@ -9,11 +9,13 @@ use std::time::Duration;
 use agora_actors::aggregate::{Registry, RegistryConfig};
 use agora_actors::clock::Clock;
 use agora_actors::content::{Content, ContentService};
+use agora_actors::contract::{Contract, ContractConfig, ContractService};
 use agora_actors::membership::sweeper::Sweeper;
 use agora_actors::membership::{MembershipConfig, MembershipService, Plan};
 use agora_actors::partner::{ImportSettings, Partner, PartnerService};
 use agora_actors::projection::bodies::BodiesView;
 use agora_actors::projection::catalog::CatalogView;
+use agora_actors::projection::contracts::{ContractsView, ReputationPrior};
 use agora_actors::projection::dashboard::DashboardView;
 use agora_actors::projection::discussions::DiscussionsView;
 use agora_actors::projection::interactions::InteractionsView;
@@ -21,12 +23,16 @@ use agora_actors::projection::ledger::LedgerView;
 use agora_actors::projection::library::LibraryView;
 use agora_actors::projection::memberships::MembershipsView;
 use agora_actors::projection::near_dup::NearDupProjection;
+use agora_actors::projection::requirements::RequirementsView;
 use agora_actors::projection::users::UsersView;
+use agora_actors::projection::vendors::VendorsView;
 use agora_actors::projection::{
     self, Projection, ProjectionConfig, ProjectionGroup, ProjectionHandle, ReplayReport,
 };
 use agora_actors::recommender::Recommender;
+use agora_actors::requirement::{Requirement, RequirementService};
 use agora_actors::user::{User, UserService};
+use agora_actors::vendor::{Vendor, VendorService};
 use agora_events::personal::{KeyStore, MasterKey};
 use agora_events::{EventStore, Timestamp};
 use anyhow::Context;
@@ -45,8 +51,15 @@ pub(crate) struct Domain {
     pub(crate) partners: PartnerService,
     /// Membership plans, subscriptions, renewals and expiries.
     pub(crate) memberships: MembershipService,
+    /// Outsourcing contracts: milestone escrow, disputes, reviews, and
+    /// vendors' reputation and load.
+    pub(crate) contracts: ContractService,
     /// The recommender and the interaction matrix it trains on.
     pub(crate) recommender: Recommender,
+    /// Vendors' public profiles.
+    pub(crate) vendors: VendorService,
+    /// Requirements and their bids, up to the award.
+    pub(crate) requirements: RequirementService,
     /// Every read model (the services above hold handles on some of them).
     pub(crate) projections: Projections,
 }
@@ -125,6 +138,12 @@ projections! {
     interactions: InteractionsView,
     /// Published texts and their MinHash signatures, for verification.
     near_dup: NearDupProjection,
+    /// Vendors' public profiles.
+    vendors: VendorsView,
+    /// Requirements, their bids and search, and each vendor's awarded work.
+    requirements: RequirementsView,
+    /// Outsourcing contracts, their escrow and reviews; users' standing.
+    contracts: ContractsView,
 }
 
 /// Where the projections keep their snapshots.
@@ -146,6 +165,14 @@ impl Domain {
         let registry = Registry::<User>::new(Arc::clone(&store), registry_config.clone());
         let plans = Registry::<Plan>::new(Arc::clone(&store), registry_config.clone());
         let contents = Registry::<Content>::new(Arc::clone(&store), registry_config.clone());
+        let vendor_registry = Arc::new(Registry::<Vendor>::new(
+            Arc::clone(&store),
+            registry_config.clone(),
+        ));
+        let requirement_registry =
+            Registry::<Requirement>::new(Arc::clone(&store), registry_config.clone());
+        let contract_registry =
+            Registry::<Contract>::new(Arc::clone(&store), registry_config.clone());
         let partners = Arc::new(Registry::<Partner>::new(
             Arc::clone(&store),
             registry_config,
@@ -186,6 +213,24 @@ impl Domain {
             },
         );
         Sweeper::start(&memberships);
+        let contracts = ContractService::new(
+            contract_registry,
+            projections.contracts.clone(),
+            Arc::clone(&store),
+            clock.clone(),
+            ContractConfig {
+                fee_bps: settings.outsourcing_fee_bps,
+                auto_accept_after: Duration::from_secs(
+                    settings.auto_accept_days.saturating_mul(86_400),
+                ),
+                prior: ReputationPrior {
+                    mean: settings.reputation_prior_mean,
+                    weight: settings.reputation_prior_weight,
+                },
+                ..ContractConfig::default()
+            },
+        );
+        agora_actors::contract::sweeper::Sweeper::start(&contracts);
         let recommender = Recommender::start(
             store,
             projections.interactions.clone(),
@@ -193,7 +238,21 @@ impl Domain {
             clock.clone(),
         )
         .context("starting the recommender")?;
+        let vendors = VendorService::new(
+            Arc::clone(&vendor_registry),
+            projections.users.clone(),
+            clock.clone(),
+        );
+        let requirements = RequirementService::new(
+            requirement_registry,
+            vendor_registry,
+            projections.requirements.clone(),
+            projections.vendors.clone(),
+            clock.clone(),
+        );
         Ok(Self {
+            vendors,
+            requirements,
             users: UserService::new(registry, Arc::new(keys), projections.users.clone())
                 .with_clock(clock.clone()),
             contents: ContentService::new(contents, projections.catalog.clone(), refund_window)
@@ -202,9 +261,30 @@ impl Domain {
             clock,
             partners: partner_service,
             memberships,
+            contracts,
             recommender,
             projections,
         })
+    }
+}
+
+impl Domain {
+    /// Opens the contract of every awarded requirement left without one (a
+    /// crash between the award's two appends), once the views reached the
+    /// log's head (waiting at most `wait`). Run at start-up before serving.
+    pub(crate) async fn open_awarded_contracts(
+        &self,
+        store: &dyn EventStore,
+        wait: Duration,
+    ) -> agora_actors::award::OpenReport {
+        let head = match store.head_position().await {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the log head before opening contracts");
+                None
+            }
+        };
+        agora_actors::award::open_missing(&self.requirements, &self.contracts, head, wait).await
     }
 }
 

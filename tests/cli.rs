@@ -16,6 +16,7 @@ mod library;
 mod memberships;
 mod models;
 mod openapi;
+mod outsourcing;
 mod partners;
 mod permissions;
 mod recommendations;

@@ -36,8 +36,10 @@
 //! [`aggregate::testing`].
 
 pub mod aggregate;
+pub mod award;
 pub mod clock;
 pub mod content;
+pub mod contract;
 pub mod factorizer;
 pub mod ids;
 pub mod matching;
@@ -46,4 +48,6 @@ pub mod models;
 pub mod partner;
 pub mod projection;
 pub mod recommender;
+pub mod requirement;
 pub mod user;
+pub mod vendor;

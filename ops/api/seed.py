@@ -1,7 +1,9 @@
 """Seeds a running Agora (started with --demo) for ops/api-check, as a client
 would: one logged-in user per role, a partner platform, a purchase, a
-comment thread, a plan with a member and a trained recommender. Writes
-what it made to OUT_DIR:
+comment thread, a plan with a member and a trained recommender; on the
+outsourcing side the demo vendor's profile, the demo client's requirements
+(open with and without a bid, sealed, awarded) and their contracts (one in
+progress, one complete). Writes what it made to OUT_DIR:
 
 - tokens.env: `ROLE=TOKEN` lines (learner, creator, admin, auditor, partner,
   vendor, client);
@@ -126,7 +128,7 @@ def main():
     api.call(
         "POST",
         "/v1/users",
-        body={"id": "0", "display_name": "Zero", "email": "zero@example.org", "roles": ["learner"]},
+        body={"id": "0", "display_name": "Zero", "email": "zero@example.org", "roles": ["learner", "vendor"]},
     )
     purchase = api.call("POST", "/v1/contents/demo-rust-course/purchases", learner)
     api.call("PUT", "/v1/contents/demo-rust-course/rating", learner, {"stars": 4})
@@ -150,6 +152,7 @@ def main():
     api.call("POST", "/v1/plans/api-gold/subscriptions", learner)
     api.call("POST", "/v1/contents/p-api-platform-x1/purchases", tokens["vendor"])
     api.call("POST", "/v1/admin/recommender:train", admin)
+    outsourcing(api, tokens["client"], tokens["vendor"], admin)
 
     # Real cursors and versions, as a client would have them from an
     # earlier answer.
@@ -162,8 +165,17 @@ def main():
         page = api.call("GET", path)
         afters += [page["next_after"]] if page.get("next_after") else []
     versions = set()
-    for path in ["/v1/contents/demo-rust-course", "/v1/contents/api-draft", "/v1/contents/0", "/v1/users/demo-client"]:
-        response = api.http.get(api.base + path, timeout=60)
+    for path in [
+        "/v1/contents/demo-rust-course",
+        "/v1/contents/api-draft",
+        "/v1/contents/0",
+        "/v1/users/demo-client",
+        "/v1/vendors/demo-vendor",
+        "/v1/requirements/api-req",
+        "/v1/requirements/api-open",
+        "/v1/contracts/0",
+    ]:
+        response = api.http.get(api.base + path, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
         versions.add(response.headers.get("ETag", '"1"'))
     head = api.call("GET", "/readyz")["store"]["head_position"]
 
@@ -185,6 +197,10 @@ def main():
         "times_to": ["9999-12-31T23:59:59Z", "2036-01-01T00:00:00Z", "99999999999999999"],
         "days_from": ["2020-01-01", "2026-06-01"],
         "days_to": ["2029-12-31", "2026-12-31"],
+        "requirements": ["api-req", "api-open", "api-sealed", "api-done", "0"],
+        "contracts": ["0", "api-done"],
+        "vendors": ["demo-vendor", "0"],
+        "indexes": [0, 1, 2],
     }
     document = api.call("GET", "/openapi.json")
     for role in ["anonymous", *tokens]:
@@ -198,10 +214,84 @@ def main():
         (out / f"skip-{role}").write_text("".join(f"{op}\n" for op in skip))
 
 
+def outsourcing(api, client, vendor, admin):
+    """The demo vendor's profile; the demo client's requirements: api-open
+    (no bid, still editable), api-req (public, the vendor's bid),
+    api-sealed (sealed, the vendor's bid), 0 (awarded: contract 0 with
+    milestone 0 submitted, 1 funded, 2 unfunded) and api-done (awarded,
+    its one milestone accepted: the contract is complete, open to
+    reviews). User 0 (the id the coverage phase names) is a vendor too,
+    its profile set by the admin."""
+    profile = {
+        "skills": ["rust", "payments"],
+        "team_size": 5,
+        "capacity": 10,
+        "hourly_rate": {"amount_cents": 20000, "currency": "CNY"},
+        "portfolio": "Payment systems.",
+        "languages": ["en", "zh"],
+        "content_ids": [],
+    }
+    api.call("PUT", "/v1/vendors/demo-vendor", vendor, profile)
+    api.call("PUT", "/v1/vendors/0", admin, profile)
+
+    def post(requirement_id, visibility="public"):
+        api.call(
+            "POST",
+            "/v1/requirements",
+            client,
+            {
+                "id": requirement_id,
+                "title": f"Requirement {requirement_id}",
+                "description": "A payment gateway.",
+                "skills": ["rust"],
+                "budget": {"min_cents": 1000, "max_cents": 1000000, "currency": "CNY"},
+                "deadline_days": 60,
+                "bidding_days": 365,
+                "visibility": visibility,
+            },
+        )
+
+    def bid(requirement_id, amounts):
+        api.call(
+            "POST",
+            f"/v1/requirements/{requirement_id}/bids",
+            vendor,
+            {
+                "price": {"amount_cents": sum(amounts), "currency": "CNY"},
+                "delivery_days": 30,
+                "proposal": "We built three of these.",
+                "milestones": [
+                    {"title": f"Step {i}", "amount_cents": amount, "due_day": 10 * (i + 1)}
+                    for i, amount in enumerate(amounts)
+                ],
+            },
+        )
+
+    post("api-open")
+    post("api-req")
+    bid("api-req", [3000, 7000])
+    post("api-sealed", "sealed")
+    bid("api-sealed", [5000])
+    post("0")
+    bid("0", [1000, 2000, 3000])
+    api.call("POST", "/v1/requirements/0/award", client, {"vendor_id": "demo-vendor"})
+    api.call("POST", "/v1/contracts/0/milestones/0/fund", client)
+    api.call("POST", "/v1/contracts/0/milestones/0/submit", vendor, {"note": "Staging build."})
+    api.call("POST", "/v1/contracts/0/milestones/1/fund", client)
+    post("api-done")
+    bid("api-done", [4000])
+    api.call("POST", "/v1/requirements/api-done/award", client, {"vendor_id": "demo-vendor"})
+    api.call("POST", "/v1/contracts/api-done/milestones/0/fund", client)
+    api.call("POST", "/v1/contracts/api-done/milestones/0/submit", vendor)
+    api.call("POST", "/v1/contracts/api-done/milestones/0/accept", client)
+
+
 # Who of the seeded users can pass what a policy's note says the aggregate
 # checks on top of the token (the demo creator made the items and the
 # plans; the learner bought an item and holds a plan; the client holds
-# none; api-partner is the partner's account).
+# none but made the requirements and is the contracts' client; the demo
+# vendor bid and is the contracts' vendor; api-partner is the partner's
+# account). The longest note that starts a policy's note decides.
 NOTES = {
     "the item's creator": {"creator"},
     "the item's creator or an admin": {"creator", "admin"},
@@ -211,6 +301,15 @@ NOTES = {
     "the plan's creator, admins": {"creator", "admin", "auditor"},
     "the member, admins": {"learner", "admin"},
     "the partner's account, admins": {"partner", "admin", "auditor"},
+    "the requirement's client": {"client"},
+    "the requirement's client, admins": {"client", "admin"},
+    "a vendor with a profile, not the requirement's client": {"vendor"},
+    "the bid's vendor": {"vendor"},
+    "the bid's vendor, admins": {"vendor", "admin"},
+    "the contract's client": {"client"},
+    "the contract's vendor": {"vendor"},
+    "the contract's client or vendor": {"client", "vendor"},
+    "the contract's client and vendor, admins, auditors": {"client", "vendor", "admin", "auditor"},
 }
 
 
@@ -241,9 +340,9 @@ def may_call(role, policy):
     if policy["who"] == "roles" and role not in policy["roles"]:
         return False
     note = policy.get("note", "")
-    for start, roles in NOTES.items():
-        if note.startswith(start):
-            return role in roles
+    starts = [start for start in NOTES if note.startswith(start)]
+    if starts:
+        return role in NOTES[max(starts, key=len)]
     # any-user, path-user-or-roles (the dictionaries name each role's user)
     return True
 
@@ -279,6 +378,7 @@ def config(ids, examples, strict):
         '"query.after" = { dictionary = "afters", probability = 0.9 }',
         '"header.If-Match" = { dictionary = "versions", probability = 0.9 }',
         '"body.user_id" = { dictionary = "partner_users", probability = 0.9 }',
+        '"body.vendor_id" = { dictionary = "vendors", probability = 0.9 }',
     ]
     for regex, start, end in [
         ("/(statement|platform)$", "times_from", "times_to"),
@@ -300,6 +400,11 @@ def config(ids, examples, strict):
         ("/purchases/", "purchase_id", "purchases"),
         ("/comments/", "comment_id", "comments"),
         ("/subscriptions/", "user", "users"),
+        ("^/v1/requirements/", "id", "requirements"),
+        ("^/v1/contracts/", "id", "contracts"),
+        ("^/v1/vendors/", "id", "vendors"),
+        ("/bids/", "vendor_id", "vendors"),
+        ("/milestones/", "index", "indexes"),
     ]
     for regex, parameter, dictionary in scoped:
         lines += [

@@ -122,6 +122,11 @@ fn summary(r: &SeedReport) -> String {
         r.seconds,
         grouped(r.commands_per_second),
     );
+    text.push_str(&format!(
+        "\noutsourcing: {} clients and vendors, {} vendor profiles, {} requirements (public, \
+         invited-only, sealed), {} bids; log in as demo-client or demo-vendor",
+        r.outsourcing_users, r.vendor_profiles, r.requirements, r.bids
+    ));
     if let Some(example) = &r.example {
         text.push_str(&format!(
             "\nlog in as {} (password {}), who owns {} items",

@@ -20,6 +20,10 @@ pub(crate) fn run(settings: &Settings, demo: bool) -> anyhow::Result<ExitCode> {
     let store = store::open(settings)?;
     actix_web::rt::System::new().block_on(async move {
         let state = web::Data::new(AppState::start(settings, store)?);
+        state
+            .domain
+            .open_awarded_contracts(&state.store, state.read_wait)
+            .await;
         if demo {
             crate::demo::seed(&state.domain).await?;
         }

@@ -16,8 +16,8 @@ use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
-    clock, dashboard, health, ledger, library, memberships, metrics, partners, recommendations,
-    sessions, users,
+    clock, contracts, dashboard, health, ledger, library, memberships, metrics, partners,
+    recommendations, requirements, sessions, users, vendors,
 };
 
 /// Any logged-in user who may write (auditors never do).
@@ -57,9 +57,11 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(reading());
     all.extend(membership());
     all.extend(partnership());
+    all.extend(tendering());
     all.extend(revenue());
     all.extend(recommending());
     all.extend(admin());
+    all.extend(contracting());
     all
 }
 
@@ -484,6 +486,181 @@ fn partnership() -> Vec<Endpoint> {
     ]
 }
 
+/// Outsourcing up to the award: vendors' profiles, requirements, bids.
+fn tendering() -> Vec<Endpoint> {
+    use requirements::{commands as rc, reads as rr, views as rv};
+    const CLIENT: &[Role] = &[Role::Client];
+    const VENDOR: &[Role] = &[Role::Vendor];
+    let bid_example = json!({
+        "price": {"amount_cents": 3_000_000, "currency": "CNY"}, "delivery_days": 30,
+        "proposal": "We built three payment gateways in Rust.",
+        "milestones": [
+            {"title": "Design", "amount_cents": 1_000_000, "due_day": 7},
+            {"title": "Delivery", "amount_cents": 2_000_000, "due_day": 30}
+        ]
+    });
+    vec![
+        Endpoint::put(
+            "/v1/vendors/{id}",
+            "Set (replace) a vendor's public profile: skills, team size, capacity (most \
+             concurrent contracts, 1–100), hourly rate, portfolio, languages, content items its \
+             members published.",
+        )
+        .policy(
+            Policy::write(Who::PathUserOr(ADMIN))
+                .note("`{id}` must hold the vendor role (404 `vendor-not-found` otherwise)"),
+        )
+        .to(vendors::commands::set_profile)
+        .body::<vendors::views::ProfileBody>()
+        .example(json!({
+            "skills": ["rust", "postgres"], "team_size": 8, "capacity": 3,
+            "hourly_rate": {"amount_cents": 30_000, "currency": "CNY"},
+            "portfolio": "Payment systems for three banks.", "languages": ["en", "zh"],
+            "content_ids": []
+        }))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::get(
+            "/v1/vendors/{id}",
+            "A vendor's public profile with its reputation and load (as `/reputation` answers).",
+        )
+            .to(vendors::reads::read)
+            .query::<vendors::reads::ReadQuery>()
+            .reply::<vendors::views::VendorView>(200),
+        Endpoint::post(
+            "/v1/requirements",
+            "Post a requirement: title, description, skills, budget range, delivery deadline, \
+             bidding window, visibility (public, invited vendors only, or sealed bids).",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)))
+        .to(rc::post)
+        .body::<rv::PostBody>()
+        .example(json!({
+            "id": "pay-gw", "title": "Payment gateway", "description": "A gateway for WeChat Pay and cards.",
+            "skills": ["rust", "payments"],
+            "budget": {"min_cents": 2_000_000, "max_cents": 5_000_000, "currency": "CNY"},
+            "deadline_days": 60, "bidding_days": 14, "visibility": "public"
+        }))
+        .creates("id", "id")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/requirements",
+            "Requirements (open ones by default): full-text search with `q` (title, description, \
+             skills; English and Chinese; the last word also matches as a prefix), filter by \
+             skill, budget and status, sort by newest, budget, closing or relevance; cursor \
+             pages. Invited-only requirements are listed to their client, their invited vendors, \
+             admins and auditors.",
+        )
+        .to(rr::list)
+        .query::<rr::ListQuery>()
+        .reply::<rv::RequirementPageView>(200),
+        Endpoint::get(
+            "/v1/requirements/{id}",
+            "One requirement (an invited-only one answers 404 to anyone but its client, its \
+             invited vendors, admins and auditors).",
+        )
+        .to(rr::read)
+        .query::<rr::ReadQuery>()
+        .reply::<rv::RequirementView>(200),
+        Endpoint::patch(
+            "/v1/requirements/{id}",
+            "Edit a requirement while no bid was ever placed; after that only `deadline_days` and \
+             `bidding_days` may change, and only grow (409 `requirement-conflict`).",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)).note("the requirement's client"))
+        .to(rc::edit)
+        .body::<rv::PatchBody>()
+        .example(json!({"bidding_days": 21}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/cancel",
+            "Cancel a requirement that is not awarded: every live bid is released.",
+        )
+        .policy(
+            Policy::write(Who::AnyRole(&[Role::Client, Role::Admin]))
+                .note("the requirement's client, admins"),
+        )
+        .to(rc::cancel)
+        .body::<rv::CancelBody>()
+        .example(json!({"reason": "budget moved to next year"}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/bids",
+            "Bid while bidding is open: one live bid per vendor; milestone amounts add up to the \
+             price (422 `milestones-mismatch`); the price in the budget's currency within the \
+             money rules. A vendor whose awarded work fills its capacity may bid, marked \
+             `at_capacity`.",
+        )
+        .policy(Policy::write(Who::AnyRole(VENDOR)).note(
+            "a vendor with a profile, not the requirement's client; only invited vendors on an \
+             invited-only requirement",
+        ))
+        .to(rc::bid)
+        .body::<rv::BidBody>()
+        .example(bid_example.clone())
+        .creates("vendor_id", "vendor_id")
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/requirements/{id}/bids",
+            "A requirement's bids as the caller may see them: all with amounts for public and \
+             invited-only ones and after an award; while a sealed one is not awarded, its client \
+             sees every bid with amounts, admins and auditors every bid without amounts, a vendor \
+             only its own, anyone else none. With `rank=true` (the client; admins and auditors \
+             unless the amounts are sealed from them) the live bids are also scored p_ij in [0, 1] \
+             with every part shown (semantic fit, skills, price, delivery, reputation, load), \
+             best first; without the model workers the semantic part is left out and the answer \
+             says why.",
+        )
+        .to(rr::bids)
+        .query::<rr::BidsQuery>()
+        .reply::<rv::BidsView>(200),
+        Endpoint::put(
+            "/v1/requirements/{id}/bids/{vendor_id}",
+            "Revise a live bid while bidding is open.",
+        )
+        .policy(Policy::write(Who::AnyRole(VENDOR)).note("the bid's vendor"))
+        .to(rc::revise)
+        .body::<rv::BidBody>()
+        .example(bid_example)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::delete(
+            "/v1/requirements/{id}/bids/{vendor_id}",
+            "Withdraw a live bid while bidding is open.",
+        )
+        .policy(
+            Policy::write(Who::AnyRole(&[Role::Vendor, Role::Admin]))
+                .note("the bid's vendor, admins"),
+        )
+        .to(rc::withdraw)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/requirements/{id}/award",
+            "Award the requirement to a live bid: answers 201 with `contract_id` (the \
+             requirement's id); every other live bid is declined. Of two racing awards exactly \
+             one wins; the other gets 409 `requirement-conflict`.",
+        )
+        .policy(Policy::write(Who::AnyRole(CLIENT)).note("the requirement's client"))
+        .to(rc::award)
+        .body::<rv::AwardBody>()
+        .example(json!({"vendor_id": "acme-dev"}))
+        .creates_at("/v1/contracts", "id", "contract_id")
+        .reply::<CommandReply>(201)
+        .keyed()
+        .conditional(),
+    ]
+}
+
 fn revenue() -> Vec<Endpoint> {
     vec![
         Endpoint::get(
@@ -571,6 +748,125 @@ fn admin() -> Vec<Endpoint> {
         .body::<clock::MoveClock>()
         .example(json!({"advance_secs": 86400}))
         .reply::<clock::ClockReading>(200),
+    ]
+}
+
+/// Outsourcing after the award: contracts, milestone escrow, disputes,
+/// reviews, vendors' reputation and statements.
+fn contracting() -> Vec<Endpoint> {
+    const CLIENT: Policy =
+        Policy::write(Who::AnyRole(&[Role::Client])).note("the contract's client");
+    const VENDOR: Policy =
+        Policy::write(Who::AnyRole(&[Role::Vendor])).note("the contract's vendor");
+    const PARTY: Policy = Policy::write(Who::AnyRole(&[Role::Client, Role::Vendor]))
+        .note("the contract's client or vendor");
+    vec![
+        Endpoint::get(
+            "/v1/contracts/{id}",
+            "An outsourcing contract (its id is the awarded requirement's): the parties, the \
+             price, each milestone's stage and escrow (funded, released, refunded, held), the \
+             escrow over all milestones, the reviews.",
+        )
+        .policy(Policy::read(Who::AnyUser).note("the contract's client and vendor, admins, auditors"))
+        .to(contracts::reads::read)
+        .query::<contracts::reads::ReadQuery>()
+        .reply::<contracts::views::ContractView>(200),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/fund",
+            "Fund a milestone (index from 0): its amount goes into escrow.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::fund)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/submit",
+            "Submit a funded milestone's work; unanswered for `auto_accept_days` it is accepted \
+             automatically.",
+        )
+        .policy(VENDOR)
+        .to(contracts::commands::submit)
+        .body::<contracts::views::SubmitBody>()
+        .example(json!({"note": "Staging build: https://staging.example.org"}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/accept",
+            "Accept a submitted milestone: its escrow is released to the vendor minus \
+             `outsourcing_fee_bps`; the last settled milestone completes the contract.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::accept)
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/request-changes",
+            "Send a submitted milestone back: in progress again, its money still in escrow.",
+        )
+        .policy(CLIENT)
+        .to(contracts::commands::request_changes)
+        .body::<contracts::views::ReasonBody>()
+        .example(json!({"reason": "The export misses the totals row."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/dispute",
+            "Dispute a submitted milestone: no acceptance (nor automatic acceptance) until an \
+             admin resolves it.",
+        )
+        .policy(PARTY)
+        .to(contracts::commands::dispute)
+        .body::<contracts::views::ReasonBody>()
+        .example(json!({"reason": "Half of the screens are missing."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/milestones/{index}/resolve",
+            "Resolve a dispute with a split: `vendor_cents` of the escrow to the vendor (the fee \
+             applies), the rest refunded to the client (422 `split-out-of-range` above the \
+             milestone's amount).",
+        )
+        .policy(ADMIN_WRITE)
+        .to(contracts::commands::resolve)
+        .body::<contracts::views::ResolveBody>()
+        .example(json!({"vendor_cents": 150000, "note": "Half of the work was delivered."}))
+        .reply::<CommandReply>(200)
+        .keyed()
+        .conditional(),
+        Endpoint::post(
+            "/v1/contracts/{id}/reviews",
+            "Review the other side once the contract is complete (quality, communication, \
+             timeliness 1–5; 422 `rating-out-of-range` otherwise); feeds the reviewee's reputation.",
+        )
+        .policy(PARTY)
+        .to(contracts::commands::review)
+        .body::<contracts::views::ReviewBody>()
+        .example(json!({"quality": 5, "communication": 4, "timeliness": 5, "text": "On time."}))
+        .reply::<CommandReply>(201)
+        .keyed(),
+        Endpoint::get(
+            "/v1/vendors/{id}/reputation",
+            "A vendor's reputation — the Bayesian average of the reviews it received (prior \
+             `reputation_prior_mean` weighted as `reputation_prior_weight` reviews, so one \
+             5-star review does not beat fifty 4.8s) — and its load (open contracts).",
+        )
+        .to(contracts::reads::reputation)
+        .query::<contracts::reads::ReadQuery>()
+        .reply::<contracts::views::ReputationView>(200),
+        Endpoint::get(
+            "/v1/vendors/{id}/statement",
+            "A vendor's payout statement: released milestones (after the platform's fee) over \
+             [from, to).",
+        )
+        .policy(SELF_OR_OVERSIGHT)
+        .to(ledger::vendor)
+        .query::<ledger::StatementQuery>()
+        .reply::<ledger::StatementView>(200),
     ]
 }
 

@@ -2,8 +2,9 @@
 //! admins and auditors; moving it is for admins, and only when the server
 //! was started with `manual_clock = true` (tests and demos of renewals,
 //! expiries and refund windows). A system clock answers 409 to a move.
-//! A move sweeps memberships before it answers, so renewals and expiries
-//! due by the new time are recorded when the answer arrives.
+//! A move sweeps memberships and contracts before it answers, so renewals,
+//! expiries and automatic acceptances due by the new time are recorded
+//! when the answer arrives.
 
 use std::time::Duration;
 
@@ -86,5 +87,7 @@ pub(crate) async fn moved(
     }
     // Renewals and expiries follow the clock at once, not at the next tick.
     state.memberships.sweep().await;
+    // So do automatic acceptances of unanswered milestone submissions.
+    state.contracts.sweep().await;
     Ok(HttpResponse::Ok().json(reading(&state)))
 }

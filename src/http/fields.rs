@@ -28,8 +28,10 @@ use agora_actors::models::generator::{
 use agora_actors::projection::catalog::MAX_PAGE;
 use agora_actors::projection::discussions::MAX_DISCUSSION_PAGE;
 use agora_actors::projection::memberships::MAX_PLAN_PAGE;
+use agora_actors::projection::requirements::MAX_REQUIREMENT_PAGE;
+use agora_actors::requirement::rules as requirement;
 use agora_actors::user::{MAX_DISPLAY_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
-use agora_actors::{membership, partner};
+use agora_actors::{contract, membership, partner, vendor};
 use agora_events::domain::money::{CURRENCIES, Money};
 use agora_events::domain::revenue::BPS_SCALE;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -89,6 +91,48 @@ fn text(max: usize, description: &str) -> Schema {
 /// server before it counts).
 fn free_text(max: usize, description: &str) -> Schema {
     json_schema!({"type": "string", "maxLength": max, "description": description})
+}
+
+/// Control characters but tab, line feed and carriage return: what a
+/// requirement's description or a bid's proposal may not hold.
+const CONTROLS_BUT_TAB_LF_CR: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
+/// Control characters but tab and line feed: what a contract's notes and
+/// reviews may not hold.
+const CONTROLS_BUT_TAB_LF: &str = r"\x00-\x08\x0b-\x1f\x7f-\x9f";
+
+/// A trimmed text of 1 to `max` characters without the control
+/// characters of `controls` (a regex class body): a requirement's
+/// description, a bid's proposal.
+fn long_text(max: usize, controls: &str, description: &str) -> Schema {
+    json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max,
+        "pattern": format!("^[^\\s{CONTROLS}](?:[^{controls}]*[^\\s{CONTROLS}])?$"),
+        "description": description,
+    })
+}
+
+/// A text of at most `max` characters, possibly empty, without the
+/// control characters of `controls` (trimmed by the server before it
+/// counts): a contract's notes and reviews.
+fn plain_text(max: usize, controls: &str, description: &str) -> Schema {
+    json_schema!({
+        "type": "string",
+        "maxLength": max,
+        "pattern": format!("^[^{controls}]*$"),
+        "description": description,
+    })
+}
+
+/// An array of at most `max` items of `item`.
+fn list(max: usize, item: &Schema, description: &str) -> Schema {
+    json_schema!({
+        "type": "array",
+        "maxItems": max,
+        "items": item,
+        "description": description,
+    })
 }
 
 /// An integer from `min` to `max`, both included.
@@ -279,6 +323,92 @@ rules! {
         "pattern": format!("^{YEAR}-{MONTH}-{DAY}$"),
         "description": "YYYY-MM-DD (UTC), 1970-01-01 to 9999-12-31",
     });
+    /// A skill tag (a vendor's or a requirement's; lowercased by the
+    /// server).
+    Skill => line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters; lowercased");
+    /// A vendor's skills.
+    VendorSkills => list(
+        vendor::MAX_SKILLS,
+        &line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
+        "at most 30 skill tags; lowercased, repeats dropped",
+    );
+    /// A requirement's skills.
+    RequirementSkills => list(
+        requirement::MAX_SKILLS,
+        &line(vendor::MAX_TAG_CHARS, "1 to 40 characters, no control characters"),
+        "at most 30 skill tags; lowercased, repeats dropped",
+    );
+    /// People on a vendor's team.
+    TeamSize => integer(1, vendor::MAX_TEAM_SIZE, "1 to 100000 people");
+    /// Most contracts a vendor takes at once.
+    Capacity => integer(1, vendor::MAX_CAPACITY, "1 to 100 concurrent contracts");
+    /// A vendor's portfolio.
+    Portfolio => free_text(vendor::MAX_PORTFOLIO_CHARS, "at most 20000 characters");
+    /// A vendor's working languages.
+    VendorLanguages => list(
+        vendor::MAX_LANGUAGES,
+        &json_schema!({
+            "type": "string",
+            "minLength": vendor::MIN_LANGUAGE_CHARS,
+            "maxLength": vendor::MAX_LANGUAGE_CHARS,
+            "pattern": format!("^[A-Za-z0-9-]{{{},{}}}$", vendor::MIN_LANGUAGE_CHARS, vendor::MAX_LANGUAGE_CHARS),
+        }),
+        "at most 20 language tags (2 to 16 of letters, digits and -; lowercased)",
+    );
+    /// Content items a vendor's members published.
+    ContentIds => list(
+        vendor::MAX_CONTENT_IDS,
+        &json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
+        "at most 100 content ids",
+    );
+    /// A requirement's title.
+    RequirementTitle => line(requirement::MAX_TITLE_CHARS, "1 to 200 characters, no control characters");
+    /// A requirement's description or a bid's proposal.
+    RequirementText => long_text(
+        requirement::MAX_TEXT_CHARS,
+        CONTROLS_BUT_TAB_LF_CR,
+        "1 to 20000 characters; no control characters but tab and line breaks",
+    );
+    /// Days the work may take (a requirement's deadline, a bid's delivery).
+    Days => integer(1, requirement::MAX_DAYS, "1 to 3660 days");
+    /// Days a requirement takes bids.
+    BiddingDays => integer(1, requirement::MAX_BIDDING_DAYS, "1 to 365 days");
+    /// The vendors invited to an invited-only requirement.
+    Invited => list(
+        requirement::MAX_INVITED,
+        &json_schema!({"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}),
+        "vendor ids, 1 to 200 with visibility invited, none otherwise",
+    );
+    /// Why a requirement is cancelled.
+    CancelReason => free_text(requirement::MAX_REASON_CHARS, "at most 1000 characters");
+    /// A milestone's title.
+    MilestoneTitle => line(requirement::MAX_TITLE_CHARS, "1 to 200 characters, no control characters");
+    /// What a milestone pays.
+    MilestoneCents => integer(
+        requirement::MIN_MILESTONE_CENTS,
+        Money::MAX_MINOR_UNITS,
+        "minor units, 1 to 10^12; the milestones add up to the price",
+    );
+    /// The day after the award a milestone is due.
+    DueDay => integer(1, requirement::MAX_DAYS, "1 to the bid's delivery_days");
+    /// A milestone's index in its contract, from 0.
+    MilestoneIndex => integer(0, contract::MAX_MILESTONES - 1, "the milestone's index, from 0");
+    /// A contract's note, reason or resolution.
+    ContractNote => plain_text(
+        contract::MAX_NOTE_CHARS,
+        CONTROLS_BUT_TAB_LF,
+        "at most 2000 characters; no control characters but tab and line feed",
+    );
+    /// A contract review's text.
+    ContractReview => plain_text(
+        contract::MAX_REVIEW_CHARS,
+        CONTROLS_BUT_TAB_LF,
+        "at most 4000 characters; no control characters but tab and line feed",
+    );
+    /// A review score.
+    Score => integer(contract::MIN_SCORE, contract::MAX_SCORE, "1 to 5");
+    /// A requirements page size.
+    RequirementLimit => integer(1, MAX_REQUIREMENT_PAGE, "page size, 1 to 100 (default 20)");
     /// Base64 of one image or PDF sent to verify.
     ImageData => json_schema!({
         "type": "string",

@@ -5,6 +5,7 @@
 //! - `GET /v1/partners/{id}/statement`: the partner's user, admins and
 //!   auditors.
 //! - `GET /v1/ledger/platform`: admins and auditors.
+//! - `GET /v1/vendors/{id}/statement`: the vendor, admins and auditors.
 //!
 //! Each takes `?from=&to=` (RFC 3339 in UTC, e.g. `2026-12-01T00:00:00Z`,
 //! or microseconds since the Unix epoch; both optional, the period is
@@ -52,9 +53,10 @@ pub(crate) struct EntryView {
     at: String,
     /// The same, in microseconds since the Unix epoch.
     at_micros: i64,
-    /// The sale (`{content_id}/{purchase_id}` for purchases).
+    /// The sale (`{content_id}/{purchase_id}` for purchases,
+    /// `contract:{contract_id}/{index}` for released milestones).
     sale_id: String,
-    /// `purchase` or `membership`.
+    /// `purchase`, `membership` or `outsourcing`.
     source: SaleSource,
     /// `sale` or `refund`.
     kind: EntryKind,
@@ -82,7 +84,7 @@ impl From<LedgerEntry> for EntryView {
 /// A statement on the wire.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct StatementView {
-    /// The account: `{"kind": "creator"|"partner", "id"}` or
+    /// The account: `{"kind": "creator"|"partner"|"vendor", "id"}` or
     /// `{"kind": "platform"}`.
     account: Account,
     /// Start of the period, RFC 3339 (`null`: from the beginning).
@@ -116,6 +118,16 @@ pub(crate) async fn partner(
 ) -> Result<HttpResponse, ApiError> {
     super::partners::readable_partner(&state, &id, &auth.0).await?;
     statement(&state, Account::Partner(id.into_inner()), &query).await
+}
+
+/// `GET /v1/vendors/{id}/statement` (the vendor, admins, auditors: the
+/// route's policy): released milestones, after the platform's fee.
+pub(crate) async fn vendor(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    statement(&state, Account::Vendor(id.into_inner()), &query).await
 }
 
 /// `GET /v1/ledger/platform` (admins, auditors: the route's policy).

@@ -17,6 +17,7 @@ mod body;
 mod clock;
 mod command;
 mod contents;
+mod contracts;
 mod dashboard;
 mod days;
 mod fields;
@@ -33,10 +34,12 @@ mod ratelimit;
 mod reads;
 mod recommendations;
 mod requests;
+mod requirements;
 mod route_label;
 mod sessions;
 mod shutdown;
 mod users;
+mod vendors;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -78,6 +81,8 @@ pub(crate) struct AppState {
     pub(crate) max_k: usize,
     /// The model workers (loaded in the background).
     pub(crate) models: Models,
+    /// Bid scoring settings and the embedding cache of bid rankings.
+    pub(crate) ranking: requirements::ranking::BidRanking,
 }
 
 /// Login and registration attempts allowed per window.
@@ -121,6 +126,7 @@ impl AppState {
             requests: requests::RequestMetrics::default(),
             max_k: settings.recommender.max_k.max(1),
             models,
+            ranking: requirements::ranking::BidRanking::new(&settings.matching),
         })
     }
 

@@ -93,9 +93,10 @@ pub(crate) struct Endpoint {
     body: Option<SchemaFn>,
     reply: Reply,
     keyed: bool,
-    /// What the call creates: the path parameter naming it and the field
+    /// What the call creates: the collection it lands in (`None`: this
+    /// operation's own path), the path parameter naming it and the field
     /// of the answer that carries its id (for OpenAPI links).
-    creates: Option<(&'static str, &'static str)>,
+    creates: Option<(Option<&'static str>, &'static str, &'static str)>,
     /// An example request body.
     example: Option<Value>,
     conditional: bool,
@@ -224,7 +225,20 @@ impl Endpoint {
     /// `field`: the document links this operation to every operation under
     /// that path, so a client (or a stateful tester) can chain them.
     pub(crate) fn creates(mut self, param: &'static str, field: &'static str) -> Self {
-        self.creates = Some((param, field));
+        self.creates = Some((None, param, field));
+        self
+    }
+
+    /// Creates what `{collection}/{param}` names (another collection than
+    /// this operation's, as an award opens a contract), its id in the
+    /// answer's `field`: linked like [`Self::creates`].
+    pub(crate) fn creates_at(
+        mut self,
+        collection: &'static str,
+        param: &'static str,
+        field: &'static str,
+    ) -> Self {
+        self.creates = Some((Some(collection), param, field));
         self
     }
 
@@ -430,8 +444,8 @@ pub(crate) fn document(endpoints: &[Endpoint]) -> Value {
 /// request has too (`None` if it creates nothing): a link can only fill a
 /// parameter from the answer or from the request.
 fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
-    let (param, field) = endpoint.creates?;
-    let base = format!("{}/{{{param}}}", endpoint.path);
+    let (collection, param, field) = endpoint.creates?;
+    let base = format!("{}/{{{param}}}", collection.unwrap_or(endpoint.path));
     let mut links = Map::new();
     for target in endpoints {
         let under = target.path == base || target.path.starts_with(&format!("{base}/"));
@@ -462,11 +476,15 @@ fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
 
 fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
     let generator = &mut generators.requests;
-    // Every path parameter names something by its id.
+    // Every path parameter names something by its id, but a milestone's
+    // `{index}` (a number from 0).
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .map(|name| {
-            let schema = generator.subschema_for::<super::fields::Id>();
+            let schema = match name {
+                "index" => generator.subschema_for::<super::fields::MilestoneIndex>(),
+                _ => generator.subschema_for::<super::fields::Id>(),
+            };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();

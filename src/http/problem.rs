@@ -142,6 +142,49 @@ pub(crate) enum ProblemKind {
     /// An image declares more pixels than `models.max_image_pixels`; it was
     /// refused before being decoded: send a smaller image (413).
     ImageTooLarge,
+    /// No requirement has this id, or it is invited-only and the caller
+    /// was not invited: check the id (404).
+    RequirementNotFound,
+    /// A requirement with this id was posted already: pick another id (409).
+    RequirementExists,
+    /// The requirement's state forbids the command (bidding closed,
+    /// already awarded, cancelled, or a change other than an extension
+    /// after the first bid); `detail` names the rule: do not retry
+    /// unchanged (409).
+    RequirementConflict,
+    /// The vendor has no live bid on this requirement: check the vendor id
+    /// (404).
+    BidNotFound,
+    /// The vendor has a live bid on this requirement already: revise it
+    /// (`PUT .../bids/{vendor_id}`) instead (409).
+    BidExists,
+    /// No vendor profile exists for this id (or the user is not a vendor):
+    /// a vendor sets one with `PUT /v1/vendors/{id}` (404).
+    VendorNotFound,
+    /// A bid's milestone amounts do not add up to its price: fix the plan
+    /// (422).
+    MilestonesMismatch,
+    /// No outsourcing contract has this id: check the id (a contract's id
+    /// is its requirement's) (404).
+    ContractNotFound,
+    /// The contract has no milestone with this index (indexes start at 0):
+    /// check the index (404).
+    MilestoneNotFound,
+    /// A contract with this id was opened with other terms: one award makes
+    /// one contract (409).
+    ContractExists,
+    /// The milestone's stage forbids the command (funding a funded one,
+    /// accepting one not submitted, resolving one not disputed, …);
+    /// `detail` names the stage: read the contract again (409).
+    MilestoneConflict,
+    /// The contract's state forbids the command (reviewing before
+    /// completion, reviewing twice): do not retry unchanged (409).
+    ContractConflict,
+    /// A dispute's split gives the vendor more than the milestone's amount:
+    /// send at most the amount (422).
+    SplitOutOfRange,
+    /// A review score is not between 1 and 5: send 1–5 (422).
+    RatingOutOfRange,
 }
 
 impl ProblemKind {
@@ -373,6 +416,76 @@ impl ProblemKind {
                 StatusCode::GATEWAY_TIMEOUT,
                 "Models timed out",
             ),
+            Self::RequirementNotFound => (
+                "urn:agora:problem:requirement-not-found",
+                StatusCode::NOT_FOUND,
+                "Requirement not found",
+            ),
+            Self::RequirementExists => (
+                "urn:agora:problem:requirement-exists",
+                StatusCode::CONFLICT,
+                "Requirement exists",
+            ),
+            Self::RequirementConflict => (
+                "urn:agora:problem:requirement-conflict",
+                StatusCode::CONFLICT,
+                "Requirement state conflict",
+            ),
+            Self::BidNotFound => (
+                "urn:agora:problem:bid-not-found",
+                StatusCode::NOT_FOUND,
+                "Bid not found",
+            ),
+            Self::BidExists => (
+                "urn:agora:problem:bid-exists",
+                StatusCode::CONFLICT,
+                "Bid exists",
+            ),
+            Self::VendorNotFound => (
+                "urn:agora:problem:vendor-not-found",
+                StatusCode::NOT_FOUND,
+                "Vendor not found",
+            ),
+            Self::MilestonesMismatch => (
+                "urn:agora:problem:milestones-mismatch",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Milestones do not add up to the price",
+            ),
+            Self::ContractNotFound => (
+                "urn:agora:problem:contract-not-found",
+                StatusCode::NOT_FOUND,
+                "Contract not found",
+            ),
+            Self::MilestoneNotFound => (
+                "urn:agora:problem:milestone-not-found",
+                StatusCode::NOT_FOUND,
+                "Milestone not found",
+            ),
+            Self::ContractExists => (
+                "urn:agora:problem:contract-exists",
+                StatusCode::CONFLICT,
+                "Contract exists",
+            ),
+            Self::MilestoneConflict => (
+                "urn:agora:problem:milestone-conflict",
+                StatusCode::CONFLICT,
+                "Milestone conflict",
+            ),
+            Self::ContractConflict => (
+                "urn:agora:problem:contract-conflict",
+                StatusCode::CONFLICT,
+                "Contract conflict",
+            ),
+            Self::SplitOutOfRange => (
+                "urn:agora:problem:split-out-of-range",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Split out of range",
+            ),
+            Self::RatingOutOfRange => (
+                "urn:agora:problem:rating-out-of-range",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Rating out of range",
+            ),
         }
     }
 
@@ -434,6 +547,20 @@ impl ProblemKind {
         Self::PriceOutOfRange,
         Self::TimeOutOfRange,
         Self::ImageTooLarge,
+        Self::RequirementNotFound,
+        Self::RequirementExists,
+        Self::RequirementConflict,
+        Self::BidNotFound,
+        Self::BidExists,
+        Self::VendorNotFound,
+        Self::MilestonesMismatch,
+        Self::ContractNotFound,
+        Self::MilestoneNotFound,
+        Self::ContractExists,
+        Self::MilestoneConflict,
+        Self::ContractConflict,
+        Self::SplitOutOfRange,
+        Self::RatingOutOfRange,
     ];
 }
 

@@ -10,6 +10,7 @@
 //! command carries an idempotency key derived from the seed, so running
 //! the same seed again on the same data replays instead of writing.
 
+mod outsourcing;
 mod plan;
 mod words;
 
@@ -69,6 +70,14 @@ pub(crate) struct SeedReport {
     pub(crate) check_ins: u64,
     /// Comments, questions and answers accepted.
     pub(crate) comments: u64,
+    /// Outsourcing: clients and vendors registered (the demo ones aside).
+    pub(crate) outsourcing_users: u64,
+    /// Vendor profiles set.
+    pub(crate) vendor_profiles: u64,
+    /// Requirements posted (public, invited-only and sealed).
+    pub(crate) requirements: u64,
+    /// Bids placed.
+    pub(crate) bids: u64,
     /// Commands sent (registrations, item set-up and engagement).
     pub(crate) commands: u64,
     /// Commands that wrote events.
@@ -162,6 +171,7 @@ pub(crate) async fn run(
             .set_message(format!("day {}/{}", day + 1, spec.days));
         run.day(steps).await;
     }
+    run.outsourcing(spec.seed).await;
     run.progress.finish_and_clear();
     run.catch_up().await;
     let mut report = run.report;
@@ -323,6 +333,86 @@ impl Run<'_> {
         }
     }
 
+    /// The outsourcing part (see [`outsourcing`]): clients and vendors,
+    /// profiles, then requirements, then bids, each stage concurrently.
+    async fn outsourcing(&mut self, seed: u64) {
+        self.progress.set_message("outsourcing");
+        let plan = outsourcing::plan(seed);
+        let domain = self.domain;
+        let outcomes: Vec<Outcome> = futures::stream::iter(plan.users.iter())
+            .map(|user| register(domain, user))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            if self.record(outcome) {
+                self.report.outsourcing_users += 1;
+            }
+        }
+        // The vendor role is read from the users view: let it see them.
+        if let Some(position) = self.last_position
+            && !domain.users.view().wait_for(position, CATCH_UP_WAIT).await
+        {
+            tracing::warn!(
+                position,
+                "the users view did not reach the seeded vendors in time"
+            );
+        }
+        let outcomes: Vec<Outcome> = futures::stream::iter(plan.profiles.iter())
+            .map(|p| async move {
+                let request = outsourcing::request(&p.vendor, p.key);
+                let set = domain
+                    .vendors
+                    .set_profile(&p.vendor, p.profile.clone(), false, &request)
+                    .await;
+                keyed(&p.vendor, "vendor profile", set)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            if self.record(outcome) {
+                self.report.vendor_profiles += 1;
+            }
+        }
+        let outcomes: Vec<Outcome> = futures::stream::iter(plan.requirements.iter())
+            .map(|r| async move {
+                let request = outsourcing::request(&r.client, r.key);
+                let id = r.new.id.clone().unwrap_or_default();
+                let posted = domain
+                    .requirements
+                    .post(r.new.clone(), &request)
+                    .await
+                    .map(|(_, executed)| executed);
+                keyed(&id, "requirement", posted)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            if self.record(outcome) {
+                self.report.requirements += 1;
+            }
+        }
+        let outcomes: Vec<Outcome> = futures::stream::iter(plan.bids.iter())
+            .map(|b| async move {
+                let request = outsourcing::request(&b.vendor, b.key);
+                let placed = domain
+                    .requirements
+                    .bid(&b.requirement, b.bid.clone(), &request)
+                    .await;
+                keyed(&b.requirement, "bid", placed)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            if self.record(outcome) {
+                self.report.bids += 1;
+            }
+        }
+    }
+
     /// Waits until the read models applied the last seeded event, so their
     /// snapshots (written when the domain stops) include everything.
     async fn catch_up(&self) {
@@ -421,6 +511,22 @@ fn outcome(
             id,
         },
         Err(e) => Outcome::Refused(format!("{what} on {item}: {e}")),
+    }
+}
+
+/// How a keyed command on `id` (`what` it was) ended.
+fn keyed<A: agora_actors::aggregate::Aggregate>(
+    id: &str,
+    what: &str,
+    result: Result<Executed<A>, impl std::fmt::Display>,
+) -> Outcome {
+    match result {
+        Ok(executed) => Outcome::Done {
+            replayed: executed.replayed,
+            position: executed.position,
+            id: None,
+        },
+        Err(e) => Outcome::Refused(format!("{what} on {id}: {e}")),
     }
 }
 

@@ -167,6 +167,34 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
     let partner = json!({"id": "p1", "name": "Partner One", "user_id": "pat", "share_bps": 1000});
     shop.command(Method::POST, "/v1/partners", &root, partner.clone())
         .await;
+    // Outsourcing: cli's requirement rq1; vic's vendor profile.
+    let profile = json!({
+        "skills": ["rust"], "team_size": 3, "capacity": 2,
+        "hourly_rate": {"amount_cents": 10000, "currency": "CNY"},
+    });
+    shop.command(
+        Method::PUT,
+        "/v1/vendors/vic",
+        &token("vic"),
+        profile.clone(),
+    )
+    .await;
+    let requirement = json!({
+        "id": "rq1", "title": "Gateway", "description": "Build it.", "skills": ["rust"],
+        "budget": {"min_cents": 100, "max_cents": 1000, "currency": "CNY"},
+        "deadline_days": 30, "bidding_days": 7, "visibility": "public",
+    });
+    shop.command(
+        Method::POST,
+        "/v1/requirements",
+        &token("cli"),
+        requirement.clone(),
+    )
+    .await;
+    let bid = json!({
+        "price": {"amount_cents": 500, "currency": "CNY"}, "delivery_days": 10,
+        "proposal": "Done before.", "milestones": [{"title": "all", "amount_cents": 500, "due_day": 10}],
+    });
 
     const CREATOR: &[&str] = &["cora"];
     const CREATOR_ADMIN: &[&str] = &["cora", "root"];
@@ -395,6 +423,104 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             "/v1/users/lin/memberships/coverage?creator=cora",
             Value::Null,
             LIN_READERS,
+        ),
+        row(Method::PUT, "/v1/vendors/vic", profile, &["vic", "root"]),
+        row(Method::POST, "/v1/requirements", requirement, &["cli"]),
+        row(
+            Method::PATCH,
+            "/v1/requirements/rq1",
+            json!({"bidding_days": 9}),
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/requirements/rq1/cancel",
+            Value::Null,
+            &["cli", "root"],
+        ),
+        row(
+            Method::POST,
+            "/v1/requirements/rq1/bids",
+            bid.clone(),
+            &["vic"],
+        ),
+        row(Method::PUT, "/v1/requirements/rq1/bids/vic", bid, &["vic"]),
+        row(
+            Method::DELETE,
+            "/v1/requirements/rq1/bids/vic",
+            Value::Null,
+            &["vic", "root"],
+        ),
+        row(
+            Method::POST,
+            "/v1/requirements/rq1/award",
+            json!({"vendor_id": "vic"}),
+            &["cli"],
+        ),
+        // Contracts (no contract k1 exists here: the roles are checked by
+        // the route's policy before anything is looked up; the contract
+        // tests in `src/http/contracts/tests.rs` cover the parties).
+        Row {
+            // Any user may ask; without a contract to be a party of, the
+            // answer is 404 to those the policy lets through.
+            refused_otherwise: &[
+                ("cora", StatusCode::NOT_FOUND),
+                ("dan", StatusCode::NOT_FOUND),
+                ("lin", StatusCode::NOT_FOUND),
+                ("bo", StatusCode::NOT_FOUND),
+                ("vic", StatusCode::NOT_FOUND),
+                ("cli", StatusCode::NOT_FOUND),
+                ("pat", StatusCode::NOT_FOUND),
+            ],
+            ..row(Method::GET, "/v1/contracts/k1", Value::Null, READERS)
+        },
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/fund",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/submit",
+            Value::Null,
+            &["vic"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/accept",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/request-changes",
+            Value::Null,
+            &["cli"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/dispute",
+            Value::Null,
+            &["cli", "vic"],
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/milestones/0/resolve",
+            json!({"vendor_cents": 0}),
+            ADMIN,
+        ),
+        row(
+            Method::POST,
+            "/v1/contracts/k1/reviews",
+            json!({"quality": 5, "communication": 5, "timeliness": 5}),
+            &["cli", "vic"],
+        ),
+        row(
+            Method::GET,
+            "/v1/vendors/vic/statement",
+            Value::Null,
+            &["vic", "root", "aud"],
         ),
     ];
 

@@ -108,6 +108,34 @@ async fn seeded_data_is_served_and_a_second_seed_writes_nothing() {
         .sum();
     assert!(rated > 0 && rated <= count(&report, "ratings"));
 
+    // The outsourcing side: requirements of every visibility with bids;
+    // an invited-only one is not listed to strangers, but to the demo
+    // vendor it invited.
+    assert_eq!(count(&report, "requirements"), 6);
+    assert_eq!(count(&report, "vendor_profiles"), 10);
+    assert!(count(&report, "bids") >= 12, "{report}");
+    let listed = |page: &Value| page["requirements"].as_array().map_or(0, Vec::len);
+    let page: Value = client
+        .get(server.at("/v1/requirements?status=any"))
+        .send()
+        .await
+        .expect("GET /v1/requirements")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(listed(&page), 5, "{page}");
+    let vendor = login(&client, &server, "demo-vendor", "demo-password").await;
+    let page: Value = client
+        .get(server.at("/v1/requirements?status=any"))
+        .bearer_auth(&vendor)
+        .send()
+        .await
+        .expect("GET /v1/requirements")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(listed(&page), 6, "{page}");
+
     // and the example learner logs in, sees their profile and owns their items.
     let example = &report["example"];
     let user_id = example["user_id"].as_str().expect("an example learner");

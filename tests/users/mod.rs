@@ -444,7 +444,7 @@ async fn sigkill_during_a_registration_flood_loses_no_acknowledged_user() {
 }
 
 /// A tiny shared list of acknowledged registrations.
-mod acked {
+pub(crate) mod acked {
     use std::collections::HashMap;
     use std::sync::Mutex;
     use std::time::Duration;

@@ -16,6 +16,11 @@
 //! (a sale booked twice, a refund of an unknown sale, shares that do not
 //! add up to the price) stops the ledger.
 //!
+//! Outsourcing contracts add escrow: per contract, what the client funded,
+//! what was released to the vendor (booked as a sale split between the
+//! vendor and the platform's fee), what was refunded, and what is held —
+//! `funded = released + refunded + held`, always ([`Escrow`]).
+//!
 //! Adding a source of sales is one arm in [`LedgerView::apply`] calling
 //! [`LedgerView::book_sale`] (and [`LedgerView::book_refund`] if it can be
 //! refunded).
@@ -24,6 +29,7 @@ use std::collections::BTreeMap;
 
 use agora_events::domain::DomainEvent;
 use agora_events::domain::content::LazyContentEvent;
+use agora_events::domain::contract::ContractEvent;
 use agora_events::domain::membership::MembershipEvent;
 use agora_events::domain::revenue::{Account, RevenueShare};
 use agora_events::{RecordedEvent, Timestamp};
@@ -41,6 +47,9 @@ pub enum SaleSource {
     Purchase,
     /// A membership payment (start or renewal).
     Membership,
+    /// A release of an outsourcing contract's escrow to its vendor (an
+    /// accepted milestone, or the vendor's part of a resolved dispute).
+    Outsourcing,
 }
 
 /// Whether an entry books a sale or reverses it.
@@ -149,6 +158,45 @@ pub struct LedgerView {
     /// Sales booked whose price is above [`Money::MAX_MINOR_UNITS`] (from
     /// a log written before the ceiling), and sums that saturated.
     anomalies: u64,
+    /// Escrow per outsourcing contract.
+    escrow: BTreeMap<String, Escrow>,
+}
+
+/// One outsourcing contract's escrow: what the client put in, what was
+/// released to the vendor, what was refunded to the client, what is held.
+///
+/// Invariant (checked by [`LedgerView::check`]):
+/// `funded = released + refunded + held` and `held >= 0`, always.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escrow {
+    /// ISO 4217 code of the amounts.
+    pub currency: String,
+    /// Put in escrow by the client.
+    pub funded: i128,
+    /// Released to the vendor (the vendor's and the platform's shares).
+    pub released: i128,
+    /// Refunded to the client.
+    pub refunded: i128,
+    /// Held now.
+    pub held: i128,
+}
+
+impl Escrow {
+    /// Whether `funded = released + refunded + held` and nothing held is
+    /// negative.
+    pub fn balances(&self) -> bool {
+        self.held >= 0
+            && self
+                .released
+                .checked_add(self.refunded)
+                .and_then(|sum| sum.checked_add(self.held))
+                == Some(self.funded)
+    }
+}
+
+/// The sale id of the release of milestone `index` of contract `contract_id`.
+pub fn contract_sale_id(contract_id: &str, index: u32) -> String {
+    format!("contract:{contract_id}/{index}")
 }
 
 /// The sale id of purchase `purchase_id` of content `content_id`.
@@ -263,6 +311,11 @@ impl LedgerView {
         self.anomalies
     }
 
+    /// The escrow of contract `contract_id`, once a milestone was funded.
+    pub fn escrow(&self, contract_id: &str) -> Option<&Escrow> {
+        self.escrow.get(contract_id)
+    }
+
     /// The balance of `account`, by currency (empty: no entries).
     pub fn balance(&self, account: &Account) -> Amounts {
         self.balances.get(account).cloned().unwrap_or_default()
@@ -365,6 +418,13 @@ impl LedgerView {
                 ));
             }
         }
+        for (contract, escrow) in &self.escrow {
+            if !escrow.balances() {
+                return Err(format!(
+                    "contract {contract:?}: escrow {escrow:?} does not balance"
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -440,9 +500,91 @@ impl LedgerView {
     }
 }
 
+impl LedgerView {
+    /// Books one Contract event: a funding into its escrow; an acceptance
+    /// out of it, as a sale of the released amount by the shares it
+    /// recorded; a resolution out of it, the vendor's part as such a sale
+    /// and the rest refunded.
+    fn apply_contract(&mut self, event: &RecordedEvent) -> Result<(), String> {
+        let decoded = ContractEvent::from_recorded(event).map_err(|e| e.to_string())?;
+        match decoded {
+            ContractEvent::Funded(e) => {
+                let escrow = self.escrow.entry(e.contract_id).or_default();
+                escrow.currency = e.amount.currency;
+                let amount = i128::from(e.amount.amount_cents);
+                escrow.funded = escrow.funded.saturating_add(amount);
+                escrow.held = escrow.held.saturating_add(amount);
+            }
+            ContractEvent::Accepted(e) => {
+                let total = price_of(&e.shares);
+                if total != u128::from(e.amount.amount_cents) {
+                    return Err(format!(
+                        "release of {:?} milestone {}: shares add up to {total}, the amount is {}",
+                        e.contract_id, e.index, e.amount.amount_cents
+                    ));
+                }
+                self.release(&e.contract_id, i128::from(e.amount.amount_cents), 0)?;
+                let sale = Sale {
+                    id: contract_sale_id(&e.contract_id, e.index),
+                    at: e.accepted_at,
+                    source: SaleSource::Outsourcing,
+                    currency: e.amount.currency,
+                    shares: e.shares,
+                };
+                self.book_sale(event.position, sale)?;
+            }
+            ContractEvent::Resolved(e) => {
+                let total = price_of(&e.shares);
+                if total != u128::from(e.vendor_cents) {
+                    return Err(format!(
+                        "resolution of {:?} milestone {}: shares add up to {total}, the vendor's part is {}",
+                        e.contract_id, e.index, e.vendor_cents
+                    ));
+                }
+                self.release(
+                    &e.contract_id,
+                    i128::from(e.vendor_cents),
+                    i128::from(e.refund_cents),
+                )?;
+                let sale = Sale {
+                    id: contract_sale_id(&e.contract_id, e.index),
+                    at: e.resolved_at,
+                    source: SaleSource::Outsourcing,
+                    currency: e.currency,
+                    shares: e.shares,
+                };
+                self.book_sale(event.position, sale)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Takes `released + refunded` out of `contract_id`'s escrow. Fails
+    /// (and changes nothing) if the escrow does not hold that much: the
+    /// write side never releases what was not funded.
+    fn release(&mut self, contract_id: &str, released: i128, refunded: i128) -> Result<(), String> {
+        let escrow = self
+            .escrow
+            .get_mut(contract_id)
+            .ok_or_else(|| format!("release from contract {contract_id:?}, which holds nothing"))?;
+        let out = released.saturating_add(refunded);
+        if out > escrow.held {
+            return Err(format!(
+                "contract {contract_id:?} releases {out} but holds {}",
+                escrow.held
+            ));
+        }
+        escrow.held -= out;
+        escrow.released = escrow.released.saturating_add(released);
+        escrow.refunded = escrow.refunded.saturating_add(refunded);
+        Ok(())
+    }
+}
+
 impl Projection for LedgerView {
     const NAME: &'static str = "ledger";
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
 
     fn apply_shared(&mut self, shared: &SharedEvent<'_>) -> Result<(), String> {
         let event = shared.recorded();
@@ -451,6 +593,9 @@ impl Projection for LedgerView {
         }
         if MembershipEvent::is_membership_type(&event.event_type) {
             return self.apply_membership(event);
+        }
+        if ContractEvent::is_contract_type(&event.event_type) {
+            return self.apply_contract(event);
         }
         Ok(())
     }

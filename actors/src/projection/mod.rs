@@ -16,6 +16,7 @@
 pub mod bodies;
 pub mod catalog;
 pub(crate) mod content_stream;
+pub mod contracts;
 pub mod dashboard;
 pub mod discussions;
 pub mod interactions;
@@ -26,9 +27,11 @@ pub mod memberships;
 pub mod money;
 pub mod near_dup;
 mod replay;
+pub mod requirements;
 mod runner;
 mod snapshot;
 pub mod users;
+pub mod vendors;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -10,14 +10,17 @@
 
 pub mod content;
 pub mod content_models;
+pub mod contract;
 mod declare;
 pub mod membership;
 pub mod money;
 pub mod partner;
 pub mod recommender;
+pub mod requirement;
 pub mod revenue;
 pub mod schema;
 pub mod user;
+pub mod vendor;
 
 use crate::codec::{self, DecodeError};
 use crate::model::{EventMetadata, NewEvent, RecordedEvent};

@@ -18,7 +18,7 @@ pub const BPS_SCALE: u32 = 10_000;
 /// Who a share of a sale goes to.
 ///
 /// On the wire (JSON) it is `{"kind": "platform"}` or `{"kind": "creator" |
-/// "partner", "id": "..."}`; in event payloads (bincode, not
+/// "partner" | "vendor", "id": "..."}`; in event payloads (bincode, not
 /// self-describing, where an adjacently tagged unit variant cannot be read
 /// back) it is a plain enum: variant index, then the id. The variant order
 /// is part of the payload schema.
@@ -31,6 +31,8 @@ pub enum Account {
     Creator(String),
     /// A partner platform, by partner id.
     Partner(String),
+    /// An outsourcing vendor, by user id (its released milestones).
+    Vendor(String),
 }
 
 /// [`Account`] as human-readable formats show it.
@@ -40,6 +42,7 @@ enum TaggedAccount {
     Platform,
     Creator(String),
     Partner(String),
+    Vendor(String),
 }
 
 /// [`Account`] as binary formats store it.
@@ -48,6 +51,7 @@ enum PlainAccount {
     Platform,
     Creator(String),
     Partner(String),
+    Vendor(String),
 }
 
 impl Serialize for Account {
@@ -57,6 +61,7 @@ impl Serialize for Account {
                 Self::Platform => TaggedAccount::Platform,
                 Self::Creator(id) => TaggedAccount::Creator(id),
                 Self::Partner(id) => TaggedAccount::Partner(id),
+                Self::Vendor(id) => TaggedAccount::Vendor(id),
             }
             .serialize(serializer)
         } else {
@@ -64,6 +69,7 @@ impl Serialize for Account {
                 Self::Platform => PlainAccount::Platform,
                 Self::Creator(id) => PlainAccount::Creator(id),
                 Self::Partner(id) => PlainAccount::Partner(id),
+                Self::Vendor(id) => PlainAccount::Vendor(id),
             }
             .serialize(serializer)
         }
@@ -77,12 +83,14 @@ impl<'de> Deserialize<'de> for Account {
                 TaggedAccount::Platform => Self::Platform,
                 TaggedAccount::Creator(id) => Self::Creator(id),
                 TaggedAccount::Partner(id) => Self::Partner(id),
+                TaggedAccount::Vendor(id) => Self::Vendor(id),
             }
         } else {
             match PlainAccount::deserialize(deserializer)? {
                 PlainAccount::Platform => Self::Platform,
                 PlainAccount::Creator(id) => Self::Creator(id),
                 PlainAccount::Partner(id) => Self::Partner(id),
+                PlainAccount::Vendor(id) => Self::Vendor(id),
             }
         })
     }

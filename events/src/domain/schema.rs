@@ -87,6 +87,9 @@ pub fn all() -> Vec<EventSchema> {
     all.extend(super::partner::schemas());
     all.extend(super::membership::schemas());
     all.extend(super::recommender::schemas());
+    all.extend(super::requirement::schemas());
+    all.extend(super::vendor::schemas());
+    all.extend(super::contract::schemas());
     all
 }
 

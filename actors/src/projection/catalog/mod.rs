@@ -11,7 +11,7 @@
 //! only the index's matches are filtered and sorted (by BM25 relevance
 //! unless another sort is asked).
 
-mod search;
+pub(crate) mod search;
 mod tokenize;
 
 use std::cmp::Reverse;

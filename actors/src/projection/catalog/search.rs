@@ -89,7 +89,7 @@ struct Inner {
 }
 
 /// The full-text index of the catalog (see the module doc).
-pub(super) struct SearchIndex {
+pub(crate) struct SearchIndex {
     /// `Err` if the index could not be created; searches then fail.
     inner: Result<Inner, SearchUnavailable>,
 }
@@ -147,7 +147,7 @@ impl Inner {
 
 impl SearchIndex {
     /// Indexes (or re-indexes) item `id` with its searchable text.
-    pub(super) fn upsert(&mut self, id: &str, title: &str, summary: &str, tags: &[String]) {
+    pub(crate) fn upsert(&mut self, id: &str, title: &str, summary: &str, tags: &[String]) {
         let Ok(inner) = &mut self.inner else { return };
         let next = u64::try_from(inner.keys.len()).unwrap_or(u64::MAX);
         let key = *inner.keys.entry(id.to_owned()).or_insert(next);
@@ -172,7 +172,7 @@ impl SearchIndex {
     /// their BM25 scores (title, tags and summary matches weighted); the
     /// last word also matches as a prefix (see the module doc). Text
     /// without any searchable word matches nothing.
-    pub(super) fn search(&self, text: &str) -> Result<Vec<(&str, Score)>, SearchUnavailable> {
+    pub(crate) fn search(&self, text: &str) -> Result<Vec<(&str, Score)>, SearchUnavailable> {
         let inner = self.inner.as_ref().map_err(Clone::clone)?;
         let terms = query_terms(text);
         if terms.is_empty() {

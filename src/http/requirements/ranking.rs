@@ -1,0 +1,174 @@
+//! `GET /v1/requirements/{id}/bids?rank=true`: a requirement's live bids
+//! scored p_ij ∈ [0, 1] with every part shown, best first
+//! (`agora_actors::matching::ranking`; weights and reputation prior are the
+//! `matching.*` settings).
+//!
+//! The inputs come from the read side: the requirement's card, each
+//! bidding vendor's profile (skills, capacity, portfolio) from the vendors
+//! view, and its standing (reviews, open contracts) from the contracts
+//! view. The semantic part is the cosine of sentence embeddings from the
+//! model workers, waited for at most `read_wait_ms` like any read. When the
+//! workers are off, still loading, fail or miss that deadline, the bids
+//! are ranked by the other five parts (their weights renormalised, the
+//! semantic part shown with weight 0) and the answer says why; a full
+//! embedding queue is 503 `models-overloaded` with `Retry-After`.
+
+use std::time::Instant;
+
+use agora_actors::matching::MatchingSettings;
+use agora_actors::matching::ranking::{BidInput, Ranked, RequirementInput, order, rank_bids};
+use agora_actors::matching::score::{BidSignals, RequirementSignals, VendorSignals, score_bid};
+use agora_actors::matching::semantic::{DEFAULT_KIND, SemanticError, SemanticFit};
+use agora_actors::projection::requirements::{BidStatus, RequirementCard};
+use agora_events::domain::money::Money;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::http::AppState;
+use crate::http::problem::{ApiError, ProblemKind};
+
+/// The scoring settings and the embedding cache of bid rankings; one per
+/// server.
+pub(crate) struct BidRanking {
+    settings: MatchingSettings,
+    fit: SemanticFit,
+}
+
+impl BidRanking {
+    /// Rankings under `settings` (checked at start-up), with an empty
+    /// cache of `settings.embedding_cache_entries` embeddings.
+    pub(crate) fn new(settings: &MatchingSettings) -> Self {
+        Self {
+            settings: settings.clone(),
+            fit: SemanticFit::new(DEFAULT_KIND, settings.embedding_cache_entries),
+        }
+    }
+}
+
+/// The ranking part of a bids answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RankingView {
+    /// Whether the semantic part (embedding cosine of proposal and profile
+    /// to the requirement) is in the scores.
+    semantic: bool,
+    /// Why it is not, when it is not (the model workers' state).
+    semantic_unavailable: Option<String>,
+    /// The live bids, best first (ties by vendor id): each vendor with its
+    /// score and every part of it (value, normalised weight, contribution,
+    /// reason).
+    bids: Vec<Ranked>,
+}
+
+/// Ranks the live bids of `card`.
+pub(crate) async fn rank(
+    state: &AppState,
+    card: &RequirementCard,
+) -> Result<RankingView, ApiError> {
+    let ranking = &state.ranking;
+    let budget = &card.terms.budget;
+    let money = |amount_cents| Money {
+        amount_cents,
+        currency: budget.currency.clone(),
+    };
+    let requirement = RequirementInput {
+        title: card.terms.title.clone(),
+        description: card.terms.description.clone(),
+        signals: RequirementSignals {
+            skills: card.terms.skills.clone(),
+            budget_min: money(budget.min_cents),
+            budget_max: money(budget.max_cents),
+            deadline_days: card.terms.deadline_days,
+        },
+    };
+    let bids: Vec<BidInput> = card
+        .bids
+        .values()
+        .filter(|bid| bid.status == BidStatus::Live)
+        .map(|bid| bid_input(state, bid))
+        .collect();
+    let deadline = Instant::now() + state.read_wait;
+    let semantic = match state.models.ready() {
+        Ok(ready) => rank_bids(
+            &ranking.settings,
+            &ranking.fit,
+            &ready.pool,
+            &requirement,
+            &bids,
+            deadline,
+        )
+        .await
+        .map_err(|e| match e {
+            SemanticError::Overloaded { retry_after } => Err(ApiError::retry_after(
+                ProblemKind::ModelsOverloaded,
+                e.to_string(),
+                u32::try_from(retry_after.as_secs()).unwrap_or(u32::MAX),
+            )),
+            other => Ok(other.to_string()),
+        }),
+        Err(reason) => Err(Ok(reason)),
+    };
+    match semantic {
+        Ok(bids) => Ok(RankingView {
+            semantic: true,
+            semantic_unavailable: None,
+            bids,
+        }),
+        Err(Err(problem)) => Err(problem),
+        Err(Ok(reason)) => Ok(RankingView {
+            semantic: false,
+            semantic_unavailable: Some(reason),
+            bids: without_semantic(&ranking.settings, &requirement, &bids),
+        }),
+    }
+}
+
+/// What scoring needs of one live bid and its vendor.
+fn bid_input(state: &AppState, bid: &agora_actors::projection::requirements::BidCard) -> BidInput {
+    let profile = state
+        .requirements
+        .vendor_view()
+        .read(|view| view.get(&bid.vendor_id).cloned());
+    let standing = state.contracts.standing(&bid.vendor_id);
+    let (skills, capacity, portfolio) = profile.map_or_else(
+        || (Vec::new(), 0, String::new()),
+        |p| (p.skills, p.capacity, p.portfolio),
+    );
+    BidInput {
+        vendor_id: bid.vendor_id.clone(),
+        proposal: bid.terms.proposal.clone(),
+        vendor_profile: portfolio,
+        vendor: VendorSignals {
+            skills,
+            capacity,
+            open_contracts: u32::try_from(standing.open_contracts).unwrap_or(u32::MAX),
+            review_count: u32::try_from(standing.reputation.reviews).unwrap_or(u32::MAX),
+            review_mean: standing.reputation.mean.unwrap_or(0.0),
+        },
+        bid: BidSignals {
+            price: bid.terms.price.clone(),
+            delivery_days: bid.terms.delivery_days,
+        },
+    }
+}
+
+/// The bids scored by every part but the semantic one (its weight 0, the
+/// others' renormalised), best first.
+fn without_semantic(
+    settings: &MatchingSettings,
+    requirement: &RequirementInput,
+    bids: &[BidInput],
+) -> Vec<Ranked> {
+    let settings = MatchingSettings {
+        weight_semantic: 0.0,
+        ..settings.clone()
+    };
+    let mut ranked: Vec<Ranked> = bids
+        .iter()
+        .map(|b| Ranked {
+            vendor_id: b.vendor_id.clone(),
+            score: score_bid(&settings, &requirement.signals, &b.vendor, &b.bid, 0.0),
+        })
+        .collect();
+    order(&mut ranked);
+    ranked
+}
