@@ -16,8 +16,8 @@ use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
-    clock, dashboard, health, ledger, library, memberships, metrics, partners, recommendations,
-    sessions, users,
+    audit, clock, dashboard, health, ledger, library, memberships, metrics, partners,
+    recommendations, sessions, users,
 };
 
 /// Any logged-in user who may write (auditors never do).
@@ -60,6 +60,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(revenue());
     all.extend(recommending());
     all.extend(admin());
+    all.extend(auditing());
     all
 }
 
@@ -571,6 +572,36 @@ fn admin() -> Vec<Endpoint> {
         .body::<clock::MoveClock>()
         .example(json!({"advance_secs": 86400}))
         .reply::<clock::ClockReading>(200),
+    ]
+}
+
+fn auditing() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/audit/events",
+            "The event history (`$all`) in global order, each event with its metadata and its \
+             payload as JSON (sealed personal fields as `[sealed]`), filtered by type, stream \
+             prefix and time; a page ends after `limit` matches or 10000 events looked at, \
+             `next_position` continues it. `Accept: application/x-ndjson` streams every event \
+             up to the head instead, one per line. Every call is recorded as `AuditLogRead` on \
+             `audit-{caller}`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(audit::events)
+        .query::<audit::EventsQuery>()
+        .reply::<audit::EventPage>(200)
+        .or_text(audit::NDJSON),
+        Endpoint::get(
+            "/v1/audit/streams/{stream}",
+            "One stream's events in version order (an unknown stream reads as empty); \
+             `next_version` continues. `Accept: application/x-ndjson` streams them all. Recorded \
+             as `AuditLogRead` on `audit-{caller}`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(audit::stream)
+        .query::<audit::StreamQuery>()
+        .reply::<audit::StreamPage>(200)
+        .or_text(audit::NDJSON),
     ]
 }
 

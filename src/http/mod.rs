@@ -12,6 +12,7 @@
 //! socket, so handlers can be tested in-process.
 
 mod api;
+mod audit;
 mod auth;
 mod body;
 mod clock;

@@ -99,6 +99,8 @@ pub(crate) struct Endpoint {
     /// An example request body.
     example: Option<Value>,
     conditional: bool,
+    /// Another media type of the success answer, chosen with `Accept`.
+    alternative: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -123,6 +125,7 @@ impl Endpoint {
             conditional: false,
             creates: None,
             example: None,
+            alternative: None,
         }
     }
 
@@ -211,6 +214,12 @@ impl Endpoint {
             media_type,
             schema: None,
         };
+        self
+    }
+
+    /// Also answers `media_type` (text) to a request that accepts it.
+    pub(crate) fn or_text(mut self, media_type: &'static str) -> Self {
+        self.alternative = Some(media_type);
         self
     }
 
@@ -462,11 +471,16 @@ fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
 
 fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
     let generator = &mut generators.requests;
-    // Every path parameter names something by its id.
+    // Every path parameter names something by its id (`{stream}`: a
+    // stream's name).
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .map(|name| {
-            let schema = generator.subschema_for::<super::fields::Id>();
+            let schema = if name == "stream" {
+                generator.subschema_for::<super::fields::StreamName>()
+            } else {
+                generator.subschema_for::<super::fields::Id>()
+            };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();
@@ -522,10 +536,11 @@ fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
             Some(make) => make(&mut generators.replies).to_value(),
             None => json!({"type": "string"}),
         };
-        success.insert(
-            "content".into(),
-            json!({reply.media_type: {"schema": schema}}),
-        );
+        let mut content = json!({reply.media_type: {"schema": schema}});
+        if let Some(other) = endpoint.alternative {
+            content[other] = json!({"schema": {"type": "string"}});
+        }
+        success.insert("content".into(), content);
     }
     op.insert(
         "responses".into(),

@@ -196,6 +196,13 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
     let table = vec![
         row(Method::GET, "/v1/admin/clock", Value::Null, READERS),
         row(Method::GET, "/v1/admin/recommender", Value::Null, READERS),
+        row(Method::GET, "/v1/audit/events", Value::Null, READERS),
+        row(
+            Method::GET,
+            "/v1/audit/streams/user-lin",
+            Value::Null,
+            READERS,
+        ),
         row(
             Method::POST,
             "/v1/admin/recommender:train",

@@ -8,9 +8,11 @@
 //! impl, the list of type names, the payload schemas and the lazy enum
 //! projections match on ([`LazyPayload`]) are generated from it.
 
+pub mod audit;
 pub mod content;
 pub mod content_models;
 mod declare;
+pub mod json;
 pub mod membership;
 pub mod money;
 pub mod partner;

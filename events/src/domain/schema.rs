@@ -87,6 +87,7 @@ pub fn all() -> Vec<EventSchema> {
     all.extend(super::partner::schemas());
     all.extend(super::membership::schemas());
     all.extend(super::recommender::schemas());
+    all.extend(super::audit::schemas());
     all
 }
 
