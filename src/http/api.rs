@@ -16,7 +16,7 @@ use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
-    audit, clock, dashboard, health, ledger, library, memberships, metrics, partners,
+    audit, clock, dashboard, health, integrity, ledger, library, memberships, metrics, partners,
     recommendations, sessions, users,
 };
 
@@ -602,6 +602,26 @@ fn auditing() -> Vec<Endpoint> {
         .query::<audit::StreamQuery>()
         .reply::<audit::StreamPage>(200)
         .or_text(audit::NDJSON),
+        Endpoint::get(
+            "/v1/audit/checkpoints/latest",
+            "The head's position and chain hash, signed now with the server's Ed25519 key \
+             (`audit_signing_key_file`): keep it outside the system and prove later, offline, \
+             that the log up to there was not rewritten (`agora verify --checkpoint FILE`). \
+             Recorded as `AuditLogRead`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(integrity::latest)
+        .reply::<crate::checkpoint::Checkpoint>(200),
+        Endpoint::get(
+            "/v1/audit/verify",
+            "Walk the hash chain from `from` (trusting `prev_hash` as the hash before it) over \
+             at most 100000 records and report the first break; `next_position` and \
+             `last_hash` continue the walk. Recorded as `AuditLogRead`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(integrity::verify)
+        .query::<integrity::VerifyQuery>()
+        .reply::<integrity::VerifyReport>(200),
     ]
 }
 

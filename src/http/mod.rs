@@ -22,6 +22,7 @@ mod dashboard;
 mod days;
 mod fields;
 mod health;
+mod integrity;
 mod ledger;
 mod library;
 mod memberships;
@@ -79,6 +80,8 @@ pub(crate) struct AppState {
     pub(crate) max_k: usize,
     /// The model workers (loaded in the background).
     pub(crate) models: Models,
+    /// The key that signs audit checkpoints.
+    pub(crate) signing_key: ed25519_dalek::SigningKey,
 }
 
 /// Login and registration attempts allowed per window.
@@ -122,6 +125,7 @@ impl AppState {
             requests: requests::RequestMetrics::default(),
             max_k: settings.recommender.max_k.max(1),
             models,
+            signing_key: crate::checkpoint::signing_key(settings)?,
         })
     }
 

@@ -170,3 +170,150 @@ async fn auditors_page_filter_and_stream_the_history_and_their_reads_are_recorde
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// The frames of a segment file: `(offset, length)` of each
+/// `[len][crc32c][body][prev_hash][hash]` record (events/src/log/frame.rs),
+/// after the 16-byte segment header, up to the zeros written ahead.
+fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 16;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        if len == 0 {
+            break;
+        }
+        out.push((at, 8 + len));
+        at += 8 + len;
+    }
+    out
+}
+
+/// Rewrites `from` to `to` (same length) inside the first record holding
+/// it, then recomputes that record's hash and CRC and the link, hash and
+/// CRC of every later record: a forgery whose chain verifies on its own.
+fn forge(segment: &std::path::Path, from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(segment).expect("reading the segment");
+    let frames = frames(&bytes);
+    let first = frames
+        .iter()
+        .position(|&(at, len)| bytes[at..at + len].windows(from.len()).any(|w| w == from))
+        .expect("a record holding the text");
+    let (at, len) = frames[first];
+    let offset = bytes[at..at + len]
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the text");
+    bytes[at + offset..at + offset + to.len()].copy_from_slice(to);
+    let mut prev: Option<[u8; 32]> = None;
+    for &(at, len) in &frames[first..] {
+        let end = at + len;
+        let body = at + 8..end - 64;
+        if let Some(prev) = prev {
+            bytes[end - 64..end - 32].copy_from_slice(&prev);
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&bytes[end - 64..end - 32]);
+        hasher.update(&bytes[body]);
+        let hash = *hasher.finalize().as_bytes();
+        bytes[end - 32..end].copy_from_slice(&hash);
+        let crc = crc32c::crc32c(&bytes[at + 8..end]);
+        bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+        prev = Some(hash);
+    }
+    std::fs::write(segment, &bytes).expect("writing the segment");
+}
+
+#[tokio::test]
+async fn a_signed_checkpoint_proves_offline_that_the_log_was_not_rewritten() {
+    let shop = with_admin_and_auditor();
+    let aud = login(&shop.client, &shop.server, "aud", PASSWORD).await;
+    let cora = shop.user("cora", &["creator"]).await;
+    shop.publish(
+        &cora,
+        draft("c1", "course", "Course one", "", &[], "en"),
+        900,
+    )
+    .await;
+
+    // The chain over HTTP: intact, in bounded resumable walks; a wrong
+    // trusted hash is a break.
+    let walk = shop
+        .get("/v1/audit/verify", Some(&aud), StatusCode::OK)
+        .await;
+    assert_eq!(walk["intact"], true, "{walk}");
+    assert_eq!(walk["complete"], true, "{walk}");
+    let next = walk["next_position"].as_u64().expect("next");
+    let last = walk["last_hash"].as_str().expect("last hash").to_owned();
+    let more = shop
+        .get(
+            &format!("/v1/audit/verify?from={next}&prev_hash={last}"),
+            Some(&aud),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(more["intact"], true, "{more}");
+    let wrong = shop
+        .get(
+            &format!("/v1/audit/verify?from=1&prev_hash={}", "0".repeat(64)),
+            Some(&aud),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(wrong["intact"], false);
+    assert_eq!(wrong["first_break"]["position"], 1);
+
+    let checkpoint = shop
+        .get("/v1/audit/checkpoints/latest", Some(&aud), StatusCode::OK)
+        .await;
+    assert_eq!(checkpoint["chain_hash"].as_str().map(str::len), Some(64));
+    assert_eq!(checkpoint["signature"].as_str().map(str::len), Some(128));
+    let public_key = checkpoint["public_key"].as_str().expect("key").to_owned();
+    let file = shop.sandbox.path().join("checkpoint.json");
+    std::fs::write(&file, checkpoint.to_string()).expect("keeping the checkpoint");
+
+    let crate::catalog::Shop {
+        sandbox, server, ..
+    } = shop;
+    assert!(server.terminate().success());
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify".to_string(), "--json".into()];
+        args.extend(sandbox.data_dir_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        sandbox.run(args)
+    };
+    let cp = file.display().to_string();
+
+    // The untouched log: the checkpoint holds, pinned to the server's key.
+    let held = verify(&["--checkpoint", &cp, "--public-key", &public_key])
+        .success()
+        .json();
+    assert_eq!(held["checkpoint"]["holds"], true, "{held}");
+    // Pinned to another key, it does not.
+    let other = verify(&["--checkpoint", &cp, "--public-key", &"1".repeat(64)])
+        .exit_code(2)
+        .json();
+    assert_eq!(other["checkpoint"]["holds"], false);
+
+    // Rewrite a record's payload and recompute its CRC and every later
+    // hash: the chain verifies on its own, the old checkpoint does not.
+    let segment = std::fs::read_dir(sandbox.data_dir().join("segments"))
+        .expect("segments dir")
+        .map(|e| e.expect("dir entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "seg"))
+        .expect("a segment file");
+    forge(&segment, b"Course one", b"Course 0ne");
+    let forged = verify(&[]).success().json();
+    assert_eq!(
+        forged["intact"], true,
+        "the forgery is self-consistent: {forged}"
+    );
+    let caught = verify(&["--checkpoint", &cp]).exit_code(2).json();
+    assert_eq!(caught["checkpoint"]["holds"], false, "{caught}");
+    assert!(
+        caught["checkpoint"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("rewritten")),
+        "{caught}"
+    );
+}

@@ -199,6 +199,13 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
         row(Method::GET, "/v1/audit/events", Value::Null, READERS),
         row(
             Method::GET,
+            "/v1/audit/checkpoints/latest",
+            Value::Null,
+            READERS,
+        ),
+        row(Method::GET, "/v1/audit/verify", Value::Null, READERS),
+        row(
+            Method::GET,
             "/v1/audit/streams/user-lin",
             Value::Null,
             READERS,
