@@ -95,6 +95,18 @@ fn identity() -> Vec<Endpoint> {
             .reply::<CommandReply>(200)
             .keyed()
             .conditional(),
+        Endpoint::delete(
+            "/v1/users/{id}/personal-data",
+            "Erase a user's personal data (crypto-shredding): `UserPersonalDataErased` is \
+             recorded and the user's data key destroyed, so e-mail, real name, phone and the \
+             password credential are unreadable for good while the log and its hash chain stay \
+             complete. The account is closed: its sessions end and it can no longer log in; its \
+             id, public name and history stay, views show `[erased]`. A repeat changes nothing.",
+        )
+        .policy(Policy::write(Who::PathUserOr(ADMIN)))
+        .to(users::erase)
+        .reply::<CommandReply>(200)
+        .keyed(),
         Endpoint::post(
             "/v1/sessions",
             "Log in: an opaque bearer token (rate-limited per account and address pair, per \

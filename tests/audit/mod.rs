@@ -317,3 +317,137 @@ async fn a_signed_checkpoint_proves_offline_that_the_log_was_not_rewritten() {
         "{caught}"
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("reading a directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn erasure_shreds_personal_data_closes_the_account_and_keeps_the_log_verifiable() {
+    const EMAIL: &str = "evelyn.unique@erasure.example";
+    const NAME: &str = "Evelyn Quixotic-Shred";
+    const PHONE: &str = "+44 7700 900123";
+    let shop = with_admin_and_auditor();
+    let cora = shop.user("cora", &["creator"]).await;
+    shop.publish(
+        &cora,
+        draft("c1", "course", "Course one", "", &[], "en"),
+        900,
+    )
+    .await;
+    let body = json!({
+        "id": "eve", "display_name": "Eve", "email": EMAIL, "real_name": NAME,
+        "phone": PHONE, "roles": ["learner"], "password": PASSWORD,
+    });
+    let (status, _) = shop.send(Method::POST, "/v1/users", None, body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let eve = login(&shop.client, &shop.server, "eve", PASSWORD).await;
+    shop.buy(&eve, "c1").await;
+    let root = shop.admin().await;
+    let before = shop.get("/v1/users/eve", Some(&root), StatusCode::OK).await;
+    assert_eq!(before["email"], EMAIL);
+
+    // Only the user or an admin; then the account is closed.
+    let (status, _) = shop
+        .send(
+            Method::DELETE,
+            "/v1/users/eve/personal-data",
+            Some(&cora),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let erased = shop
+        .command(
+            Method::DELETE,
+            "/v1/users/eve/personal-data",
+            &eve,
+            Value::Null,
+        )
+        .await;
+    let position = erased["position"].as_u64().expect("position");
+    let (status, _) = shop
+        .send(
+            Method::GET,
+            "/v1/users/eve/library",
+            Some(&eve),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
+    let (status, _) = shop
+        .send(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            json!({"user_id": "eve", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no more logging in");
+    // A repeat (by an admin) changes nothing and still answers 200.
+    shop.command(
+        Method::DELETE,
+        "/v1/users/eve/personal-data",
+        &root,
+        Value::Null,
+    )
+    .await;
+    let (status, _) = shop
+        .send(
+            Method::PATCH,
+            "/v1/users/eve",
+            Some(&root),
+            json!({"email": "new@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "no personal data comes back");
+
+    let view = shop
+        .get(
+            &format!("/v1/users/eve?min_position={position}"),
+            Some(&root),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["personal_data"], "erased", "{view}");
+    assert_eq!(view["email"], "[erased]");
+    assert_eq!(view["display_name"], "Eve", "the public name stays");
+
+    // Rebuilt from the log alone, the view still shows [erased].
+    let shop = shop.restart_without_projections();
+    let root = shop.admin().await;
+    let rebuilt = shop.get("/v1/users/eve", Some(&root), StatusCode::OK).await;
+    assert_eq!(rebuilt["personal_data"], "erased", "{rebuilt}");
+    assert_eq!(rebuilt["real_name"], "[erased]");
+
+    let crate::catalog::Shop {
+        sandbox, server, ..
+    } = shop;
+    assert!(server.terminate().success());
+    // No file of the data directory holds the personal data in clear.
+    for file in files(&sandbox.data_dir()) {
+        let bytes = std::fs::read(&file).expect("reading a data file");
+        for secret in [EMAIL, NAME, PHONE] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds {secret:?}",
+                file.display()
+            );
+        }
+    }
+    // Every event stays, and the chain still verifies.
+    let mut args = vec!["verify".to_string(), "--json".into()];
+    args.extend(sandbox.data_dir_args());
+    let report = sandbox.run(args).success().json();
+    assert_eq!(report["intact"], true, "{report}");
+}

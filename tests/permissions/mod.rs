@@ -387,6 +387,12 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             LIN_ADMIN,
         ),
         row(
+            Method::DELETE,
+            "/v1/users/lin/personal-data",
+            Value::Null,
+            LIN_ADMIN,
+        ),
+        row(
             Method::GET,
             "/v1/users/lin/library",
             Value::Null,
