@@ -165,6 +165,18 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "HEX", value_parser = crate::hex::parse_hash)]
     pub(crate) prev_hash: Option<[u8; 32]>,
 
+    /// A signed checkpoint (the JSON of `GET /v1/audit/checkpoints/latest`)
+    /// to prove the log up to its position was not rewritten since: its
+    /// signature must verify and the record at its position must carry
+    /// its chain hash.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) checkpoint: Option<std::path::PathBuf>,
+
+    /// The Ed25519 public key (64 hex digits) the checkpoint must be
+    /// signed by; without it, the key the checkpoint names.
+    #[arg(long, value_name = "HEX", value_parser = crate::hex::parse_hash, requires = "checkpoint")]
+    pub(crate) public_key: Option<[u8; 32]>,
+
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -64,6 +64,10 @@ pub(crate) struct Settings {
     /// with a fresh key on first start (fine for development; in production
     /// keep the key away from the data it protects).
     pub(crate) master_key_file: Option<PathBuf>,
+    /// File holding the Ed25519 key that signs audit checkpoints (64 hex
+    /// digits, the key's seed). Unset: `DATA_DIR/audit-signing.key`,
+    /// created with a fresh key on first start.
+    pub(crate) audit_signing_key_file: Option<PathBuf>,
     /// Seconds an aggregate actor stays in memory after its last command.
     pub(crate) actor_idle_secs: u64,
     /// Longest wait, in milliseconds, of a read with `?min_position=`.
@@ -314,6 +318,7 @@ impl Default for Settings {
             log: LogConfig::default(),
             master_key: None,
             master_key_file: None,
+            audit_signing_key_file: None,
             actor_idle_secs: 60,
             read_wait_ms: 5_000,
             max_body_bytes: 1 << 20,

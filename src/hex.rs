@@ -13,23 +13,29 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Parses a 32-byte hash written as 64 hex digits (either case).
 pub(crate) fn parse_hash(text: &str) -> Result<[u8; 32], String> {
+    parse_bytes(text)
+}
+
+/// Parses `N` bytes written as `2 * N` hex digits (either case).
+pub(crate) fn parse_bytes<const N: usize>(text: &str) -> Result<[u8; N], String> {
     let text = text.trim();
-    if text.len() != 64 {
+    if text.len() != 2 * N {
         return Err(format!(
-            "expected 64 hex digits, got {} characters",
+            "expected {} hex digits, got {} characters",
+            2 * N,
             text.len()
         ));
     }
-    let mut hash = [0u8; 32];
+    let mut bytes = [0u8; N];
     for (k, pair) in text.as_bytes().chunks_exact(2).enumerate() {
         let digit = |c: u8| {
             char::from(c)
                 .to_digit(16)
                 .ok_or_else(|| format!("{:?} is not a hex digit", char::from(c)))
         };
-        hash[k] = (digit(pair[0])? << 4 | digit(pair[1])?) as u8;
+        bytes[k] = (digit(pair[0])? << 4 | digit(pair[1])?) as u8;
     }
-    Ok(hash)
+    Ok(bytes)
 }
 
 #[cfg(test)]

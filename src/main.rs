@@ -23,6 +23,7 @@
 //! benchmarks.
 
 mod bench;
+mod checkpoint;
 mod cli;
 mod commands;
 mod config;

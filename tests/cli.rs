@@ -4,6 +4,7 @@
 
 mod common;
 
+mod audit;
 mod catalog;
 mod config;
 mod contents;

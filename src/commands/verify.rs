@@ -7,11 +7,12 @@
 
 use std::process::ExitCode;
 
-use agora_events::{ChainReport, EventStore, StoreError};
+use agora_events::{ChainReport, EventStore, LogStore, StoreError};
 use anyhow::Context;
 use serde::Serialize;
 
 use super::{print, runtime};
+use crate::checkpoint::{self, Checkpoint};
 use crate::cli::VerifyArgs;
 use crate::config::Settings;
 use crate::{hex, store};
@@ -30,6 +31,19 @@ struct Verdict {
     /// The position to pass as `--from` next time.
     next_position: u64,
     first_break: Option<Break>,
+    /// What `--checkpoint` found, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<CheckpointVerdict>,
+}
+
+/// Whether a signed checkpoint still holds.
+#[derive(Debug, Serialize)]
+struct CheckpointVerdict {
+    position: u64,
+    holds: bool,
+    /// Why it does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,12 +54,26 @@ struct Break {
 
 /// Runs the check and prints the verdict.
 pub(crate) fn run(settings: &Settings, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let signed = args
+        .checkpoint
+        .as_deref()
+        .map(read_checkpoint)
+        .transpose()?;
     let verdict = match store::try_open(settings) {
         Ok(store) => {
             let report = runtime()?
                 .block_on(store.verify_chain(args.from, args.prev_hash))
                 .context("walking the hash chain")?;
-            from_report(&report)
+            let mut verdict = from_report(&report);
+            if let Some(signed) = &signed {
+                let held = check_checkpoint(&store, signed, args.public_key.as_ref());
+                verdict.checkpoint = Some(CheckpointVerdict {
+                    position: signed.position,
+                    holds: held.is_ok(),
+                    reason: held.err(),
+                });
+            }
+            verdict
         }
         Err(StoreError::Corrupt {
             position,
@@ -65,6 +93,11 @@ pub(crate) fn run(settings: &Settings, args: &VerifyArgs) -> anyhow::Result<Exit
                     file.display()
                 ),
             }),
+            checkpoint: signed.as_ref().map(|c| CheckpointVerdict {
+                position: c.position,
+                holds: false,
+                reason: Some("the log does not open".into()),
+            }),
         },
         Err(e) => {
             return Err(e).with_context(|| {
@@ -77,11 +110,45 @@ pub(crate) fn run(settings: &Settings, args: &VerifyArgs) -> anyhow::Result<Exit
     } else {
         print(&human(&verdict, args.prev_hash.is_some()))?;
     }
-    Ok(if verdict.intact {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_BROKEN)
-    })
+    Ok(
+        if verdict.intact && verdict.checkpoint.as_ref().is_none_or(|c| c.holds) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_BROKEN)
+        },
+    )
+}
+
+/// Reads a checkpoint file.
+fn read_checkpoint(path: &std::path::Path) -> anyhow::Result<Checkpoint> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a checkpoint (JSON)", path.display()))
+}
+
+/// Whether `signed` holds for `store`: its signature verifies (by
+/// `pinned`, if given) and the record at its position carries its hash.
+fn check_checkpoint(
+    store: &LogStore,
+    signed: &Checkpoint,
+    pinned: Option<&[u8; 32]>,
+) -> Result<(), String> {
+    let hash = checkpoint::verify(signed, pinned)?;
+    match store.hash_at(signed.position) {
+        Ok(Some(found)) if found == hash => Ok(()),
+        Ok(Some(found)) => Err(format!(
+            "the log was rewritten: the record at position {} has hash {}, the checkpoint signed {}",
+            signed.position,
+            hex::encode(&found),
+            signed.chain_hash
+        )),
+        Ok(None) => Err(format!(
+            "the log ends before position {}: it was cut since the checkpoint",
+            signed.position
+        )),
+        Err(e) => Err(format!("reading position {}: {e}", signed.position)),
+    }
 }
 
 fn from_report(report: &ChainReport) -> Verdict {
@@ -95,6 +162,7 @@ fn from_report(report: &ChainReport) -> Verdict {
             position: b.position,
             reason: b.reason.clone(),
         }),
+        checkpoint: None,
     }
 }
 
@@ -112,6 +180,18 @@ fn human(v: &Verdict, trusted_prev: bool) -> String {
                 b.position, b.reason
             ));
             lines.push(format!("{} events checked before the break", v.checked));
+        }
+    }
+    if let Some(c) = &v.checkpoint {
+        match &c.reason {
+            None => lines.push(format!(
+                "signed checkpoint at position {} holds: the log up to it was not rewritten",
+                c.position
+            )),
+            Some(reason) => lines.push(format!(
+                "signed checkpoint at position {} does NOT hold: {reason}",
+                c.position
+            )),
         }
     }
     if v.from_position > 0 && !trusted_prev {

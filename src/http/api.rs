@@ -16,8 +16,8 @@ use super::contents::{commands, discussions, generate, reads, verify};
 use super::openapi::{self, Endpoint};
 use super::policy::{ADMIN, OVERSIGHT, Policy, Who};
 use super::{
-    clock, contracts, dashboard, health, ledger, library, memberships, metrics, partners,
-    recommendations, requirements, sessions, users, vendors,
+    audit, clock, contracts, dashboard, health, integrity, ledger, library, memberships, metrics,
+    partners, recommendations, requirements, sessions, users, vendors,
 };
 
 /// Any logged-in user who may write (auditors never do).
@@ -62,6 +62,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
     all.extend(recommending());
     all.extend(admin());
     all.extend(contracting());
+    all.extend(auditing());
     all
 }
 
@@ -96,6 +97,18 @@ fn identity() -> Vec<Endpoint> {
             .reply::<CommandReply>(200)
             .keyed()
             .conditional(),
+        Endpoint::delete(
+            "/v1/users/{id}/personal-data",
+            "Erase a user's personal data (crypto-shredding): `UserPersonalDataErased` is \
+             recorded and the user's data key destroyed, so e-mail, real name, phone and the \
+             password credential are unreadable for good while the log and its hash chain stay \
+             complete. The account is closed: its sessions end and it can no longer log in; its \
+             id, public name and history stay, views show `[erased]`. A repeat changes nothing.",
+        )
+        .policy(Policy::write(Who::PathUserOr(ADMIN)))
+        .to(users::erase)
+        .reply::<CommandReply>(200)
+        .keyed(),
         Endpoint::post(
             "/v1/sessions",
             "Log in: an opaque bearer token (rate-limited per account and address pair, per \
@@ -867,6 +880,57 @@ fn contracting() -> Vec<Endpoint> {
         .to(ledger::vendor)
         .query::<ledger::StatementQuery>()
         .reply::<ledger::StatementView>(200),
+    ]
+}
+
+/// What auditors read: the history, its integrity, checkpoints.
+fn auditing() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get(
+            "/v1/audit/events",
+            "The event history (`$all`) in global order, each event with its metadata and its \
+             payload as JSON (sealed personal fields as `[sealed]`), filtered by type, stream \
+             prefix and time; a page ends after `limit` matches or 10000 events looked at, \
+             `next_position` continues it. `Accept: application/x-ndjson` streams every event \
+             up to the head instead, one per line. Every call is recorded as `AuditLogRead` on \
+             `audit-{caller}`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(audit::events)
+        .query::<audit::EventsQuery>()
+        .reply::<audit::EventPage>(200)
+        .or_text(audit::NDJSON),
+        Endpoint::get(
+            "/v1/audit/streams/{stream}",
+            "One stream's events in version order (an unknown stream reads as empty); \
+             `next_version` continues. `Accept: application/x-ndjson` streams them all. Recorded \
+             as `AuditLogRead` on `audit-{caller}`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(audit::stream)
+        .query::<audit::StreamQuery>()
+        .reply::<audit::StreamPage>(200)
+        .or_text(audit::NDJSON),
+        Endpoint::get(
+            "/v1/audit/checkpoints/latest",
+            "The head's position and chain hash, signed now with the server's Ed25519 key \
+             (`audit_signing_key_file`): keep it outside the system and prove later, offline, \
+             that the log up to there was not rewritten (`agora verify --checkpoint FILE`). \
+             Recorded as `AuditLogRead`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(integrity::latest)
+        .reply::<crate::checkpoint::Checkpoint>(200),
+        Endpoint::get(
+            "/v1/audit/verify",
+            "Walk the hash chain from `from` (trusting `prev_hash` as the hash before it) over \
+             at most 100000 records and report the first break; `next_position` and \
+             `last_hash` continue the walk. Recorded as `AuditLogRead`.",
+        )
+        .policy(OVERSIGHT_READ)
+        .to(integrity::verify)
+        .query::<integrity::VerifyQuery>()
+        .reply::<integrity::VerifyReport>(200),
     ]
 }
 

@@ -53,6 +53,11 @@ pub(crate) const MIN_PHONE_CHARS: usize = 5;
 pub(crate) const MAX_PHONE_CHARS: usize = 32;
 /// Longest real name, in characters after trimming.
 pub(crate) const MAX_REAL_NAME_CHARS: usize = 200;
+/// Longest stream name, prefix or event type the audit API takes, in
+/// characters (an aggregate's category, `-` and a 64-character id fit).
+pub(crate) const MAX_STREAM_CHARS: usize = 128;
+/// The stream names the audit API takes.
+pub(crate) const STREAM_PATTERN: &str = "^[A-Za-z0-9_.:-]+$";
 /// Longest search text (`q`), in characters.
 pub(crate) const MAX_SEARCH_CHARS: usize = 200;
 /// Longest page cursor a server ever hands out (a sort tag, a 64-bit key,
@@ -262,6 +267,33 @@ rules! {
     ShareBps => integer(0, BPS_SCALE, "0 to 10000 basis points, with the platform fee at most 10000");
     /// A catalog page size.
     CatalogLimit => integer(1, MAX_PAGE, "page size, 1 to 100 (default 20)");
+    /// An audit page size.
+    AuditLimit => integer(1, super::audit::MAX_AUDIT_PAGE, "page size, 1 to 1000 (default 100)");
+    /// A stream's name as the audit API takes it: an aggregate's
+    /// `{category}-{id}` or `audit-{user}`.
+    StreamName => json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_STREAM_CHARS,
+        "pattern": STREAM_PATTERN,
+        "description": "1 to 128 characters of A-Z a-z 0-9 _ - . : (`user-ada`, `content-rust-101`, `audit-aud`)",
+    });
+    /// The start of stream names (`content-`), possibly empty.
+    StreamPrefix => json_schema!({
+        "type": "string",
+        "minLength": 0,
+        "maxLength": MAX_STREAM_CHARS,
+        "pattern": "^[A-Za-z0-9_.:-]*$",
+        "description": "0 to 128 characters of A-Z a-z 0-9 _ - . :",
+    });
+    /// An event type name (`ContentPurchased`).
+    EventType => json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_STREAM_CHARS,
+        "pattern": "^[A-Za-z0-9_.:-]+$",
+        "description": "an event type name such as ContentPurchased",
+    });
     /// A discussion page size.
     DiscussionLimit => integer(1, MAX_DISCUSSION_PAGE, "page size, 1 to 100 (default 20)");
     /// A plan page size.

@@ -12,6 +12,7 @@
 //! socket, so handlers can be tested in-process.
 
 mod api;
+mod audit;
 mod auth;
 mod body;
 mod clock;
@@ -22,6 +23,7 @@ mod dashboard;
 mod days;
 mod fields;
 mod health;
+mod integrity;
 mod ledger;
 mod library;
 mod memberships;
@@ -83,6 +85,8 @@ pub(crate) struct AppState {
     pub(crate) models: Models,
     /// Bid scoring settings and the embedding cache of bid rankings.
     pub(crate) ranking: requirements::ranking::BidRanking,
+    /// The key that signs audit checkpoints.
+    pub(crate) signing_key: ed25519_dalek::SigningKey,
 }
 
 /// Login and registration attempts allowed per window.
@@ -127,6 +131,7 @@ impl AppState {
             max_k: settings.recommender.max_k.max(1),
             models,
             ranking: requirements::ranking::BidRanking::new(&settings.matching),
+            signing_key: crate::checkpoint::signing_key(settings)?,
         })
     }
 

@@ -100,6 +100,8 @@ pub(crate) struct Endpoint {
     /// An example request body.
     example: Option<Value>,
     conditional: bool,
+    /// Another media type of the success answer, chosen with `Accept`.
+    alternative: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -124,6 +126,7 @@ impl Endpoint {
             conditional: false,
             creates: None,
             example: None,
+            alternative: None,
         }
     }
 
@@ -212,6 +215,12 @@ impl Endpoint {
             media_type,
             schema: None,
         };
+        self
+    }
+
+    /// Also answers `media_type` (text) to a request that accepts it.
+    pub(crate) fn or_text(mut self, media_type: &'static str) -> Self {
+        self.alternative = Some(media_type);
         self
     }
 
@@ -477,12 +486,14 @@ fn links(endpoint: &Endpoint, endpoints: &[Endpoint]) -> Option<Value> {
 fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
     let generator = &mut generators.requests;
     // Every path parameter names something by its id, but a milestone's
-    // `{index}` (a number from 0).
+    // `{index}` (a number from 0) and an audited `{stream}` (a stream's
+    // name).
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .map(|name| {
             let schema = match name {
                 "index" => generator.subschema_for::<super::fields::MilestoneIndex>(),
+                "stream" => generator.subschema_for::<super::fields::StreamName>(),
                 _ => generator.subschema_for::<super::fields::Id>(),
             };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
@@ -540,10 +551,11 @@ fn operation(endpoint: &Endpoint, generators: &mut Generators) -> Value {
             Some(make) => make(&mut generators.replies).to_value(),
             None => json!({"type": "string"}),
         };
-        success.insert(
-            "content".into(),
-            json!({reply.media_type: {"schema": schema}}),
-        );
+        let mut content = json!({reply.media_type: {"schema": schema}});
+        if let Some(other) = endpoint.alternative {
+            content[other] = json!({"schema": {"type": "string"}});
+        }
+        success.insert("content".into(), content);
     }
     op.insert(
         "responses".into(),

@@ -7,6 +7,12 @@
 //!   client reads its own write. The `ETag` is the aggregate version.
 //! - `PATCH /v1/users/{id}` changes the profile; with `If-Match` it only
 //!   applies to that version (a stale one gets 412 and changes nothing).
+//! - `DELETE /v1/users/{id}/personal-data` erases the personal data
+//!   (crypto-shredding): `UserPersonalDataErased` is appended, then the
+//!   user's data key destroyed. The account is closed: its sessions end,
+//!   logging in is refused (the password credential was sealed with that
+//!   key), profile changes get 409; its id, public name, purchases and
+//!   ledger entries stay, and views show `[erased]`.
 
 use std::time::{Duration, Instant};
 
@@ -141,7 +147,8 @@ pub(crate) struct UserView {
     real_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<String>,
-    /// `visible`, `hidden` (not this caller's to see) or `erased`.
+    /// `visible`, `hidden` (not this caller's to see) or `erased` (the
+    /// personal fields then read `[erased]`).
     #[schemars(extend("enum" = ["visible", "hidden", "erased"]))]
     personal_data: &'static str,
     version: u64,
@@ -207,17 +214,28 @@ pub(crate) async fn read(
     let record = view
         .read(|users| users.get(&id).cloned())
         .ok_or_else(|| ApiError::new(ProblemKind::UserNotFound, format!("no user {id:?}")))?;
-    let (personal, personal_data) = if auth.may_read_personal(&id) {
+    let erased = || {
+        let shown = ERASED.to_owned();
+        let details = PersonalDetails {
+            email: shown.clone(),
+            real_name: Some(shown.clone()),
+            phone: Some(shown),
+        };
+        (Some(details), "erased")
+    };
+    let (personal, personal_data) = if !auth.may_read_personal(&id) {
+        (None, "hidden")
+    } else if record.erased {
+        erased()
+    } else {
         match state
             .users
             .personal_details(&record)
             .map_err(from_service)?
         {
             Some(details) => (Some(details), "visible"),
-            None => (None, "erased"),
+            None => erased(),
         }
-    } else {
-        (None, "hidden")
     };
     let body = UserView {
         id: record.id,
@@ -234,6 +252,23 @@ pub(crate) async fn read(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(record.version)))
         .json(body))
+}
+
+/// What an erased personal field shows as.
+const ERASED: &str = "[erased]";
+
+/// `DELETE /v1/users/{id}/personal-data`: by the user or an admin.
+pub(crate) async fn erase(
+    state: web::Data<AppState>,
+    command: Command,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = command.idempotency_key;
+    let executed = state
+        .users
+        .erase_personal_data(&id, key, actor_metadata(key, command.user_id()))
+        .await?;
+    Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
 }
 
 /// `PATCH /v1/users/{id}`: by the user or an admin.
@@ -323,6 +358,7 @@ fn from_command(error: CommandError<UserError>) -> ApiError {
                 K::ValidationFailed
             }
             UserError::NoPassword | UserError::NoSuchSession => K::Unauthorized,
+            UserError::Erased => K::Conflict,
         };
         ApiError::new(kind, e.to_string())
     })

@@ -224,6 +224,20 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
     let table = vec![
         row(Method::GET, "/v1/admin/clock", Value::Null, READERS),
         row(Method::GET, "/v1/admin/recommender", Value::Null, READERS),
+        row(Method::GET, "/v1/audit/events", Value::Null, READERS),
+        row(
+            Method::GET,
+            "/v1/audit/checkpoints/latest",
+            Value::Null,
+            READERS,
+        ),
+        row(Method::GET, "/v1/audit/verify", Value::Null, READERS),
+        row(
+            Method::GET,
+            "/v1/audit/streams/user-lin",
+            Value::Null,
+            READERS,
+        ),
         row(
             Method::POST,
             "/v1/admin/recommender:train",
@@ -398,6 +412,12 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
             Method::PATCH,
             "/v1/users/lin",
             json!({"display_name": "Lin"}),
+            LIN_ADMIN,
+        ),
+        row(
+            Method::DELETE,
+            "/v1/users/lin/personal-data",
+            Value::Null,
             LIN_ADMIN,
         ),
         row(

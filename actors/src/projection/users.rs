@@ -30,6 +30,9 @@ pub struct UserRecord {
     pub registered_at: Timestamp,
     /// When the profile last changed.
     pub updated_at: Timestamp,
+    /// Whether the personal data was erased (the account is closed).
+    #[serde(default)]
+    pub erased: bool,
 }
 
 /// A live session: its bearer token stands for the user until it expires.
@@ -78,7 +81,7 @@ impl UsersView {
 
 impl Projection for UsersView {
     const NAME: &'static str = "users";
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
 
     fn apply_shared(&mut self, event: &SharedEvent<'_>) -> Result<(), String> {
         let event = event.recorded();
@@ -102,6 +105,7 @@ impl Projection for UsersView {
                         version: event.version,
                         registered_at: e.registered_at,
                         updated_at: e.registered_at,
+                        erased: false,
                     },
                 );
             }
@@ -152,6 +156,16 @@ impl Projection for UsersView {
                         expires_at: e.expires_at,
                     },
                 );
+            }
+            UserEvent::PersonalDataErased(e) => {
+                let record = self.users.get_mut(id).ok_or("erasure of an unknown user")?;
+                record.version = event.version;
+                record.updated_at = e.erased_at;
+                record.erased = true;
+                // The account is closed: every token of it stops at once.
+                for hash in self.sessions_by_user.remove(id).unwrap_or_default() {
+                    self.sessions.remove(&hash);
+                }
             }
             UserEvent::SessionEnded(e) => {
                 let record = self.users.get_mut(id).ok_or("session of an unknown user")?;

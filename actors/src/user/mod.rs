@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 
 use agora_events::Timestamp;
 use agora_events::domain::user::{
-    PasswordSet, Role, SessionEnded, SessionStarted, UserEvent, UserProfileChanged, UserRegistered,
+    PasswordSet, PersonalDataErased, Role, SessionEnded, SessionStarted, UserEvent,
+    UserProfileChanged, UserRegistered,
 };
 use agora_events::personal::Sealed;
 
@@ -59,6 +60,9 @@ pub enum UserCommand {
         /// The session to end.
         session_id: String,
     },
+    /// Erase the personal data (the caller then destroys the data key);
+    /// a repeat changes nothing.
+    ErasePersonalData,
     /// Change the public name and/or the personal details.
     UpdateProfile {
         /// The new public name.
@@ -93,6 +97,9 @@ pub enum UserError {
     /// A session must expire after it starts (422).
     #[error("a session must expire in the future")]
     SessionExpiry,
+    /// The user's personal data was erased: the account is closed (409).
+    #[error("the user's personal data was erased; the account is closed")]
+    Erased,
 }
 
 /// A user's decision state.
@@ -105,6 +112,8 @@ pub struct User {
     credential: Option<Sealed>,
     /// Open sessions and when they expire.
     sessions: BTreeMap<String, Timestamp>,
+    /// Whether the personal data was erased (the account is closed).
+    erased: bool,
 }
 
 impl User {
@@ -131,6 +140,11 @@ impl User {
     /// The sealed password credential.
     pub fn credential(&self) -> Option<&Sealed> {
         self.credential.as_ref()
+    }
+
+    /// Whether the personal data was erased.
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 }
 
@@ -164,7 +178,25 @@ impl Aggregate for User {
         command: &UserCommand,
         ctx: &CommandContext,
     ) -> Result<Vec<UserEvent>, UserError> {
+        if self.erased {
+            return match command {
+                // A repeat erasure changes nothing; logging out of a session
+                // that no longer exists is refused as any unknown session.
+                UserCommand::ErasePersonalData => Ok(Vec::new()),
+                UserCommand::EndSession { .. } => Err(UserError::NoSuchSession),
+                UserCommand::Register { .. } => Err(UserError::AlreadyRegistered),
+                _ => Err(UserError::Erased),
+            };
+        }
         match command {
+            UserCommand::ErasePersonalData => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                Ok(vec![UserEvent::PersonalDataErased(PersonalDataErased {
+                    erased_at: ctx.now,
+                })])
+            }
             UserCommand::Register {
                 display_name,
                 roles,
@@ -288,6 +320,12 @@ impl Aggregate for User {
             }
             UserEvent::SessionEnded(e) => {
                 self.sessions.remove(&e.session_id);
+            }
+            UserEvent::PersonalDataErased(_) => {
+                self.erased = true;
+                self.personal = None;
+                self.credential = None;
+                self.sessions.clear();
             }
         }
     }
@@ -518,6 +556,34 @@ mod session_tests {
             .then_error(&UserError::SessionExpiry);
         Story::<User>::new("u1")
             .when(&start)
+            .then_error(&UserError::NotRegistered);
+    }
+
+    #[test]
+    fn erasure_closes_the_account_and_a_repeat_changes_nothing() {
+        let erased = UserEvent::PersonalDataErased(PersonalDataErased {
+            erased_at: Timestamp(2),
+        });
+        Story::<User>::new("u1")
+            .at(Timestamp(2))
+            .given([registered_with_password()[0].clone()])
+            .when(&UserCommand::ErasePersonalData)
+            .then_events(std::slice::from_ref(&erased));
+        Story::<User>::new("u1")
+            .at(Timestamp(3))
+            .given([registered_with_password()[0].clone(), erased.clone()])
+            .when(&UserCommand::ErasePersonalData)
+            .then_events(&[]);
+        Story::<User>::new("u1")
+            .at(Timestamp(3))
+            .given([registered_with_password()[0].clone(), erased])
+            .when(&UserCommand::SetPassword {
+                credential: sealed(2),
+            })
+            .then_error(&UserError::Erased);
+        Story::<User>::new("u1")
+            .given([])
+            .when(&UserCommand::ErasePersonalData)
             .then_error(&UserError::NotRegistered);
     }
 }

@@ -258,6 +258,9 @@ impl UserService {
             // Merge with the aggregate's own state (not the read model, which
             // may lag), and make the write conditional on that version.
             let (user, version) = self.registry.state(id).await?;
+            if user.is_erased() {
+                return Err(CommandError::Domain(UserError::Erased).into());
+            }
             let Some(sealed) = user.personal() else {
                 return Err(CommandError::Domain(UserError::NotRegistered).into());
             };
@@ -289,6 +292,33 @@ impl UserService {
         self.execute(id, command, expected, idempotency_key, metadata)
             .await
             .map_err(Into::into)
+    }
+
+    /// Erases `id`'s personal data: appends `UserPersonalDataErased` (the
+    /// account is closed: every session ends, logging in is refused), then
+    /// destroys the user's data key, so every sealed field they ever had is
+    /// unreadable. A repeat appends nothing and destroys the key again (a
+    /// crash between the two steps is finished by repeating the call).
+    pub async fn erase_personal_data(
+        &self,
+        id: &str,
+        idempotency_key: Option<Uuid>,
+        metadata: EventMetadata,
+    ) -> Result<Executed<User>, UserServiceError> {
+        if !valid_id(id) {
+            return Err(UserServiceError::InvalidId);
+        }
+        let executed = self
+            .execute(
+                id,
+                UserCommand::ErasePersonalData,
+                None,
+                idempotency_key,
+                metadata,
+            )
+            .await?;
+        self.keys.shred(id)?;
+        Ok(executed)
     }
 
     /// Checks `password` against the user's credential and starts a session

@@ -104,6 +104,17 @@ macro_rules! domain_events {
             /// Every type name this enum reads and writes (so a reader can
             /// skip the others without decoding them).
             pub const TYPES: &'static [&'static str] = &[$($name),+];
+
+            /// The payload as JSON: its serde shape, which the event's
+            /// schema in `schemas/events/` describes (sealed personal
+            /// data stays an encrypted envelope).
+            pub fn payload_json(&self) -> serde_json::Value {
+                match self {
+                    $(Self::$variant(payload) => {
+                        serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
+                    })+
+                }
+            }
         }
 
         impl $crate::domain::DomainEvent for $enum {
@@ -277,6 +288,10 @@ mod tests {
     #[test]
     fn every_row_gives_its_type_name_version_schema_and_round_trip() {
         assert_eq!(DoorEvent::TYPES, ["DoorOpened", "DoorClosed"]);
+        assert_eq!(
+            events()[1].payload_json(),
+            serde_json::json!({"by": "bob", "reason": "wind"})
+        );
         let listed: Vec<_> = schemas()
             .iter()
             .map(|s| (s.event_type, s.version))

@@ -8,10 +8,12 @@
 //! impl, the list of type names, the payload schemas and the lazy enum
 //! projections match on ([`LazyPayload`]) are generated from it.
 
+pub mod audit;
 pub mod content;
 pub mod content_models;
 pub mod contract;
 mod declare;
+pub mod json;
 pub mod membership;
 pub mod money;
 pub mod partner;

@@ -90,6 +90,7 @@ pub fn all() -> Vec<EventSchema> {
     all.extend(super::requirement::schemas());
     all.extend(super::vendor::schemas());
     all.extend(super::contract::schemas());
+    all.extend(super::audit::schemas());
     all
 }
 

@@ -102,6 +102,16 @@ pub struct SessionEnded {
     pub ended_at: Timestamp,
 }
 
+/// A user's personal data was erased: their data key is destroyed, so
+/// every sealed field they ever had (e-mail, real name, phone, the
+/// password credential) is unreadable for good. The account is closed for
+/// logging in; its id, public name and history stay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PersonalDataErased {
+    /// When the erasure was accepted.
+    pub erased_at: Timestamp,
+}
+
 domain_events! {
     /// Every event of the User aggregate.
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +128,8 @@ domain_events! {
     SessionStarted(SessionStarted) = "UserSessionStarted" version 1,
     /// See [`SessionEnded`].
     SessionEnded(SessionEnded) = "UserSessionEnded" version 1,
+    /// See [`PersonalDataErased`].
+    PersonalDataErased(PersonalDataErased) = "UserPersonalDataErased" version 1,
 }
 
 #[cfg(test)]

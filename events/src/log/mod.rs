@@ -254,6 +254,33 @@ impl LogStore {
     pub fn is_poisoned(&self) -> bool {
         self.shared.poisoned.load(Ordering::Acquire)
     }
+
+    /// Walks the hash chain as [`EventStore::verify_chain`] does, but over
+    /// at most `max` records (bounded work, resumable from the report's
+    /// position and last hash). Runs on the caller's thread.
+    pub fn verify_chain_bounded(
+        &self,
+        from_position: u64,
+        trusted_prev_hash: Option<[u8; 32]>,
+        max: u64,
+    ) -> StoreResult<ChainReport> {
+        verify::verify_chain(&self.shared, from_position, trusted_prev_hash, max)
+    }
+
+    /// The chain hash of the record at `position` (checked against its
+    /// contents), `None` past the head.
+    pub fn hash_at(&self, position: u64) -> StoreResult<Option<[u8; 32]>> {
+        let report = verify::verify_chain(&self.shared, position, None, 1)?;
+        if let Some(broken) = report.first_break {
+            return Err(StoreError::Corrupt {
+                position: broken.position,
+                file: self.shared.segments_dir.clone(),
+                offset: 0,
+                reason: broken.reason,
+            });
+        }
+        Ok(report.last_hash)
+    }
 }
 
 #[async_trait]
@@ -310,6 +337,6 @@ impl EventStore for LogStore {
         from_position: u64,
         trusted_prev_hash: Option<[u8; 32]>,
     ) -> StoreResult<ChainReport> {
-        verify::verify_chain(&self.shared, from_position, trusted_prev_hash)
+        verify::verify_chain(&self.shared, from_position, trusted_prev_hash, u64::MAX)
     }
 }

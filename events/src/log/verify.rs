@@ -7,15 +7,17 @@ use super::reader::{FrameCursor, SCAN_CHUNK, Step};
 use crate::error::StoreResult;
 use crate::store::{ChainBreak, ChainReport};
 
-/// Checks the chain from `from` to the head as it is when called. Without a
-/// trusted previous hash, a walk from 0 starts at the genesis hash and a walk
-/// from elsewhere trusts the first record's link.
+/// Checks the chain from `from` to the head as it is when called, or over
+/// at most `max` records. Without a trusted previous hash, a walk from 0
+/// starts at the genesis hash and a walk from elsewhere trusts the first
+/// record's link.
 pub(super) fn verify_chain(
     shared: &Shared,
     from: u64,
     trusted_prev: Option<Hash>,
+    max: u64,
 ) -> StoreResult<ChainReport> {
-    let head = shared.index.read().head();
+    let head = shared.index.read().head().min(from.saturating_add(max));
     let mut report = ChainReport {
         from_position: from,
         checked: 0,
