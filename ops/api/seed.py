@@ -303,6 +303,7 @@ NOTES = {
     "the partner's account, admins": {"partner", "admin", "auditor"},
     "the requirement's client": {"client"},
     "the requirement's client, admins": {"client", "admin"},
+    "the requirement's client, admins, auditors": {"client", "admin", "auditor"},
     "a vendor with a profile, not the requirement's client": {"vendor"},
     "the bid's vendor": {"vendor"},
     "the bid's vendor, admins": {"vendor", "admin"},

@@ -634,6 +634,21 @@ fn tendering() -> Vec<Endpoint> {
         .to(rr::bids)
         .query::<rr::BidsQuery>()
         .reply::<rv::BidsView>(200),
+        Endpoint::get(
+            "/v1/requirements/{id}/vendors",
+            "Vendors to invite: those with a profile who have not bid (nor the client itself), \
+             scored in [0, 1] by semantic fit of their portfolio to the requirement, skills, \
+             reputation and load, with every part shown, best first (`k`, default 10). The \
+             best 100 by the other parts are embedded; without the model workers the semantic \
+             part is left out and the answer says why.",
+        )
+        .policy(
+            Policy::read(Who::AnyRole(&[Role::Client, Role::Admin, Role::Auditor]))
+                .note("the requirement's client, admins, auditors"),
+        )
+        .to(rr::vendors)
+        .query::<rr::VendorsQuery>()
+        .reply::<super::requirements::ranking::SuggestionsView>(200),
         Endpoint::put(
             "/v1/requirements/{id}/bids/{vendor_id}",
             "Revise a live bid while bidding is open.",

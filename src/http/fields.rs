@@ -441,6 +441,8 @@ rules! {
     Score => integer(contract::MIN_SCORE, contract::MAX_SCORE, "1 to 5");
     /// A requirements page size.
     RequirementLimit => integer(1, MAX_REQUIREMENT_PAGE, "page size, 1 to 100 (default 20)");
+    /// How many vendors to suggest for a requirement.
+    SuggestK => integer(1, crate::http::requirements::ranking::MAX_SUGGESTIONS, "1 to 50 (default 10)");
     /// Base64 of one image or PDF sent to verify.
     ImageData => json_schema!({
         "type": "string",

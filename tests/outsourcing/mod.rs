@@ -1242,3 +1242,76 @@ async fn sigkill_during_a_bid_flood_loses_no_acknowledged_bid() {
     args.extend(sandbox.data_dir_args());
     sandbox.run(args).success();
 }
+
+#[tokio::test]
+async fn vendor_suggestions_rank_who_has_not_bid_for_the_client_and_oversight() {
+    let shop = Shop::open();
+    let root = shop.admin().await;
+    let cli = shop.user("cli", &["client"]).await;
+    let (ann, _bob) = (vendor(&shop, "ann", 2).await, vendor(&shop, "bob", 2).await);
+    // A vendor whose skills do not match.
+    let pat = shop.user("pat", &["vendor"]).await;
+    let painter = json!({
+        "skills": ["painting"], "team_size": 1, "capacity": 2,
+        "hourly_rate": {"amount_cents": 20_000, "currency": "CNY"},
+        "portfolio": "Murals.", "languages": ["en"],
+    });
+    shop.command(Method::PUT, "/v1/vendors/pat", &pat, painter)
+        .await;
+    let body = requirement("gw", "Payment gateway", "public", &[]);
+    shop.command(Method::POST, "/v1/requirements", &cli, body)
+        .await;
+    let bid = shop
+        .command(Method::POST, "/v1/requirements/gw/bids", &ann, bid(300_000))
+        .await;
+    let at = position(&bid);
+    let path = |k: &str| format!("/v1/requirements/gw/vendors?min_position={at}{k}");
+
+    let answer = shop.get(&path(""), Some(&cli), StatusCode::OK).await;
+    assert_eq!(answer["requirement_id"], "gw", "{answer}");
+    // Tests run without the model workers: ranked by the other parts.
+    assert_eq!(answer["semantic"], false, "{answer}");
+    assert!(answer["semantic_unavailable"].is_string(), "{answer}");
+    let order: Vec<&str> = answer["vendors"]
+        .as_array()
+        .expect("vendors")
+        .iter()
+        .filter_map(|v| v["vendor_id"].as_str())
+        .collect();
+    // ann has bid already; bob's skills fit better than pat's.
+    assert_eq!(order, ["bob", "pat"], "{answer}");
+    for suggested in answer["vendors"].as_array().expect("vendors") {
+        let score = suggested["score"].as_f64().expect("a score");
+        assert!((0.0..=1.0).contains(&score), "{suggested}");
+        let parts = suggested["parts"].as_array().expect("parts");
+        let sum = |key: &str| parts.iter().filter_map(|p| p[key].as_f64()).sum::<f64>();
+        assert!((sum("contribution") - score).abs() < 1e-9, "{suggested}");
+    }
+    let one = shop.get(&path("&k=1"), Some(&cli), StatusCode::OK).await;
+    assert_eq!(one["vendors"].as_array().map(Vec::len), Some(1), "{one}");
+    let admin = shop.get(&path(""), Some(&root), StatusCode::OK).await;
+    assert_eq!(admin["vendors"], answer["vendors"]);
+
+    for (k, status) in [
+        ("&k=0", StatusCode::BAD_REQUEST),
+        ("&k=51", StatusCode::BAD_REQUEST),
+    ] {
+        let (got, problem) = shop
+            .send(Method::GET, &path(k), Some(&cli), Value::Null)
+            .await;
+        assert_eq!(got, status, "{k}: {problem}");
+    }
+    for (token, status) in [
+        (Some(ann.as_str()), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        let (got, problem) = shop.send(Method::GET, &path(""), token, Value::Null).await;
+        assert_eq!(got, status, "{problem}");
+    }
+    // Another client is refused: the requirement is not theirs.
+    let other = shop.user("oth", &["client"]).await;
+    let (got, problem) = shop
+        .send(Method::GET, &path(""), Some(&other), Value::Null)
+        .await;
+    assert_eq!(got, StatusCode::FORBIDDEN, "{problem}");
+}

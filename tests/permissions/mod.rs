@@ -447,6 +447,12 @@ async fn every_secured_operation_refuses_everyone_it_does_not_name() {
         row(Method::PUT, "/v1/vendors/vic", profile, &["vic", "root"]),
         row(Method::POST, "/v1/requirements", requirement, &["cli"]),
         row(
+            Method::GET,
+            "/v1/requirements/rq1/vendors",
+            Value::Null,
+            &["cli", "root", "aud"],
+        ),
+        row(
             Method::PATCH,
             "/v1/requirements/rq1",
             json!({"bidding_days": 9}),

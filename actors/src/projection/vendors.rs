@@ -48,6 +48,11 @@ impl VendorsView {
         self.vendors.get(vendor_id)
     }
 
+    /// Every profile, by vendor id.
+    pub fn iter(&self) -> impl Iterator<Item = &VendorCard> {
+        self.vendors.values()
+    }
+
     /// Number of vendors with a profile.
     pub fn len(&self) -> usize {
         self.vendors.len()

@@ -121,6 +121,17 @@ pub(crate) struct BidsQuery {
     min_position: Option<u64>,
 }
 
+/// Query of `GET /v1/requirements/{id}/vendors`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VendorsQuery {
+    /// How many vendors, 1 to 50 (default 10).
+    #[schemars(with = "Option<fields::SuggestK>")]
+    k: Option<usize>,
+    /// Wait until the read model applied this position.
+    min_position: Option<u64>,
+}
+
 /// Query of the single reads.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -316,6 +327,43 @@ pub(crate) async fn bids(
             ranking,
             version,
         }))
+}
+
+/// `GET /v1/requirements/{id}/vendors`: vendors to invite, for the
+/// requirement's client, admins and auditors (no amounts are shown, so a
+/// sealed requirement is no different).
+pub(crate) async fn vendors(
+    state: web::Data<AppState>,
+    auth: MaybeAuthenticated,
+    id: web::Path<String>,
+    query: web::Query<VendorsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let k = query.k.unwrap_or(10);
+    if !(1..=super::ranking::MAX_SUGGESTIONS).contains(&k) {
+        return Err(invalid(format!(
+            "k must be 1 to {}",
+            super::ranking::MAX_SUGGESTIONS
+        )));
+    }
+    wait_for(&state, query.min_position).await?;
+    let principal = auth.0.as_ref();
+    let card = visible_card(&state, &id, principal)?;
+    let is_client = principal.is_some_and(|p| p.user_id == card.client_id);
+    if !(is_client || principal.is_some_and(oversees)) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only the requirement's client, admins and auditors see vendor suggestions",
+        ));
+    }
+    caught_up(
+        &state,
+        state.contracts.view(),
+        query.min_position,
+        "the contracts view",
+    )
+    .await?;
+    let suggestions = super::ranking::suggest(&state, &card, k).await?;
+    Ok(HttpResponse::Ok().json(suggestions))
 }
 
 /// Waits (bounded) until the requirements view applied `position`, if given.
