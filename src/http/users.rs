@@ -258,6 +258,12 @@ pub(crate) async fn read(
 const ERASED: &str = "[erased]";
 
 /// `DELETE /v1/users/{id}/personal-data`: by the user or an admin.
+///
+/// Answers once the users view (which authenticates tokens) applied the
+/// erasure, so from the answer on the account's tokens are refused; if the
+/// view lags past `read_wait_ms` the erasure still stands (it is written)
+/// and the answer says so all the same, the tokens ending as soon as the
+/// view catches up.
 pub(crate) async fn erase(
     state: web::Data<AppState>,
     command: Command,
@@ -268,6 +274,16 @@ pub(crate) async fn erase(
         .users
         .erase_personal_data(&id, key, actor_metadata(key, command.user_id()))
         .await?;
+    if let Err(lagging) = caught_up(
+        &state,
+        state.users.view(),
+        executed.position,
+        "the users view",
+    )
+    .await
+    {
+        tracing::warn!(user = %id, error = %lagging, "erased; sessions end when the users view catches up");
+    }
     Ok(command_response(StatusCode::OK, id.into_inner(), &executed))
 }
 
