@@ -49,5 +49,6 @@ pub mod partner;
 pub mod projection;
 pub mod recommender;
 pub mod requirement;
+pub mod sweeper;
 pub mod user;
 pub mod vendor;

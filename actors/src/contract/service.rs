@@ -123,7 +123,7 @@ struct Inner {
 
 /// A [`ContractService`] that may be gone.
 #[derive(Clone)]
-pub(super) struct WeakService(Weak<Inner>);
+pub struct WeakService(Weak<Inner>);
 
 impl WeakService {
     /// The service, if it still exists.
